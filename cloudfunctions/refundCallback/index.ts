@@ -1,0 +1,5 @@
+import cloud from 'wx-server-sdk';
+import { triggeredFunction } from '../../core/functions/serve';
+import { refundCallback } from '../../core/functions/refundCallback';
+
+export const main = triggeredFunction(cloud, refundCallback);

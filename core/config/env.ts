@@ -1,0 +1,62 @@
+/** Settings read from the environment of a function. Secrets only ever come from here. */
+export type PayMode = 'cloudpay' | 'v3' | 'simulator';
+
+export interface AppEnv {
+  payMode: PayMode;
+  openidHashSecret: string;
+  openidSealKey: Buffer;
+  orderTtlMs: number;
+  paymentGraceMs: number;
+  rateLimitPerMinute: number;
+  llm: { baseURL?: string; apiKey?: string; model?: string; localURL?: string };
+  cloudPay: { subMchId: string; envId: string };
+  /** The one-time subscribe message template that reports a finished or refunded order. */
+  subscribeTemplateId?: string;
+  miniprogramState: 'developer' | 'trial' | 'formal';
+  paymentFeeRate: number;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`configuration: environment variable ${name} is required`);
+  return value;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`configuration: ${name} must be a non-negative number`);
+  return value;
+}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
+  const payMode = (env.PAY_MODE ?? 'cloudpay') as PayMode;
+  if (!['cloudpay', 'v3', 'simulator'].includes(payMode)) {
+    throw new Error(`configuration: PAY_MODE must be cloudpay, v3 or simulator, not ${payMode}`);
+  }
+  const sealKey = Buffer.from(required(env, 'OPENID_SEAL_KEY'), 'base64');
+  if (sealKey.length !== 32) throw new Error('configuration: OPENID_SEAL_KEY must be 32 bytes, base64-encoded');
+  const state = env.MINIPROGRAM_STATE ?? 'formal';
+  if (state !== 'developer' && state !== 'trial' && state !== 'formal') {
+    throw new Error('configuration: MINIPROGRAM_STATE must be developer, trial or formal');
+  }
+  return {
+    payMode,
+    openidHashSecret: required(env, 'OPENID_HASH_SECRET'),
+    openidSealKey: sealKey,
+    orderTtlMs: positiveNumber(env, 'ORDER_TTL_SECONDS', 600) * 1000,
+    paymentGraceMs: positiveNumber(env, 'PAYMENT_GRACE_SECONDS', 8) * 1000,
+    rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
+    llm: {
+      baseURL: env.LLM_BASE_URL || undefined,
+      apiKey: env.LLM_API_KEY || undefined,
+      model: env.LLM_MODEL || undefined,
+      localURL: env.LOCAL_MODEL_URL || undefined,
+    },
+    cloudPay: { subMchId: env.WXPAY_SUB_MCH_ID ?? '', envId: env.CLOUD_ENV_ID ?? '' },
+    ...(env.SUBSCRIBE_TEMPLATE_ID ? { subscribeTemplateId: env.SUBSCRIBE_TEMPLATE_ID } : {}),
+    miniprogramState: state,
+    paymentFeeRate: positiveNumber(env, 'PAYMENT_FEE_RATE', 0.006),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The tiers users can buy. Edit this file to change what is sold; `validateTiers` (run at every
+ * function start) refuses a tier that is inconsistent or could cost more than its price.
+ */
+export interface ModelRef {
+  provider: string;
+  model: string;
+}
+
+export interface LocalizedText {
+  zh: string;
+  en: string;
+}
+
+export interface TierConfig {
+  id: string;
+  title: LocalizedText;
+  /** What the user gets, shown on the home page. */
+  summary: LocalizedText;
+  /** The model family shown to users, e.g. "Qwen / DeepSeek". */
+  modelFamily: string;
+  priceFen: number;
+  /** The pre-approved payment description (≤ 32 characters), never model-generated text. */
+  paymentDescription: string;
+  /** Longest prompt accepted, in characters. */
+  promptLimit: number;
+  /** Tried in order; a timeout, connection error, 429 or 5xx falls through to the next. */
+  models: ModelRef[];
+  maxTokens: number;
+  /** Deadline for the first token of one attempt. */
+  firstTokenTimeoutMs: number;
+  /** Deadline for one whole attempt. */
+  attemptTimeoutMs: number;
+  /** Deadline for all attempts of one generation together. */
+  totalBudgetMs: number;
+  /** The answer may take longer than a page visit: offer a subscribe message before paying. */
+  longRunning: boolean;
+  /** Staged rollout: this percentage of users (stable per user) get the candidate chain instead. */
+  rollout?: { percent: number; models: ModelRef[]; label: string };
+}
+
+export const TIERS: readonly TierConfig[] = [
+  {
+    id: 'quick',
+    title: { zh: '快速回答', en: 'Quick answer' },
+    summary: { zh: '几秒内给出简洁回答，适合日常问题', en: 'A concise answer in seconds for everyday questions' },
+    modelFamily: 'Qwen / DeepSeek',
+    priceFen: 50,
+    paymentDescription: 'AI快速回答',
+    promptLimit: 500,
+    models: [
+      { provider: 'dashscope', model: 'qwen-turbo' },
+      { provider: 'deepseek', model: 'deepseek-chat' },
+    ],
+    maxTokens: 800,
+    firstTokenTimeoutMs: 8_000,
+    attemptTimeoutMs: 25_000,
+    totalBudgetMs: 45_000,
+    longRunning: false,
+  },
+  {
+    id: 'expert',
+    title: { zh: '专家长文', en: 'Expert long-form' },
+    summary: { zh: '更强的模型，详尽的长篇回答，可订阅完成通知', en: 'Stronger models and a thorough long answer; get notified when done' },
+    modelFamily: 'GPT-4o / Claude / DeepSeek-R',
+    priceFen: 499,
+    paymentDescription: 'AI专家长文回答',
+    promptLimit: 2000,
+    models: [
+      { provider: 'openai', model: 'gpt-4o' },
+      { provider: 'openrouter', model: 'anthropic/claude-sonnet-4' },
+      { provider: 'deepseek', model: 'deepseek-reasoner' },
+    ],
+    maxTokens: 2048,
+    firstTokenTimeoutMs: 15_000,
+    attemptTimeoutMs: 50_000,
+    totalBudgetMs: 55_000,
+    longRunning: true,
+  },
+];

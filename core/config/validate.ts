@@ -1,0 +1,84 @@
+import type { AppEnv } from './env';
+import type { ProviderConfig } from './providers';
+import type { ModelRef, TierConfig } from './tiers';
+import { modelCostFen } from '../models/cost';
+
+/** A prompt never costs more tokens than this per character (CJK is about one; this is cautious). */
+export const MAX_TOKENS_PER_PROMPT_CHAR = 2;
+/** Tokens of the system prompt and chat framing added to every request. */
+export const PROMPT_OVERHEAD_TOKENS = 200;
+/** `generate` runs for at most 60 s; its whole budget must end before that, with room to write. */
+export const GENERATE_FUNCTION_LIMIT_MS = 58_000;
+
+export class TierConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`tier configuration is invalid:\n- ${problems.join('\n- ')}`);
+    this.name = 'TierConfigError';
+  }
+}
+
+/** The most one generation of this tier can cost: longest prompt, `max_tokens`, dearest model. */
+export function worstCaseCostFen(tier: TierConfig, providers: readonly ProviderConfig[]): number {
+  const chains: ModelRef[] = [...tier.models, ...(tier.rollout?.models ?? [])];
+  const promptTokens = tier.promptLimit * MAX_TOKENS_PER_PROMPT_CHAR + PROMPT_OVERHEAD_TOKENS;
+  let worst = 0;
+  for (const ref of chains) {
+    const price = providers.find((p) => p.name === ref.provider)?.models[ref.model];
+    if (price) worst = Math.max(worst, modelCostFen(price, promptTokens, tier.maxTokens));
+  }
+  return worst;
+}
+
+function charCount(text: string): number {
+  return [...text].length;
+}
+
+export function tierProblems(tier: TierConfig, providers: readonly ProviderConfig[], feeRate: number): string[] {
+  const problems: string[] = [];
+  const at = `tier "${tier.id}"`;
+  if (!/^[a-z][a-z0-9_-]{0,31}$/.test(tier.id)) problems.push(`${at}: id must be 1–32 of [a-z0-9_-], starting with a letter`);
+  if (!Number.isInteger(tier.priceFen) || tier.priceFen < 1) problems.push(`${at}: priceFen must be a whole number of fen ≥ 1`);
+  const descriptionLength = charCount(tier.paymentDescription);
+  if (descriptionLength < 1 || descriptionLength > 32) problems.push(`${at}: paymentDescription must be 1–32 characters (has ${descriptionLength})`);
+  if (Buffer.byteLength(tier.paymentDescription, 'utf8') > 127) problems.push(`${at}: paymentDescription must fit in 127 bytes`);
+  if (!Number.isInteger(tier.promptLimit) || tier.promptLimit < 1 || tier.promptLimit > 20_000) problems.push(`${at}: promptLimit must be 1–20000 characters`);
+  if (!Number.isInteger(tier.maxTokens) || tier.maxTokens < 1) problems.push(`${at}: maxTokens must be a positive whole number`);
+  if (tier.models.length === 0) problems.push(`${at}: needs at least one model`);
+  for (const ref of [...tier.models, ...(tier.rollout?.models ?? [])]) {
+    const provider = providers.find((p) => p.name === ref.provider);
+    if (!provider) problems.push(`${at}: unknown provider "${ref.provider}"`);
+    else if (!provider.models[ref.model]) problems.push(`${at}: provider "${ref.provider}" has no price for model "${ref.model}"`);
+  }
+  if (!(tier.firstTokenTimeoutMs > 0 && tier.firstTokenTimeoutMs <= tier.attemptTimeoutMs)) problems.push(`${at}: firstTokenTimeoutMs must be > 0 and ≤ attemptTimeoutMs`);
+  if (!(tier.attemptTimeoutMs <= tier.totalBudgetMs)) problems.push(`${at}: attemptTimeoutMs must be ≤ totalBudgetMs`);
+  if (tier.totalBudgetMs > GENERATE_FUNCTION_LIMIT_MS) problems.push(`${at}: totalBudgetMs must be ≤ ${GENERATE_FUNCTION_LIMIT_MS} (the generate function's time limit)`);
+  if (tier.rollout) {
+    const { percent, models, label } = tier.rollout;
+    if (!(percent >= 0 && percent <= 100)) problems.push(`${at}: rollout.percent must be 0–100`);
+    if (models.length === 0) problems.push(`${at}: rollout needs at least one model`);
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(label)) problems.push(`${at}: rollout.label must be 1–32 of [A-Za-z0-9_.-]`);
+  }
+  if (problems.length === 0) {
+    const worst = worstCaseCostFen(tier, providers);
+    const fee = tier.priceFen * feeRate;
+    if (worst + fee >= tier.priceFen) {
+      problems.push(
+        `${at}: worst-case cost ${worst.toFixed(2)} fen (model) + ${fee.toFixed(2)} fen (payment fee) is not below its price of ${tier.priceFen} fen; lower maxTokens or promptLimit, or raise the price`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Run at every function start: a bad tier stops the function with a clear message. */
+export function validateTiers(tiers: readonly TierConfig[], providers: readonly ProviderConfig[], env: Pick<AppEnv, 'paymentFeeRate'>): void {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const tier of tiers) {
+    if (seen.has(tier.id)) problems.push(`tier "${tier.id}" is defined twice`);
+    seen.add(tier.id);
+    problems.push(...tierProblems(tier, providers, env.paymentFeeRate));
+  }
+  if (tiers.length === 0) problems.push('at least one tier is needed');
+  if (problems.length > 0) throw new TierConfigError(problems);
+}

@@ -1,0 +1,61 @@
+import { readEnv, type AppEnv } from './config/env';
+import { PROVIDERS, type ProviderConfig } from './config/providers';
+import { TIERS, type TierConfig } from './config/tiers';
+import { validateTiers } from './config/validate';
+import { OrderRepository } from './orders/repository';
+import { CloudPayProvider } from './payments/cloudPay';
+import type { PaymentProvider } from './payments/provider';
+import { createV3Provider } from './payments/v3/provider';
+import type { Database, WxCloud } from './platform/wxCloud';
+import { log } from './log';
+
+/** Everything a function needs, built once per warm instance from the SDK and the environment. */
+export interface AppContext {
+  cloud: WxCloud;
+  db: Database;
+  env: AppEnv;
+  orders: OrderRepository;
+  payments: PaymentProvider;
+  tiers: readonly TierConfig[];
+  providers: readonly ProviderConfig[];
+  now(): number;
+  /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
+  dispatchGeneration(orderId: string): Promise<void>;
+}
+
+/** How long a caller waits for `generate` to be dispatched before it returns on its own. */
+const DISPATCH_WAIT_MS = 800;
+
+function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
+  if (env.payMode === 'v3') return createV3Provider(process.env);
+  return new CloudPayProvider(cloud.cloudPay, {
+    subMchId: env.cloudPay.subMchId,
+    envId: env.cloudPay.envId,
+    payCallbackFunction: 'payCallback',
+    refundCallbackFunction: 'refundCallback',
+  });
+}
+
+export function createContext(cloud: WxCloud): AppContext {
+  const env = readEnv();
+  validateTiers(TIERS, PROVIDERS, env);
+  const db = cloud.database();
+  const now = () => Date.now();
+  return {
+    cloud,
+    db,
+    env,
+    orders: new OrderRepository(db, now),
+    payments: paymentsFor(cloud, env),
+    tiers: TIERS,
+    providers: PROVIDERS,
+    now,
+    async dispatchGeneration(orderId: string) {
+      const invocation = cloud.callFunction({ name: 'generate', data: { orderId } }).then(
+        () => undefined,
+        (error: unknown) => log('warn', 'generate_dispatch_failed', { orderId, error: String(error) }),
+      );
+      await Promise.race([invocation, new Promise((resolve) => setTimeout(resolve, DISPATCH_WAIT_MS))]);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** Error codes the client-callable functions answer with (see DESIGN.md, "Cloud functions"). */
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'PROMPT_TOO_LONG'
+  | 'UNKNOWN_TIER'
+  | 'ACTIVE_PAYMENT_EXISTS'
+  | 'RATE_LIMITED'
+  | 'PAYMENT_UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'INVALID_STATE'
+  | 'UNAUTHENTICATED'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Extra, code-specific facts, e.g. the pending order for ACTIVE_PAYMENT_EXISTS. */
+  [detail: string]: unknown;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return { ...this.details, code: this.code, message: this.message };
+  }
+}
+
+export type Failure = { ok: false; error: ErrorBody };
+export type Success<T extends object> = { ok: true } & T;
+export type Outcome<T extends object> = Success<T> | Failure;
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}

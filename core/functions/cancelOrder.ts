@@ -1,0 +1,47 @@
+import { AppError } from '../errors';
+import { log } from '../log';
+import { ActivePaymentLock } from '../orders/activePayment';
+import { toClientOrder } from '../orders/order';
+import { findOwnOrder } from '../orders/ownership';
+import { confirmPayment } from '../payments/confirm';
+import { requiredString } from './input';
+import type { ClientHandler } from './serve';
+
+export const cancelOrder: ClientHandler = async (ctx, input, caller) => {
+  const orderId = requiredString(input, 'orderId', 64);
+  const order = await findOwnOrder(ctx, caller, orderId);
+  if (order.status !== 'pending_payment') {
+    throw new AppError('INVALID_STATE', `only an order waiting for payment can be cancelled; this one is ${order.status}`, { order: toClientOrder(order) });
+  }
+  // The page's "cancelled" is no proof: if the money in fact arrived, the order goes on as paid.
+  try {
+    const trade = await ctx.payments.queryOrder(order.outTradeNo);
+    if (trade.state === 'SUCCESS' && trade.amountFen !== undefined) {
+      await confirmPayment(ctx, { outTradeNo: order.outTradeNo, amountFen: trade.amountFen, ...(trade.transactionId ? { transactionId: trade.transactionId } : {}), source: 'query_order_on_cancel' });
+      const paid = await findOwnOrder(ctx, caller, orderId);
+      throw new AppError('INVALID_STATE', 'this order has already been paid', { order: toClientOrder(paid) });
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    log('warn', 'payment_query_failed_on_cancel', { orderId, error: String(error) });
+  }
+  const moved = await ctx.orders.transition({
+    orderId,
+    from: 'pending_payment',
+    to: 'closed',
+    set: { closedAt: ctx.now(), providerClosed: false },
+    reason: 'cancelled_by_user',
+  });
+  if (!moved) {
+    const current = await findOwnOrder(ctx, caller, orderId);
+    throw new AppError('INVALID_STATE', `the order is ${current.status} now`, { order: toClientOrder(current) });
+  }
+  await new ActivePaymentLock(ctx.db).release(order.userHash, orderId);
+  // Cloud pay refuses to close an order in its first 5 minutes; reconcile closes it later then.
+  try {
+    if (await ctx.payments.closeOrder(order.outTradeNo)) await ctx.orders.patch(orderId, {}, { providerClosed: true }, false);
+  } catch (error) {
+    log('warn', 'provider_close_deferred', { orderId, error: String(error) });
+  }
+  return { order: toClientOrder((await ctx.orders.findById(orderId)) ?? order) };
+};

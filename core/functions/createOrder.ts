@@ -1,0 +1,103 @@
+import { AppError } from '../errors';
+import { log } from '../log';
+import { ActivePaymentLock } from '../orders/activePayment';
+import { newOrderId, newOutTradeNo } from '../orders/ids';
+import { toClientOrder, type OrderDocument } from '../orders/order';
+import { redact } from '../privacy/redact';
+import { sealOpenid } from '../security/identity';
+import { optionalBoolean } from './input';
+import type { ClientHandler } from './serve';
+
+/** Prompts longer than this are refused before anything else is looked at. */
+const ABSOLUTE_PROMPT_LIMIT = 20_000;
+
+export const createOrder: ClientHandler = async (ctx, input, caller) => {
+  const tierId = input.tier;
+  if (typeof tierId !== 'string' || tierId.length === 0 || tierId.length > 64) {
+    throw new AppError('INVALID_INPUT', 'tier must be the id of a tier');
+  }
+  const tier = ctx.tiers.find((t) => t.id === tierId);
+  if (!tier) throw new AppError('UNKNOWN_TIER', `there is no tier "${tierId.slice(0, 32)}"`);
+  const prompt = input.prompt;
+  if (typeof prompt !== 'string') throw new AppError('INVALID_INPUT', 'prompt must be text');
+  if (prompt.trim().length === 0) throw new AppError('INVALID_INPUT', 'prompt is empty');
+  const promptLength = prompt.length > ABSOLUTE_PROMPT_LIMIT ? prompt.length : [...prompt].length;
+  if (promptLength > tier.promptLimit) {
+    throw new AppError('PROMPT_TOO_LONG', `the prompt has ${promptLength} characters; this tier takes at most ${tier.promptLimit}`, {
+      limit: tier.promptLimit,
+      length: promptLength,
+    });
+  }
+  const subscribe = optionalBoolean(input, 'subscribe') === true;
+
+  const now = ctx.now();
+  const recent = await ctx.orders.countCreatedSince(caller.userHash, now - 60_000);
+  if (recent >= ctx.env.rateLimitPerMinute) {
+    throw new AppError('RATE_LIMITED', 'too many orders in a minute; please wait a moment');
+  }
+
+  const orderId = newOrderId();
+  const expiresAt = now + ctx.env.orderTtlMs;
+  const lock = new ActivePaymentLock(ctx.db);
+  const holder = await lock.take(caller.userHash, orderId, expiresAt, async (holderId) => {
+    const held = await ctx.orders.findById(holderId);
+    return !held || held.status !== 'pending_payment' || held.expiresAt <= ctx.now();
+  });
+  if (holder !== null) {
+    const pending = await ctx.orders.findById(holder);
+    throw new AppError('ACTIVE_PAYMENT_EXISTS', 'you already have an order waiting for payment', {
+      ...(pending ? { order: toClientOrder(pending), ...(pending.payment ? { payment: pending.payment } : {}) } : {}),
+    });
+  }
+
+  const redacted = redact(prompt);
+  const templateId = ctx.env.subscribeTemplateId;
+  const order: OrderDocument = {
+    _id: orderId,
+    outTradeNo: newOutTradeNo(now),
+    userHash: caller.userHash,
+    tier: tier.id,
+    amountFen: tier.priceFen,
+    description: tier.paymentDescription,
+    prompt: redacted.text,
+    redactions: redacted.counts,
+    status: 'pending_payment',
+    rev: 1,
+    output: '',
+    outputComplete: false,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt,
+    attempts: 0,
+    ...(subscribe && templateId
+      ? { subscription: { templateId, accepted: true, openidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } }
+      : {}),
+  };
+  await ctx.orders.insert(order);
+
+  try {
+    const payment = await ctx.payments.createPrepay({
+      outTradeNo: order.outTradeNo,
+      amountFen: order.amountFen,
+      description: order.description,
+      expiresAt,
+      payerOpenid: caller.openid,
+      clientIp: caller.clientIp,
+      attach: order._id,
+    });
+    await ctx.orders.patch(orderId, { status: 'pending_payment' }, { payment });
+    const stored = await ctx.orders.findById(orderId);
+    return { order: toClientOrder(stored ?? order), payment };
+  } catch (error) {
+    log('error', 'prepay_failed', { orderId, error: error instanceof Error ? error.message : String(error) });
+    await ctx.orders.transition({
+      orderId,
+      from: 'pending_payment',
+      to: 'closed',
+      set: { closedAt: ctx.now(), providerClosed: true, error: { code: 'PAYMENT_UNAVAILABLE', message: 'payment could not be started' } },
+      reason: 'prepay_failed',
+    });
+    await lock.release(caller.userHash, orderId);
+    throw new AppError('PAYMENT_UNAVAILABLE', 'WeChat Pay is not available right now; nothing was charged, please try again');
+  }
+};

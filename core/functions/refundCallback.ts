@@ -1,0 +1,16 @@
+import { readField } from '../payments/fields';
+import { checkRefund } from '../payments/refunds';
+import { ACKNOWLEDGED } from './payCallback';
+import type { TriggerHandler } from './serve';
+
+/**
+ * The cloud-pay refund result. Its payload is poorly documented, so it is only a hint: the order
+ * is found by its number and `queryRefund` decides.
+ */
+export const refundCallback: TriggerHandler = async (ctx, event) => {
+  const outTradeNo = readField(event, 'outTradeNo');
+  if (typeof outTradeNo !== 'string') return ACKNOWLEDGED;
+  const order = await ctx.orders.findByOutTradeNo(outTradeNo);
+  if (order?.status === 'refunding') await checkRefund(ctx, order._id);
+  return ACKNOWLEDGED;
+};

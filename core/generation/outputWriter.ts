@@ -1,0 +1,75 @@
+import type { OrderRepository } from '../orders/repository';
+
+/** Output is written in batches (not one write per token): at most every this many ms… */
+export const FLUSH_INTERVAL_MS = 250;
+/** …or sooner once this many characters are waiting. */
+export const FLUSH_CHARS = 400;
+
+/**
+ * Writes a generation's growing output to its order in batches, only while this attempt holds
+ * the order's lease; each write renews the lease. Writes are serialised.
+ */
+export class OutputWriter {
+  private latest = '';
+  private written = '';
+  private lastFlushAt = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  leaseLost = false;
+
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly orderId: string,
+    private readonly leaseId: string,
+    private readonly leaseMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  update(text: string): void {
+    this.latest = text;
+    const waiting = this.latest.length - this.written.length;
+    if (this.now() - this.lastFlushAt >= FLUSH_INTERVAL_MS || waiting >= FLUSH_CHARS) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  /** The answer restarts with another model: the page must drop what it showed. */
+  reset(): void {
+    this.latest = '';
+    this.flush();
+  }
+
+  /** Renews the lease even when no text arrives (waiting for a first token). */
+  heartbeat(): void {
+    this.flush(true);
+  }
+
+  flush(force = false): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const text = this.latest;
+    if (!force && text === this.written) return this.chain;
+    this.lastFlushAt = this.now();
+    this.chain = this.chain.then(async () => {
+      if (this.leaseLost) return;
+      const set: Record<string, unknown> = { leaseExpiresAt: this.now() + this.leaseMs };
+      if (text !== this.written) set.output = text;
+      try {
+        const held = await this.orders.patch(this.orderId, { status: 'generating', leaseId: this.leaseId }, set, set.output !== undefined);
+        if (!held) this.leaseLost = true;
+        else this.written = text;
+      } catch {
+        // The store is out of reach for this worker (or it was stopped): act as if the lease is gone.
+        this.leaseLost = true;
+      }
+    });
+    return this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.chain;
+  }
+}

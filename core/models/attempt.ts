@@ -1,0 +1,140 @@
+import OpenAI from 'openai';
+import type { ModelEndpoint } from './endpoints';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface AttemptLimits {
+  maxTokens: number;
+  firstTokenTimeoutMs: number;
+  /** The attempt's own deadline (already cut to what is left of the tier's total budget). */
+  timeoutMs: number;
+}
+
+export interface AttemptResult {
+  text: string;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  firstTokenMs: number | null;
+  latencyMs: number;
+}
+
+export type AttemptFailureKind = 'timeout' | 'connection' | 'rate_limited' | 'server_error' | 'bad_request' | 'auth' | 'broken_stream';
+
+export class AttemptFailure extends Error {
+  constructor(
+    readonly kind: AttemptFailureKind,
+    message: string,
+    /** Whether the text had already started to stream when the attempt failed. */
+    readonly streamed: boolean,
+  ) {
+    super(message);
+    this.name = 'AttemptFailure';
+  }
+
+  /** A 4xx caused by the request itself would fail the same way anywhere: do not fail over. */
+  get retryable(): boolean {
+    return this.kind !== 'bad_request';
+  }
+}
+
+const clients = new Map<string, OpenAI>();
+
+/** One `openai` client per endpoint and key, reused across invocations of a warm function. */
+function clientFor(endpoint: ModelEndpoint): OpenAI {
+  const key = `${endpoint.baseURL}\u0000${endpoint.apiKey}`;
+  let client = clients.get(key);
+  if (!client) {
+    // Retries belong to the router, which knows the tier's budget.
+    client = new OpenAI({ baseURL: endpoint.baseURL, apiKey: endpoint.apiKey, maxRetries: 0 });
+    clients.set(key, client);
+  }
+  return client;
+}
+
+function classify(error: unknown, streamed: boolean, timedOut: 'first_token' | 'attempt' | null): AttemptFailure {
+  if (error instanceof AttemptFailure) return error;
+  if (timedOut) return new AttemptFailure('timeout', `no ${timedOut === 'first_token' ? 'first token' : 'completion'} in time`, streamed);
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new AttemptFailure('timeout', 'request timed out', streamed);
+  if (error instanceof OpenAI.APIConnectionError) return new AttemptFailure('connection', error.message, streamed);
+  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
+    const status = error.status;
+    if (status === 429) return new AttemptFailure('rate_limited', `HTTP 429`, streamed);
+    if (status >= 500) return new AttemptFailure('server_error', `HTTP ${status}`, streamed);
+    if (status === 401 || status === 403 || status === 404) return new AttemptFailure('auth', `HTTP ${status}`, streamed);
+    return new AttemptFailure('bad_request', `HTTP ${status}`, streamed);
+  }
+  if (error instanceof OpenAI.APIError) return new AttemptFailure('broken_stream', error.message, streamed);
+  const message = error instanceof Error ? error.message : String(error);
+  return new AttemptFailure('connection', message, streamed);
+}
+
+/**
+ * One streamed completion from one model. It succeeds only if the stream ends cleanly with a
+ * `finish_reason`; an error event mid-stream, a stream cut short, or a missed deadline is a failure.
+ */
+export async function runAttempt(
+  endpoint: ModelEndpoint,
+  messages: ChatMessage[],
+  limits: AttemptLimits,
+  onDelta: (textSoFar: string) => void,
+): Promise<AttemptResult> {
+  const startedAt = Date.now();
+  const abort = new AbortController();
+  let timedOut: 'first_token' | 'attempt' | null = null;
+  const firstTokenTimer = setTimeout(() => {
+    timedOut = 'first_token';
+    abort.abort();
+  }, Math.min(limits.firstTokenTimeoutMs, limits.timeoutMs));
+  const attemptTimer = setTimeout(() => {
+    timedOut = 'attempt';
+    abort.abort();
+  }, limits.timeoutMs);
+  let text = '';
+  let firstTokenMs: number | null = null;
+  let finishReason: string | null = null;
+  let promptTokens: number | null = null;
+  let completionTokens: number | null = null;
+  try {
+    const stream = await clientFor(endpoint).chat.completions.create(
+      {
+        model: endpoint.model,
+        messages,
+        max_tokens: limits.maxTokens,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { signal: abort.signal, timeout: limits.timeoutMs },
+    );
+    for await (const chunk of stream) {
+      const streamedError = (chunk as unknown as { error?: { message?: string } }).error;
+      if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${streamedError.message ?? 'unknown'}`, text.length > 0);
+      const choice = chunk.choices?.[0];
+      const delta = choice?.delta?.content;
+      if (delta) {
+        if (firstTokenMs === null) {
+          firstTokenMs = Date.now() - startedAt;
+          clearTimeout(firstTokenTimer);
+        }
+        text += delta;
+        onDelta(text);
+      }
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+      if (chunk.usage) {
+        promptTokens = chunk.usage.prompt_tokens;
+        completionTokens = chunk.usage.completion_tokens;
+      }
+    }
+    if (timedOut) throw classify(null, text.length > 0, timedOut);
+    if (!finishReason) throw new AttemptFailure('broken_stream', 'stream ended without finish_reason', text.length > 0);
+    if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider', text.length > 0);
+    return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: Date.now() - startedAt };
+  } catch (error) {
+    throw classify(error, text.length > 0, timedOut);
+  } finally {
+    clearTimeout(firstTokenTimer);
+    clearTimeout(attemptTimer);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Database } from '../platform/wxCloud';
+import { ACTIVE_PAYMENTS } from './repository';
+
+/**
+ * One active payment per user: a document keyed by the user's hash names the user's pending order.
+ * Taking it is atomic (an insert with a fixed `_id`, or a conditional take-over of a stale one).
+ */
+export class ActivePaymentLock {
+  constructor(private readonly db: Database) {}
+
+  /** Returns null when taken, or the order id that holds it. */
+  async take(userHash: string, orderId: string, expiresAt: number, isStale: (holder: string) => Promise<boolean>): Promise<string | null> {
+    const collection = this.db.collection(ACTIVE_PAYMENTS);
+    try {
+      await collection.add({ data: { _id: userHash, orderId, expiresAt } });
+      return null;
+    } catch {
+      // Held already: take it over only if the holder's order is no longer payable.
+    }
+    const { data } = await collection.where({ _id: userHash }).limit(1).get();
+    const holder = data[0]?.orderId;
+    if (typeof holder !== 'string') return this.take(userHash, orderId, expiresAt, async () => false);
+    if (!(await isStale(holder))) return holder;
+    const result = await collection.where({ _id: userHash, orderId: holder }).update({ data: { orderId, expiresAt } });
+    if (result.stats.updated === 1) return null;
+    const { data: now } = await collection.where({ _id: userHash }).limit(1).get();
+    return typeof now[0]?.orderId === 'string' ? (now[0].orderId as string) : holder;
+  }
+
+  async release(userHash: string, orderId: string): Promise<void> {
+    await this.db.collection(ACTIVE_PAYMENTS).where({ _id: userHash, orderId }).remove();
+  }
+}

@@ -1,0 +1,115 @@
+import type { RequestPaymentParams } from '../payments/provider';
+import type { OrderStatus } from './states';
+
+export interface RedactionCounts {
+  [kind: string]: number;
+}
+
+export interface OrderUsage {
+  provider: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** true when the provider sent no usage and the tokens were estimated from text length. */
+  estimated: boolean;
+  costFen: number;
+  latencyMs: number;
+  firstTokenMs: number | null;
+}
+
+export interface OrderRefund {
+  outRefundNo: string;
+  status: 'requested' | 'succeeded' | 'rejected';
+  requestedAt: number;
+  confirmedAt?: number;
+  lastError?: string;
+}
+
+export interface OrderSubscription {
+  templateId: string;
+  accepted: boolean;
+  /** The raw openid, AES-256-GCM encrypted, kept only until the message is sent. */
+  openidSealed?: string;
+  sentAt?: number;
+  lastError?: string;
+}
+
+/** The stored order. `userHash` is the HMAC of the payer's openid; no raw openid is ever stored. */
+export interface OrderDocument {
+  _id: string;
+  outTradeNo: string;
+  userHash: string;
+  tier: string;
+  amountFen: number;
+  description: string;
+  /** The prompt after redaction: the only form that is stored or leaves for a model. */
+  prompt: string;
+  redactions: RedactionCounts;
+  status: OrderStatus;
+  /** Incremented on every change; long-polling compares it. */
+  rev: number;
+  output: string;
+  outputComplete: boolean;
+  error?: { code: string; message: string };
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+  paidAt?: number;
+  completedAt?: number;
+  refundedAt?: number;
+  closedAt?: number;
+  transactionId?: string;
+  providerClosed?: boolean;
+  leaseId?: string;
+  leaseExpiresAt?: number;
+  attempts: number;
+  lastPaymentQueryAt?: number;
+  usage?: OrderUsage;
+  refund?: OrderRefund;
+  subscription?: OrderSubscription;
+  rollout?: string;
+  /** The `wx.requestPayment` parameters, kept so the user can pay again after cancelling the sheet. */
+  payment?: RequestPaymentParams;
+}
+
+/** An order as the client sees it (DESIGN.md "Cloud functions"). */
+export interface ClientOrder {
+  orderId: string;
+  outTradeNo: string;
+  status: OrderStatus;
+  tier: string;
+  amountFen: number;
+  output: string;
+  outputComplete: boolean;
+  rev: number;
+  error?: { code: string; message: string };
+  createdAt: number;
+  expiresAt: number;
+  paidAt?: number;
+  completedAt?: number;
+  refundedAt?: number;
+  closedAt?: number;
+  subscribed: boolean;
+}
+
+export function toClientOrder(order: OrderDocument): ClientOrder {
+  const view: ClientOrder = {
+    orderId: order._id,
+    outTradeNo: order.outTradeNo,
+    status: order.status,
+    tier: order.tier,
+    amountFen: order.amountFen,
+    output: order.output,
+    outputComplete: order.outputComplete,
+    rev: order.rev,
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+    subscribed: order.subscription?.accepted === true,
+  };
+  if (order.error) view.error = order.error;
+  if (order.paidAt !== undefined) view.paidAt = order.paidAt;
+  if (order.completedAt !== undefined) view.completedAt = order.completedAt;
+  if (order.refundedAt !== undefined) view.refundedAt = order.refundedAt;
+  if (order.closedAt !== undefined) view.closedAt = order.closedAt;
+  return view;
+}

@@ -1,0 +1,123 @@
+import type { Database, Document } from '../platform/wxCloud';
+import type { OrderDocument } from './order';
+import { canTransition, type OrderStatus } from './states';
+
+export const ORDERS = 'orders';
+export const ORDER_EVENTS = 'order_events';
+export const ACTIVE_PAYMENTS = 'active_payments';
+
+export interface AuditEvent {
+  orderId: string;
+  type: string;
+  from?: OrderStatus;
+  to?: OrderStatus;
+  at: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface TransitionRequest {
+  orderId: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  /** Fields written together with the new status. */
+  set?: Record<string, unknown>;
+  /** Further conditions the order must meet (e.g. the caller's lease). */
+  when?: Record<string, unknown>;
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * Orders in the store. Every status change is one conditional update (`where status = from`)
+ * that always writes a new `rev`, so `updated === 1` means this caller, and only this caller,
+ * made the transition; then one audit event is appended.
+ */
+export class OrderRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async insert(order: OrderDocument): Promise<void> {
+    await this.db.collection(ORDERS).add({ data: order as unknown as Record<string, unknown> });
+    await this.audit({ orderId: order._id, type: 'created', to: order.status, at: order.createdAt });
+  }
+
+  async findById(orderId: string): Promise<OrderDocument | null> {
+    const { data } = await this.db.collection(ORDERS).where({ _id: orderId }).limit(1).get();
+    return (data[0] as unknown as OrderDocument | undefined) ?? null;
+  }
+
+  async findByOutTradeNo(outTradeNo: string): Promise<OrderDocument | null> {
+    const { data } = await this.db.collection(ORDERS).where({ outTradeNo }).limit(1).get();
+    return (data[0] as unknown as OrderDocument | undefined) ?? null;
+  }
+
+  async find(condition: Record<string, unknown>, limit: number, orderBy = 'createdAt'): Promise<OrderDocument[]> {
+    const { data } = await this.db.collection(ORDERS).where(condition).orderBy(orderBy, 'asc').limit(limit).get();
+    return data as unknown as OrderDocument[];
+  }
+
+  async listForUser(userHash: string, before: number | null, limit: number): Promise<OrderDocument[]> {
+    const _ = this.db.command;
+    const condition: Record<string, unknown> = { userHash };
+    if (before !== null) condition.createdAt = _.lt(before);
+    const { data } = await this.db.collection(ORDERS).where(condition).orderBy('createdAt', 'desc').limit(limit).get();
+    return data as unknown as OrderDocument[];
+  }
+
+  async countCreatedSince(userHash: string, since: number): Promise<number> {
+    const _ = this.db.command;
+    const { total } = await this.db.collection(ORDERS).where({ userHash, createdAt: _.gte(since) }).count();
+    return total;
+  }
+
+  /** Returns true when this call made the transition, false when the order was not in `from`. */
+  async transition(request: TransitionRequest): Promise<boolean> {
+    if (!canTransition(request.from, request.to)) {
+      throw new Error(`order state machine: ${request.from} → ${request.to} is not allowed`);
+    }
+    const _ = this.db.command;
+    const at = this.now();
+    const result = await this.db
+      .collection(ORDERS)
+      .where({ ...request.when, _id: request.orderId, status: request.from })
+      .update({ data: { ...request.set, status: request.to, rev: _.inc(1), updatedAt: at } });
+    if (result.stats.updated !== 1) return false;
+    await this.audit({
+      orderId: request.orderId,
+      type: request.reason,
+      from: request.from,
+      to: request.to,
+      at,
+      ...(request.detail ? { detail: request.detail } : {}),
+    });
+    return true;
+  }
+
+  /**
+   * A change that is not a status change. `visible` changes (output, refund facts) bump `rev` so
+   * long-polling pages wake up; bookkeeping (claims, lease renewals) does not.
+   */
+  async patch(orderId: string, when: Record<string, unknown>, set: Record<string, unknown>, visible = true): Promise<boolean> {
+    const _ = this.db.command;
+    const result = await this.db
+      .collection(ORDERS)
+      .where({ ...when, _id: orderId })
+      .update({ data: visible ? { ...set, rev: _.inc(1), updatedAt: this.now() } : set });
+    return result.stats.updated === 1;
+  }
+
+  async audit(event: AuditEvent): Promise<void> {
+    await this.db.collection(ORDER_EVENTS).add({ data: event as unknown as Record<string, unknown> });
+  }
+
+  async events(orderId: string): Promise<AuditEvent[]> {
+    const { data } = await this.db.collection(ORDER_EVENTS).where({ orderId }).orderBy('at', 'asc').limit(100).get();
+    return data as unknown as AuditEvent[];
+  }
+}
+
+export function asOrder(document: Document): OrderDocument {
+  return document as unknown as OrderDocument;
+}

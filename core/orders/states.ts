@@ -1,0 +1,38 @@
+/**
+ * The order state machine (a contract, DESIGN.md "Order states"). Every status change in the
+ * product goes through `transition()` in ./transitions.ts, which checks this table.
+ */
+export const ORDER_STATUSES = [
+  'pending_payment',
+  'paid',
+  'generating',
+  'completed',
+  'refunding',
+  'refunded',
+  'closed',
+] as const;
+
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending_payment: ['paid', 'closed'],
+  paid: ['generating'],
+  // generating → generating is a lease re-claim by a resumed attempt, never a new payment.
+  generating: ['generating', 'completed', 'refunding'],
+  refunding: ['refunded'],
+  completed: [],
+  refunded: [],
+  closed: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+export function isTerminal(status: OrderStatus): boolean {
+  return ALLOWED[status].length === 0;
+}
+
+export function isOrderStatus(value: unknown): value is OrderStatus {
+  return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
+}

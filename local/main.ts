@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { startRuntime } from './runtime';
+
+const root = resolve(__dirname, '..');
+const port = Number(process.env.PORT ?? 8787);
+const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+const timerSeconds = process.env.TIMER_INTERVAL_SECONDS;
+
+startRuntime({
+  port,
+  dataDir,
+  functionsDir: resolve(root, 'cloudfunctions'),
+  timers: timerSeconds !== '0',
+  ...(timerSeconds && timerSeconds !== '0' ? { timerIntervalMs: Number(timerSeconds) * 1000 } : {}),
+}).then(
+  (runtime) => {
+    console.log(`local runtime on ${runtime.url} (data in ${dataDir}); preview at ${runtime.url}/`);
+    const stop = () => {
+      runtime.close().then(() => process.exit(0), () => process.exit(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,131 @@
+/** Faults the local runtime can inject (`/api/faults`). Rates are probabilities from 0 to 1. */
+export interface PayFaults {
+  /** A notification is sent 2–5 times, some at once, some late. */
+  duplicate: number;
+  /** No notification at all (reconcile must find the payment). */
+  drop: number;
+  /** A copy with a wrong amount (cloud pay) or a bad signature (API v3). */
+  tamper: number;
+  delayMs: [number, number];
+  /** The provider rejects refund requests. */
+  refundReject: number;
+}
+
+export interface ModelFaults {
+  /** An HTTP error before any token; `errorStatus` decides which (500, 429, 400…). */
+  error: number;
+  errorStatus: number;
+  /** Headers, then nothing: the client's deadline must fire. */
+  timeout: number;
+  /** Some tokens, then an error event inside the stream. */
+  midStreamError: number;
+  /** Some tokens, then the stream ends without finish_reason or [DONE]. */
+  truncate: number;
+  /** No usage chunk at the end, even when asked for. */
+  noUsage: boolean;
+  firstTokenMs: number;
+  tokensPerSecond: number;
+  /** How many tokens an answer has. */
+  answerTokens: number;
+}
+
+export interface Faults {
+  pay: PayFaults;
+  llm: ModelFaults & { byModel: Record<string, Partial<ModelFaults>> };
+}
+
+export function defaultFaults(): Faults {
+  return {
+    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0 },
+    llm: {
+      error: 0,
+      errorStatus: 500,
+      timeout: 0,
+      midStreamError: 0,
+      truncate: 0,
+      noUsage: false,
+      firstTokenMs: 300,
+      tokensPerSecond: 40,
+      answerTokens: 60,
+      byModel: {},
+    },
+  };
+}
+
+function rate(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error(`${name} must be a number from 0 to 1`);
+  return value;
+}
+
+function nonNegative(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
+  return value;
+}
+
+function modelFaults(input: Record<string, unknown>, into: Partial<ModelFaults>, at: string): void {
+  for (const [key, value] of Object.entries(input)) {
+    switch (key) {
+      case 'error':
+      case 'timeout':
+      case 'midStreamError':
+      case 'truncate':
+        into[key] = rate(value, `${at}.${key}`);
+        break;
+      case 'errorStatus':
+        if (!Number.isInteger(value) || (value as number) < 400 || (value as number) > 599) throw new Error(`${at}.errorStatus must be an HTTP status from 400 to 599`);
+        into.errorStatus = value as number;
+        break;
+      case 'noUsage':
+        if (typeof value !== 'boolean') throw new Error(`${at}.noUsage must be true or false`);
+        into.noUsage = value;
+        break;
+      case 'firstTokenMs':
+      case 'tokensPerSecond':
+      case 'answerTokens':
+        into[key] = nonNegative(value, `${at}.${key}`);
+        break;
+      case 'byModel':
+        break;
+      default:
+        throw new Error(`${at}.${key} is not a fault`);
+    }
+  }
+}
+
+/** Applies a partial update to the faults; throws with a clear message on anything unknown. */
+export function mergeFaults(current: Faults, patch: unknown): Faults {
+  if (patch === null || typeof patch !== 'object') throw new Error('faults must be an object');
+  const next: Faults = JSON.parse(JSON.stringify(current)) as Faults;
+  const input = patch as Record<string, unknown>;
+  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm)`);
+  const base = input.reset === true ? defaultFaults() : next;
+  if (input.pay !== undefined) {
+    const pay = input.pay as Record<string, unknown>;
+    for (const [key, value] of Object.entries(pay)) {
+      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject') base.pay[key] = rate(value, `pay.${key}`);
+      else if (key === 'delayMs') {
+        if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || v < 0) || value[0] > value[1]) {
+          throw new Error('pay.delayMs must be [min, max] in ms');
+        }
+        base.pay.delayMs = [value[0] as number, value[1] as number];
+      } else throw new Error(`pay.${key} is not a fault`);
+    }
+  }
+  if (input.llm !== undefined) {
+    const llm = input.llm as Record<string, unknown>;
+    modelFaults(llm, base.llm, 'llm');
+    if (llm.byModel !== undefined) {
+      const byModel = llm.byModel as Record<string, unknown>;
+      for (const [model, faults] of Object.entries(byModel)) {
+        if (faults === null) {
+          delete base.llm.byModel[model];
+          continue;
+        }
+        const into: Partial<ModelFaults> = { ...(base.llm.byModel[model] ?? {}) };
+        modelFaults(faults as Record<string, unknown>, into, `llm.byModel.${model}`);
+        base.llm.byModel[model] = into;
+      }
+    }
+  }
+  return base;
+}

@@ -1,0 +1,5 @@
+App({
+  onLaunch() {
+    if (wx.cloud) wx.cloud.init({ traceUser: true });
+  },
+});

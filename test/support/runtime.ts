@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+export interface CallResult<T = Record<string, unknown>> {
+  status: number;
+  body: { result?: T; errMsg?: string };
+}
+
+/** A real local runtime process (`node .build/runtime.cjs`) on a free loopback port, for tests. */
+export class LocalRuntime {
+  url = '';
+  private child: ChildProcess | null = null;
+  output = '';
+
+  constructor(
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'paid-ai-'))): Promise<LocalRuntime> {
+    const runtime = new LocalRuntime(dataDir, env);
+    await runtime.boot();
+    return runtime;
+  }
+
+  private boot(): Promise<void> {
+    return new Promise((resolveBoot, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, '.build', 'runtime.cjs')], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: '0',
+          DATA_DIR: this.dataDir,
+          TIMER_INTERVAL_SECONDS: '0',
+          QUIET_LOGS: '1',
+          ...this.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.child = child;
+      const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${this.output}`)), 15_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        this.output += chunk.toString();
+        const match = /local runtime on (http:\/\/[^\s]+) /.exec(this.output);
+        if (match && !this.url.startsWith(match[1] as string)) {
+          this.url = match[1] as string;
+          clearTimeout(timer);
+          resolveBoot();
+        }
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        this.output += chunk.toString();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (!this.url) reject(new Error(`runtime exited with ${code}:\n${this.output}`));
+      });
+    });
+  }
+
+  async post<T = Record<string, unknown>>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
+    const response = await fetch(`${this.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, json: (text ? JSON.parse(text) : {}) as T };
+  }
+
+  async get<T = Record<string, unknown>>(path: string): Promise<T> {
+    const response = await fetch(`${this.url}${path}`);
+    return (await response.json()) as T;
+  }
+
+  /** Calls a client-callable function as user `openid`; returns the function's own answer. */
+  async call<T = Record<string, any>>(name: string, data: unknown, openid = 'user-a'): Promise<T> {
+    const { status, json } = await this.post<{ result?: T; errMsg?: string }>(`/api/functions/${name}`, { data }, { 'X-WX-OPENID': openid });
+    if (status !== 200) throw new Error(`${name} answered HTTP ${status}: ${json.errMsg ?? ''}`);
+    return json.result as T;
+  }
+
+  async pay(outTradeNo: string, outcome: 'success' | 'cancel' | 'fail' = 'success'): Promise<{ ok: boolean; errMsg: string }> {
+    return (await this.post<{ ok: boolean; errMsg: string }>('/api/pay/simulate', { outTradeNo, outcome })).json;
+  }
+
+  async faults(patch: unknown): Promise<void> {
+    const { status, json } = await this.post('/api/faults', patch);
+    if (status !== 200) throw new Error(`faults refused: ${JSON.stringify(json)}`);
+  }
+
+  async trigger<T = Record<string, any>>(name: string, data: unknown = {}): Promise<T> {
+    const { status, json } = await this.post<{ result?: T; errMsg?: string }>(`/api/triggers/${name}`, { data });
+    if (status !== 200) throw new Error(`${name} answered HTTP ${status}: ${json.errMsg ?? ''}`);
+    return json.result as T;
+  }
+
+  /** Polls `getOrder` (long-poll) until `done` says so or the time runs out. */
+  async waitForOrder(orderId: string, done: (order: Record<string, any>) => boolean, openid = 'user-a', timeoutMs = 30_000): Promise<Record<string, any>> {
+    const deadline = Date.now() + timeoutMs;
+    let order: Record<string, any> = {};
+    let knownRev: number | undefined;
+    while (Date.now() < deadline) {
+      const answer = await this.call('getOrder', { orderId, waitMs: 3000, ...(knownRev !== undefined ? { knownRev } : {}) }, openid);
+      if (!answer.ok) throw new Error(`getOrder failed: ${JSON.stringify(answer.error)}`);
+      order = answer.order;
+      knownRev = order.rev;
+      if (done(order)) return order;
+    }
+    throw new Error(`order ${orderId} did not reach the expected state; last: ${JSON.stringify(order).slice(0, 400)}`);
+  }
+
+  /** Graceful stop (SIGTERM). */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** Abrupt stop: the process gets no chance to flush anything. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async restart(env: Record<string, string> = {}): Promise<void> {
+    await this.stop();
+    Object.assign(this.env, env);
+    this.url = '';
+    this.output = '';
+    await this.boot();
+  }
+
+  private signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolveExit) => {
+      child.once('exit', () => resolveExit());
+      child.kill(signal);
+    });
+  }
+}
