@@ -75,7 +75,8 @@ export const generate: TriggerHandler = async (ctx, event) => {
   }
 
   if (route.ok) {
-    const feeFen = Math.round(order.amountFen * ctx.env.paymentFeeRate * 100) / 100;
+    // Fee and cost are kept to 1/10000 fen so that sums over many orders stay exact to the fen.
+    const feeFen = Math.round(order.amountFen * ctx.env.paymentFeeRate * 10_000) / 10_000;
     const completed = await ctx.orders.transition({
       orderId,
       from: 'generating',
