@@ -66,7 +66,7 @@ test('the model only ever saw the redacted prompt (the local model echoes its st
   expect(orders[0]?.output.startsWith('关于“[PHONE] 是我的手')).toBe(true);
   expect(orders[1]?.output.startsWith('关于“[EMAIL] 是我的邮')).toBe(true);
   // The +86 prefix is part of the redacted number.
-  expect(orders[2]?.output.startsWith('关于“[PHONE] 老身份证[ID_')).toBe(true);
+  expect(orders[2]?.output.startsWith('关于“[PHONE] 老身份证”')).toBe(true);
 });
 
 test('orders store the redacted prompt and counts of what was removed, never the values', async () => {
