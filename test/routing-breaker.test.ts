@@ -6,7 +6,8 @@ import { attemptList, callsSince, endingEvent, FAST_MODEL, finished, modelCalls,
  * failures of a provider open it; while open, later orders skip the provider without calling it;
  * after the cool-down one probe goes through, and its result closes or re-opens the breaker.
  */
-const COOL_DOWN_MS = 1500;
+// Long enough that a slow, shared machine finishes the "while open" orders inside it.
+const COOL_DOWN_MS = 2500;
 let runtime: LocalRuntime;
 let users = 0;
 const newUser = () => `breaker-${process.pid}-${++users}`;
