@@ -11,8 +11,6 @@ import type { TriggerHandler } from './serve';
 export const RECONCILE_BATCH = 50;
 /** A claim by one reconcile run keeps another (running at the same time) off the same order. */
 const CLAIM_MS = 60_000;
-/** A notification has this long to arrive before reconcile asks the provider. */
-const NOTIFICATION_GRACE_MS = 30_000;
 const PAID_NOT_STARTED_MS = 15_000;
 
 export interface ReconcileReport {
@@ -61,7 +59,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
     ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
 
   // 1. Pending orders: paid after all (lost notification), or expired and to be closed.
-  await each(ctx, { status: 'pending_payment', createdAt: _.lt(now - NOTIFICATION_GRACE_MS) }, async (order) => {
+  await each(ctx, { status: 'pending_payment', createdAt: _.lt(now - ctx.env.reconcileGraceMs) }, async (order) => {
     const outcome = await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0);
     if (outcome === 'confirmed') {
       report.recoveredPayments += 1;
