@@ -23,26 +23,33 @@ export interface ReconcileReport {
   refundsRequested: number;
 }
 
-async function claimed(ctx: AppContext, order: OrderDocument): Promise<boolean> {
+/** Returns the claim's expiry when this run now owns the order, or null when another run does. */
+async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
   const now = ctx.now();
   const _ = ctx.db.command;
   const current = (order as unknown as { reconcileClaimUntil?: number }).reconcileClaimUntil;
-  if (current !== undefined && current > now) return false;
-  return ctx.orders.patch(
+  if (current !== undefined && current > now) return null;
+  const until = now + CLAIM_MS;
+  const won = await ctx.orders.patch(
     order._id,
     { status: order.status, reconcileClaimUntil: current === undefined ? _.exists(false) : current },
-    { reconcileClaimUntil: now + CLAIM_MS },
+    { reconcileClaimUntil: until },
     false,
   );
+  return won ? until : null;
 }
 
 async function each(ctx: AppContext, condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> {
   for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
-    if (!(await claimed(ctx, order))) continue;
+    const until = await claim(ctx, order);
+    if (until === null) continue;
     try {
       await work(order);
     } catch (error) {
       log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
+    } finally {
+      // Done with it: the next run may look again (a crashed run's claim simply runs out).
+      await ctx.orders.patch(order._id, { reconcileClaimUntil: until }, { reconcileClaimUntil: ctx.db.command.remove() }, false).catch(() => false);
     }
   }
 }
