@@ -11,8 +11,6 @@ import type { TriggerHandler } from './serve';
 export const RECONCILE_BATCH = 50;
 /** A claim by one reconcile run keeps another (running at the same time) off the same order. */
 const CLAIM_MS = 60_000;
-/** A notification has this long to arrive before reconcile asks the provider. */
-const NOTIFICATION_GRACE_MS = 30_000;
 const PAID_NOT_STARTED_MS = 15_000;
 
 export interface ReconcileReport {
@@ -25,26 +23,33 @@ export interface ReconcileReport {
   refundsRequested: number;
 }
 
-async function claimed(ctx: AppContext, order: OrderDocument): Promise<boolean> {
+/** Returns the claim's expiry when this run now owns the order, or null when another run does. */
+async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
   const now = ctx.now();
   const _ = ctx.db.command;
   const current = (order as unknown as { reconcileClaimUntil?: number }).reconcileClaimUntil;
-  if (current !== undefined && current > now) return false;
-  return ctx.orders.patch(
+  if (current !== undefined && current > now) return null;
+  const until = now + CLAIM_MS;
+  const won = await ctx.orders.patch(
     order._id,
     { status: order.status, reconcileClaimUntil: current === undefined ? _.exists(false) : current },
-    { reconcileClaimUntil: now + CLAIM_MS },
+    { reconcileClaimUntil: until },
     false,
   );
+  return won ? until : null;
 }
 
 async function each(ctx: AppContext, condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> {
   for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
-    if (!(await claimed(ctx, order))) continue;
+    const until = await claim(ctx, order);
+    if (until === null) continue;
     try {
       await work(order);
     } catch (error) {
       log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
+    } finally {
+      // Done with it: the next run may look again (a crashed run's claim simply runs out).
+      await ctx.orders.patch(order._id, { reconcileClaimUntil: until }, { reconcileClaimUntil: ctx.db.command.remove() }, false).catch(() => false);
     }
   }
 }
@@ -61,7 +66,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
     ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
 
   // 1. Pending orders: paid after all (lost notification), or expired and to be closed.
-  await each(ctx, { status: 'pending_payment', createdAt: _.lt(now - NOTIFICATION_GRACE_MS) }, async (order) => {
+  await each(ctx, { status: 'pending_payment', createdAt: _.lt(now - ctx.env.reconcileGraceMs) }, async (order) => {
     const outcome = await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0);
     if (outcome === 'confirmed') {
       report.recoveredPayments += 1;
