@@ -16,8 +16,9 @@ const UNPRICED: ModelPrice = { inputFenPerMTok: 0, outputFenPerMTok: 0 };
  * Where a model of a tier's chain is really called:
  * `LLM_BASE_URL` sends every call to one endpoint (and `LLM_MODEL`); otherwise a provider whose key
  * (or base URL override, `<PROVIDER>_BASE_URL`) is set is called directly; otherwise the local
- * model server (`LOCAL_MODEL_URL`) stands in under the same model name, priced as the real model so cost figures stay meaningful. With none of
- * these the model is unavailable and the chain moves on.
+ * model server (`LOCAL_MODEL_URL`) stands in under the same model name, priced as the real model
+ * so cost figures stay meaningful. With none of these the model is unavailable and the chain
+ * moves on.
  */
 export function resolveEndpoint(
   ref: ModelRef,
