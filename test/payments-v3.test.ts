@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalRuntime } from './support/runtime';
 import {
   buildNotification,
@@ -187,5 +189,20 @@ describe('refunds over API v3', () => {
     expect(view.order.status).toBe('refunding');
     expect(view.events.find((e) => e.type === 'refund_abnormal')?.detail).toMatchObject({ state: 'ABNORMAL', source: 'v3_refund_notification' });
     expect(runtime.output).toContain('"refund_abnormal_needs_operator"');
+  });
+});
+
+describe('API v3 configuration', () => {
+  test('PAY_MODE=v3 refuses an order lifetime under a minute, with a clear message, and creates nothing', async () => {
+    const shortLived = await LocalRuntime.start({ PAY_MODE: 'v3', ORDER_TTL_SECONDS: '30' });
+    try {
+      const answer = await shortLived.call('createOrder', { tier: 'quick', prompt: 'hi' }, 'ttl-user');
+      expect(answer).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+      expect(shortLived.output).toContain('ORDER_TTL_SECONDS must be ≥ 60');
+      const orders = join(shortLived.dataDir, 'functions', 'orders.db');
+      expect(existsSync(orders) ? readFileSync(orders, 'utf8').trim() : '').toBe('');
+    } finally {
+      await shortLived.stop();
+    }
   });
 });
