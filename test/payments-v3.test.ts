@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalRuntime } from './support/runtime';
@@ -17,11 +18,21 @@ import {
 
 let runtime: LocalRuntime;
 let keys: V3Keys;
+// A second platform key (e.g. the old certificate during the move to the WeChat Pay public key).
+const rotationKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ROTATION_SERIAL = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
 let userCounter = 0;
 const newUser = () => `v3-user-${process.pid}-${++userCounter}`;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ PAY_MODE: 'v3', ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100', PAYMENT_GRACE_SECONDS: '0' });
+  runtime = await LocalRuntime.start({
+    PAY_MODE: 'v3',
+    ORDER_TTL_SECONDS: '600',
+    RATE_LIMIT_PER_MINUTE: '100',
+    PAYMENT_GRACE_SECONDS: '0',
+    WECHATPAY_PLATFORM_CERT_SERIAL: ROTATION_SERIAL,
+    WECHATPAY_PLATFORM_CERT: rotationKey.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
   keys = readV3Keys(runtime.dataDir);
 });
 afterAll(async () => {
@@ -81,6 +92,7 @@ describe('WeChat Pay API v3 against the local simulator', () => {
       ['a bad signature', { ...valid, headers: { ...valid.headers, 'Wechatpay-Signature': buildNotification(keys, { resource: honest }).headers['Wechatpay-Signature'] as string } }, 401],
       ['a body changed after signing', { ...valid, body: valid.body.replace('"summary":"test"', '"summary":"tent"') }, 401],
       ['a signature by another key', buildNotification(keys, { resource: honest, signingKey: otherRsaKey() }), 401],
+      ["the second platform key under the first key's serial", buildNotification(keys, { resource: honest, signingKey: rotationKey.privateKey }), 401],
       ['an unknown platform serial', buildNotification(keys, { resource: honest, serial: 'PUB_KEY_ID_UNKNOWN' }), 401],
       ['a signature-test probe', buildNotification(keys, { resource: honest, signature: 'WECHATPAY/SIGNTEST/9f86d081884c7d65' }), 401],
       ['a stale timestamp', buildNotification(keys, { resource: honest, timestamp: Math.floor(Date.now() / 1000) - 301 }), 401],
@@ -119,6 +131,13 @@ describe('WeChat Pay API v3 against the local simulator', () => {
     expect(retry.status).toBe(204);
     await unchanged(order.outTradeNo, settled);
   });
+});
+
+test('a notification signed with the second configured platform key, under its own serial, is accepted', async () => {
+  const { order, user } = await newOrder();
+  const notification = buildNotification(keys, { resource: transactionResource(keys, order.outTradeNo, order.amountFen), signingKey: rotationKey.privateKey, serial: ROTATION_SERIAL });
+  expect((await postRaw(runtime.url, notification)).status).toBe(204);
+  await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
 });
 
 describe('refunds over API v3', () => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 
 /** WeChat Pay API v3's production host; the local runtime points WECHATPAY_BASE_URL at itself. */
 export const WECHATPAY_PRODUCTION_URL = 'https://api.mch.weixin.qq.com';
@@ -28,6 +28,12 @@ export class V3ConfigError extends Error {
 /** PEM in an environment variable often arrives with literal "\n": accept both. */
 function pem(value: string): string {
   return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
+}
+
+/** A WeChat Pay public key (pub_key.pem) or a platform certificate (wechatpay_….pem). */
+function publicKeyOf(text: string): KeyObject {
+  const value = pem(text);
+  return value.includes('BEGIN CERTIFICATE') ? new X509Certificate(value).publicKey : createPublicKey(value);
 }
 
 /**
@@ -62,9 +68,23 @@ export function readV3Config(env: NodeJS.ProcessEnv): V3Config {
   const platformKeys = new Map<string, KeyObject>();
   if (platformKeyText) {
     try {
-      platformKeys.set(platformSerial, createPublicKey(pem(platformKeyText)));
+      platformKeys.set(platformSerial, publicKeyOf(platformKeyText));
     } catch {
       problems.push('WECHATPAY_PLATFORM_PUBLIC_KEY is not a PEM public key or certificate');
+    }
+  }
+  // While a merchant moves from platform certificates to the WeChat Pay public key, notifications
+  // may be signed by either: the certificate can be given as well, under its own serial.
+  const certSerial = env.WECHATPAY_PLATFORM_CERT_SERIAL;
+  const certText = env.WECHATPAY_PLATFORM_CERT;
+  if (certSerial || certText) {
+    if (!certSerial || !certText) problems.push('WECHATPAY_PLATFORM_CERT_SERIAL and WECHATPAY_PLATFORM_CERT go together');
+    else {
+      try {
+        platformKeys.set(certSerial, publicKeyOf(certText));
+      } catch {
+        problems.push('WECHATPAY_PLATFORM_CERT is not a PEM certificate or public key');
+      }
     }
   }
   // The API v3 key is 32 ASCII characters, used as the AES-256 key as is.
