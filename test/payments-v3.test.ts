@@ -131,13 +131,13 @@ describe('WeChat Pay API v3 against the local simulator', () => {
     expect(retry.status).toBe(204);
     await unchanged(order.outTradeNo, settled);
   });
-});
 
-test('a notification signed with the second configured platform key, under its own serial, is accepted', async () => {
-  const { order, user } = await newOrder();
-  const notification = buildNotification(keys, { resource: transactionResource(keys, order.outTradeNo, order.amountFen), signingKey: rotationKey.privateKey, serial: ROTATION_SERIAL });
-  expect((await postRaw(runtime.url, notification)).status).toBe(204);
-  await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
+  test('a notification signed with the second configured platform key, under its own serial, is accepted', async () => {
+    const { order, user } = await newOrder();
+    const notification = buildNotification(keys, { resource: transactionResource(keys, order.outTradeNo, order.amountFen), signingKey: rotationKey.privateKey, serial: ROTATION_SERIAL });
+    expect((await postRaw(runtime.url, notification)).status).toBe(204);
+    await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
+  });
 });
 
 describe('refunds over API v3', () => {
