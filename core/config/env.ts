@@ -7,6 +7,8 @@ export interface AppEnv {
   openidSealKey: Buffer;
   orderTtlMs: number;
   paymentGraceMs: number;
+  /** How long reconcile leaves a pending order to its notification before asking the provider. */
+  reconcileGraceMs: number;
   rateLimitPerMinute: number;
   llm: { baseURL?: string; apiKey?: string; model?: string; localURL?: string };
   cloudPay: { subMchId: string; envId: string };
@@ -47,6 +49,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     openidSealKey: sealKey,
     orderTtlMs: positiveNumber(env, 'ORDER_TTL_SECONDS', 600) * 1000,
     paymentGraceMs: positiveNumber(env, 'PAYMENT_GRACE_SECONDS', 8) * 1000,
+    reconcileGraceMs: positiveNumber(env, 'RECONCILE_NOTIFICATION_GRACE_SECONDS', 30) * 1000,
     rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
     llm: {
       baseURL: env.LLM_BASE_URL || undefined,

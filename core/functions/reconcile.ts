@@ -41,26 +41,29 @@ interface ReconcileMarks {
  * listed it (status, no live claim, same number of finished passes), so a second run that listed
  * it at the same time can neither claim it while this one works nor after this one finished.
  */
-async function claim(ctx: AppContext, order: OrderDocument): Promise<boolean> {
+async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
   const now = ctx.now();
   const _ = ctx.db.command;
   const marks = order as unknown as ReconcileMarks;
-  if (marks.reconcileClaimUntil !== undefined && marks.reconcileClaimUntil > now) return false;
-  return ctx.orders.patch(
+  if (marks.reconcileClaimUntil !== undefined && marks.reconcileClaimUntil > now) return null;
+  const until = now + CLAIM_MS;
+  const won = await ctx.orders.patch(
     order._id,
     {
       status: order.status,
       reconcileClaimUntil: marks.reconcileClaimUntil === undefined ? _.exists(false) : marks.reconcileClaimUntil,
       reconcilePasses: marks.reconcilePasses === undefined ? _.exists(false) : marks.reconcilePasses,
     },
-    { reconcileClaimUntil: now + CLAIM_MS },
+    { reconcileClaimUntil: until },
     false,
   );
+  return won ? until : null;
 }
 
-async function release(ctx: AppContext, orderId: string): Promise<void> {
+/** Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out). */
+async function release(ctx: AppContext, orderId: string, until: number): Promise<void> {
   const _ = ctx.db.command;
-  await ctx.orders.patch(orderId, {}, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
+  await ctx.orders.patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
 }
 
 /**
@@ -90,7 +93,8 @@ export const reconcile: TriggerHandler = async (ctx) => {
   const each = async (condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
     for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
       if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
-      if (!(await claim(ctx, order))) {
+      const until = await claim(ctx, order);
+      if (until === null) {
         report.skippedClaimed += 1;
         continue;
       }
@@ -99,7 +103,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
       } catch (error) {
         log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
       } finally {
-        await release(ctx, order._id).catch(() => undefined);
+        await release(ctx, order._id, until).catch(() => undefined);
       }
     }
   };
