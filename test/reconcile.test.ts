@@ -10,7 +10,7 @@ const TTL_MS = 2_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: String(TTL_MS / 1000), PAYMENT_GRACE_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '100' });
+  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: String(TTL_MS / 1000), RECONCILE_NOTIFICATION_GRACE_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '100' });
 });
 afterAll(async () => {
   await runtime.stop();

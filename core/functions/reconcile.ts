@@ -133,7 +133,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
   });
 
   // 2. Paid but not notified: pending orders past the notification grace period are asked about.
-  await each({ status: 'pending_payment', createdAt: _.lt(now - ctx.env.paymentGraceMs), expiresAt: _.gt(now) }, async (order) => {
+  await each({ status: 'pending_payment', createdAt: _.lt(now - ctx.env.reconcileGraceMs), expiresAt: _.gt(now) }, async (order) => {
     if ((await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0)) === 'confirmed') report.recoveredPayments += 1;
   });
 
