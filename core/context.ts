@@ -47,12 +47,18 @@ export function createContext(cloud: WxCloud): AppContext {
   validateTiers(tiers, PROVIDERS, env);
   const db = cloud.database();
   const now = () => Date.now();
+  let payments: PaymentProvider | null = null;
   return {
     cloud,
     db,
     env,
     orders: new OrderRepository(db, now),
-    payments: paymentsFor(cloud, env),
+    // Built on first use: functions that never touch payments (listTiers, listOrders) then need no
+    // merchant key in their environment.
+    get payments() {
+      payments ??= paymentsFor(cloud, env);
+      return payments;
+    },
     tiers,
     providers: PROVIDERS,
     health: new StoreProviderHealth(db, env.breaker, now),

@@ -1,3 +1,4 @@
+import { V3_MIN_ORDER_TTL_SECONDS } from '../payments/v3/config';
 /** Settings read from the environment of a function. Secrets only ever come from here. */
 export type PayMode = 'cloudpay' | 'v3' | 'simulator';
 
@@ -61,11 +62,15 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   if (state !== 'developer' && state !== 'trial' && state !== 'formal') {
     throw new Error('configuration: MINIPROGRAM_STATE must be developer, trial or formal');
   }
+  const orderTtlSeconds = positiveNumber(env, 'ORDER_TTL_SECONDS', 600);
+  if (payMode === 'v3' && orderTtlSeconds < V3_MIN_ORDER_TTL_SECONDS) {
+    throw new Error(`configuration: ORDER_TTL_SECONDS must be ≥ ${V3_MIN_ORDER_TTL_SECONDS} with PAY_MODE=v3: WeChat Pay refuses a time_expire less than a minute ahead`);
+  }
   return {
     payMode,
     openidHashSecret: required(env, 'OPENID_HASH_SECRET'),
     openidSealKey: sealKey,
-    orderTtlMs: positiveNumber(env, 'ORDER_TTL_SECONDS', 600) * 1000,
+    orderTtlMs: orderTtlSeconds * 1000,
     paymentGraceMs: positiveNumber(env, 'PAYMENT_GRACE_SECONDS', 8) * 1000,
     reconcileGraceMs: positiveNumber(env, 'RECONCILE_NOTIFICATION_GRACE_SECONDS', 30) * 1000,
     rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
