@@ -23,6 +23,7 @@ import type {
 export const MINIPROGRAM_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
 
 const loaded = new Map<string, string>();
+const open: PageComponent[] = [];
 
 export type PageComponent = ReturnType<typeof simulate.render>;
 
@@ -35,12 +36,30 @@ export function openPage(page: string, query: Record<string, string> = {}): Page
   }
   const component = simulate.render(id, query);
   component.attach(document.createElement('parent-wrapper'));
+  open.push(component);
   return component;
+}
+
+/** Closes every page a test opened (their `detached` lifetimes run, as when WeChat unloads them). */
+export function closePages(): void {
+  for (const component of open.splice(0)) component.detach();
 }
 
 /** The text a user would read on the page, whitespace collapsed. */
 export function visibleText(component: PageComponent): string {
   return (component.dom?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** A WXML attribute as the template bound it (built-in components render no DOM attributes in simulate). */
+export function attribute(component: PageComponent, selector: string, name: string): unknown {
+  const target = component.querySelector(selector);
+  if (!target) throw new Error(`nothing matches ${selector}`);
+  return target.toJSON().attrs.find((attr) => attr.name === name)?.value;
+}
+
+/** The text of one element, or undefined when it is not rendered. */
+export function textOf(component: PageComponent, selector: string): string | undefined {
+  return component.querySelector(selector)?.dom?.textContent?.replace(/\s+/g, ' ').trim();
 }
 
 export function tap(component: PageComponent, selector: string): void {
