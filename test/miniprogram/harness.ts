@@ -8,7 +8,7 @@
  * afresh for every test.
  */
 import { join, resolve } from 'node:path';
-import simulate from 'miniprogram-simulate';
+import simulate, { type RootComponent } from 'miniprogram-simulate';
 import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
 import type {
   ClientOrder,
@@ -25,7 +25,10 @@ export const MINIPROGRAM_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
 const loaded = new Map<string, string>();
 const open: PageComponent[] = [];
 
-export type PageComponent = ReturnType<typeof simulate.render>;
+/** A rendered page as simulate returns it; its data and methods are the page's own (untyped at this boundary). */
+export type PageComponent = RootComponent<WechatMiniprogram.IAnyObject, WechatMiniprogram.Component.PropertyOption, WechatMiniprogram.Component.MethodOption> & {
+  triggerPageLifeTime(lifetime: 'show' | 'hide' | 'resize'): void;
+};
 
 /** Renders a page (e.g. 'pages/order/order') with its query as properties and attaches it, as WeChat opens it. */
 export function openPage(page: string, query: Record<string, string> = {}): PageComponent {
@@ -34,7 +37,7 @@ export function openPage(page: string, query: Record<string, string> = {}): Page
     id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT });
     loaded.set(page, id);
   }
-  const component = simulate.render(id, query);
+  const component = simulate.render(id, query) as PageComponent;
   component.attach(document.createElement('parent-wrapper'));
   open.push(component);
   return component;
