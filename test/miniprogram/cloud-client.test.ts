@@ -4,11 +4,13 @@ import { wxGlobal } from './harness';
 
 type RequestOptions = { url: string; method: string; data: unknown; success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
 
-const wxApi = wxGlobal() as ReturnType<typeof wxGlobal> & { cloud?: unknown };
+const wxApi = wxGlobal();
+/** Where WeChat puts CloudBase; miniprogram-simulate has none, so tests add and remove it. */
+const wxCloudSlot = wxApi as unknown as { cloud?: unknown };
 const originalRequest = wxApi.request;
 
 afterEach(() => {
-  delete wxApi.cloud;
+  delete wxCloudSlot.cloud;
   wxApi.request = originalRequest;
   delete (globalThis as { getApp?: unknown }).getApp;
   setCloudApi(null);
@@ -26,8 +28,8 @@ function httpAnswers(statusCode: number, data: unknown): RequestOptions[] {
 
 describe('cloud client', () => {
   test('inside WeChat it calls wx.cloud.callFunction and returns the function\'s result', async () => {
-    const callFunction = jest.fn(async (_: { name: string; data: unknown }) => ({ result: { ok: true, tiers: [], subscribeTemplateId: null }, errMsg: 'cloud.callFunction:ok' }));
-    wxApi.cloud = { callFunction };
+    const callFunction = jest.fn(async (_: { name: string; data?: unknown }) => ({ result: { ok: true, tiers: [], subscribeTemplateId: null }, errMsg: 'cloud.callFunction:ok' }));
+    wxCloudSlot.cloud = { callFunction };
     const sent = httpAnswers(200, { result: { ok: false, error: { code: 'INTERNAL', message: 'wrong door' } } });
     const api = createCloudApi(defaultTransport());
     expect(await api.listTiers()).toEqual({ ok: true, tiers: [], subscribeTemplateId: null });
@@ -47,7 +49,7 @@ describe('cloud client', () => {
   });
 
   test('the app flag set by the browser preview chooses local mode even where wx.cloud exists', async () => {
-    wxApi.cloud = { callFunction: jest.fn() };
+    wxCloudSlot.cloud = { callFunction: jest.fn() };
     (globalThis as { getApp?: unknown }).getApp = () => ({ globalData: { localRuntimeUrl: '' } });
     const sent = httpAnswers(200, { result: { ok: true, order: {} } });
     await createCloudApi(defaultTransport()).cancelOrder({ orderId: 'ord_9' });
