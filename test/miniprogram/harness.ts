@@ -1,5 +1,3 @@
-/// <reference types="miniprogram-api-typings" />
-/// <reference lib="dom" />
 /**
  * Loads the real mini program pages into miniprogram-simulate (jsdom). The page .ts files are
  * required through jest's own ts-jest transform (simulate `require`s `pages/x/x`, which resolves to
@@ -83,7 +81,7 @@ export async function settle(rounds = 5): Promise<void> {
 }
 
 /** Waits (bounded) until `check` holds, letting the page's own timers run. */
-export async function until(check: () => boolean, what: string, rounds = 200): Promise<void> {
+export async function until(check: () => boolean, what: string, rounds = 600): Promise<void> {
   for (let i = 0; i < rounds; i += 1) {
     if (check()) return;
     await simulate.sleep(5);
