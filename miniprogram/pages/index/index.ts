@@ -5,7 +5,7 @@
 import { cloudApi } from '../../services/cloud';
 import { orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, localized, messages, setLocale, type Locale } from '../../services/i18n';
-import { openPage, setTitle, toast } from '../../services/navigation';
+import { confirmAction, openPage, setTitle, toast } from '../../services/ui';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
 import { rememberTiers } from '../../services/tierNames';
 import type { ActivePaymentDetails, ErrorBody, RequestPaymentParams, Tier } from '../../services/types';
@@ -220,6 +220,7 @@ Component({
       const { t } = this.data;
       this.setBusy(true);
       try {
+        if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
         const answer = await cloudApi().cancelOrder({ orderId: pending.orderId });
         if (answer.ok) {
           this.setData({ pending: null, notice: t.orderCancelled });
