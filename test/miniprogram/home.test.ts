@@ -214,6 +214,28 @@ describe('home page', () => {
     expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_1&paid=1']);
   });
 
+  test('an unpaid order paid elsewhere meanwhile is no longer offered when the user comes back', async () => {
+    requestPayment = paymentSheet('cancel');
+    const cloud = server();
+    cloud.handlers.getOrder = (input) => ({ ok: true, order: order({ orderId: input.orderId, status: 'pending_payment' }) });
+    const page = await openHome();
+    input(page, '#prompt', 'question');
+    await settle();
+    tap(page, '#pay');
+    await until(() => page.querySelector('#pay-again') !== undefined, 'pay again offered');
+    // Still unpaid: the offer stays.
+    page.triggerPageLifeTime('show');
+    await until(() => cloud.callsTo('getOrder').length === 1, 'rechecked');
+    await settle();
+    expect(page.querySelector('#pay-again')).toBeDefined();
+    // Paid from the order page meanwhile: the offer goes.
+    cloud.handlers.getOrder = (input) => ({ ok: true, order: order({ orderId: input.orderId, status: 'paid', rev: 2 }) });
+    page.triggerPageLifeTime('show');
+    await until(() => page.querySelector('#pay') !== undefined, 'a fresh pay button');
+    expect(page.querySelector('#pay-again')).toBeUndefined();
+    expect(cloud.callsTo('getOrder')).toEqual([{ orderId: 'ord_1' }, { orderId: 'ord_1' }]);
+  });
+
   test('a failed payment is explained with its reason; the order can then be cancelled', async () => {
     requestPayment = paymentSheet('system error');
     const cloud = server();

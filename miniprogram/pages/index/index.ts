@@ -59,6 +59,12 @@ Component({
     },
   },
 
+  pageLifetimes: {
+    show() {
+      void this.recheckPending();
+    },
+  },
+
   methods: {
     applyLocale(locale: Locale) {
       this.setData({ locale, t: messages(locale) });
@@ -201,6 +207,17 @@ Component({
       }
       const notice = outcome.kind === 'cancelled' ? t.payCancelled : format(t.payFailed, { reason: outcome.reason });
       this.setData({ pending: order, notice });
+    },
+
+    /** Back on this page: the unpaid order may have been paid or cancelled elsewhere meanwhile. */
+    async recheckPending() {
+      const pending = this.data.pending;
+      if (!pending || this.data.busy) return;
+      const answer = await cloudApi().getOrder({ orderId: pending.orderId });
+      if (answer.ok && answer.order.status !== 'pending_payment' && this.data.pending === pending) {
+        this.setData({ pending: null, notice: '' });
+        this.refresh();
+      }
     },
 
     async onPayAgain() {
