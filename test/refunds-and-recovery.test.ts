@@ -115,4 +115,30 @@ describe('long-polling getOrder', () => {
     expect(answer.order.status).toBe('completed');
     expect(Date.now() - startedAt).toBeLessThan(2_000);
   });
+
+  test('with settleMs, text that keeps growing is gathered into fewer answers; status changes still come at once', async () => {
+    await runtime.faults({ llm: { firstTokenMs: 100, tokensPerSecond: 12, answerTokens: 48 } });
+    async function follow(settleMs: number | undefined, user: string) {
+      const created = await runtime.call('createOrder', { tier: 'quick', prompt: `Stream for ${user}` }, user);
+      await runtime.pay(created.order.outTradeNo);
+      let known = created.order;
+      const answers: Record<string, any>[] = [];
+      while (known.status !== 'completed') {
+        const answer = await runtime.call('getOrder', { orderId: known.orderId, waitMs: 3000, knownRev: known.rev, ...(settleMs ? { settleMs } : {}) }, user);
+        answers.push(answer.order);
+        known = answer.order;
+      }
+      return answers;
+    }
+    const eager = await follow(undefined, 'eager-reader');
+    const settled = await follow(3000, 'patient-read');
+    await runtime.faults({ reset: true });
+    const growth = (answers: Record<string, any>[]) => answers.filter((o, i) => i > 0 && o.status === 'generating' && answers[i - 1]?.status === 'generating').length;
+    expect(growth(settled)).toBeLessThan(growth(eager));
+    // Every status the order went through was still seen on its own.
+    expect(settled.map((o) => o.status)).toContain('generating');
+    expect(settled[settled.length - 1]?.outputComplete).toBe(true);
+    expect(settled[settled.length - 1]?.output.length).toBe(eager[eager.length - 1]?.output.length);
+  });
 });
+

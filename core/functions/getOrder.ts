@@ -23,19 +23,36 @@ async function nudge(ctx: AppContext, order: OrderDocument): Promise<void> {
   }
 }
 
+/**
+ * A change the page should see at once: a new status, or the first text of the answer. Further
+ * growth of text already shown may wait (settleMs), so that one call carries several batches.
+ */
+function isUrgent(before: OrderDocument, now: OrderDocument): boolean {
+  return now.status !== before.status || (before.output.length === 0 && now.output.length > 0) || isTerminal(now.status);
+}
+
 export const getOrder: ClientHandler = async (ctx, input, caller) => {
   const orderId = requiredString(input, 'orderId', 64);
   const waitMs = Math.min(optionalInteger(input, 'waitMs', 0, 60_000) ?? 0, MAX_WAIT_MS);
   const knownRev = optionalInteger(input, 'knownRev', 0, Number.MAX_SAFE_INTEGER);
+  // With settleMs, text that keeps growing is gathered until that long after the call began.
+  const settleMs = Math.min(optionalInteger(input, 'settleMs', 0, 60_000) ?? 0, waitMs);
   const startedAt = Date.now();
   let order = await findOwnOrder(ctx, caller, orderId);
   await nudge(ctx, order);
+  const first = order;
   const baseline = knownRev ?? order.rev;
-  while (order.rev <= baseline && !isTerminal(order.status)) {
-    const left = waitMs - (Date.now() - startedAt);
-    if (left <= 0) break;
-    await sleep(Math.min(POLL_INTERVAL_MS, left));
-    order = (await ctx.orders.findById(orderId)) ?? order;
+  // Already newer than what the caller has: answer at once.
+  if (order.rev <= baseline) {
+    while (!isTerminal(order.status)) {
+      const elapsed = Date.now() - startedAt;
+      const changed = order.rev > baseline;
+      if (changed && (isUrgent(first, order) || elapsed >= settleMs)) break;
+      const left = (changed ? settleMs : waitMs) - elapsed;
+      if (left <= 0) break;
+      await sleep(Math.min(POLL_INTERVAL_MS, left));
+      order = (await ctx.orders.findById(orderId)) ?? order;
+    }
   }
   return {
     order: toClientOrder(order),

@@ -109,6 +109,11 @@ export interface GetOrderInput {
   waitMs?: number;
   /** The `rev` the page already has: the server returns as soon as the order moves past it. */
   knownRev?: number;
+  /**
+   * Text that keeps growing is gathered until this long after the call began (a new status or the
+   * first text still comes back at once): fewer invocations while an answer streams.
+   */
+  settleMs?: number;
 }
 
 export interface GetOrderResult {

@@ -163,13 +163,16 @@ Component({
       this.stopTicker(state);
     },
 
-    /** One long-poll: the server answers as soon as the order moves past the rev we hold, or after 3 s. */
+    /**
+     * One long-poll: the server answers as soon as the order's status moves or its first text
+     * appears, gathers further text for up to 3 s, and answers after 3 s when nothing happened.
+     */
     async pollOnce(): Promise<PollResult> {
       const state = states.get(this);
       if (!state) return 'finished';
       const known = state.order;
       const answer = await cloudApi().getOrder(
-        known ? { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, knownRev: known.rev } : { orderId: state.orderId },
+        known ? { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, settleMs: LONG_POLL_WAIT_MS, knownRev: known.rev } : { orderId: state.orderId },
       );
       if (states.get(this) !== state) return 'finished';
       if (!answer.ok) {
