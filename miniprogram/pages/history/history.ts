@@ -1,0 +1,116 @@
+/** The user's orders, newest first, a page at a time; each opens its order page. */
+import { cloudApi } from '../../services/cloud';
+import { dateTime, orderPageUrl, yuanFromFen } from '../../services/format';
+import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
+import { openPage, setTitle } from '../../services/navigation';
+import { tierTitle } from '../../services/tierNames';
+import type { ClientOrder } from '../../services/types';
+
+export const HISTORY_PAGE_SIZE = 10;
+
+interface OrderRow {
+  orderId: string;
+  statusText: string;
+  status: string;
+  amountText: string;
+  tierTitle: string;
+  createdText: string;
+  preview: string;
+}
+
+function statusText(order: ClientOrder, t: Messages): string {
+  switch (order.status) {
+    case 'pending_payment':
+      return t.waitingPayment;
+    case 'paid':
+      return t.paidStatus;
+    case 'generating':
+      return t.generatingStatus;
+    case 'completed':
+      return t.completed;
+    case 'refunding':
+      return t.refunding;
+    case 'refunded':
+      return format(t.refunded, { amount: yuanFromFen(order.amountFen) });
+    case 'closed':
+      return t.closed;
+  }
+}
+
+function row(order: ClientOrder, t: Messages, locale: Locale): OrderRow {
+  return {
+    orderId: order.orderId,
+    status: order.status,
+    statusText: statusText(order, t),
+    amountText: yuanFromFen(order.amountFen),
+    tierTitle: tierTitle(order.tier, locale),
+    createdText: dateTime(order.createdAt),
+    preview: order.output,
+  };
+}
+
+Component({
+  data: {
+    locale: 'zh' as Locale,
+    t: messages('zh'),
+    orders: [] as OrderRow[],
+    /** null once the last page was read. */
+    nextCursor: null as string | null,
+    loadedOnce: false,
+    loading: false,
+    notice: '',
+  },
+
+  lifetimes: {
+    attached() {
+      const locale = currentLocale();
+      const t = messages(locale);
+      this.setData({ locale, t });
+      setTitle(t.historyTitle);
+      void this.loadFirstPage();
+    },
+  },
+
+  methods: {
+    /** The first page again, e.g. on pull-down or when the page opens. */
+    async loadFirstPage() {
+      if (this.data.loading) return;
+      await this.loadPage(undefined);
+    },
+
+    async loadMore() {
+      if (this.data.loading || this.data.nextCursor === null) return;
+      await this.loadPage(this.data.nextCursor);
+    },
+
+    async loadPage(cursor: string | undefined) {
+      const { t, locale } = this.data;
+      this.setData({ loading: true, notice: '' });
+      const answer = await cloudApi().listOrders(cursor === undefined ? { limit: HISTORY_PAGE_SIZE } : { cursor, limit: HISTORY_PAGE_SIZE });
+      if (!answer.ok) {
+        this.setData({ loading: false, notice: errorMessage(answer.error.code, t) });
+        return;
+      }
+      const rows = answer.orders.map((order) => row(order, t, locale));
+      this.setData({
+        orders: cursor === undefined ? rows : this.data.orders.concat(rows),
+        nextCursor: answer.nextCursor,
+        loadedOnce: true,
+        loading: false,
+      });
+    },
+
+    onReachBottom() {
+      void this.loadMore();
+    },
+
+    onPullDownRefresh() {
+      void this.loadFirstPage().then(() => wx.stopPullDownRefresh({ fail: () => undefined }));
+    },
+
+    onOpenOrder(event: WechatMiniprogram.BaseEvent<Record<string, never>, { id?: string }>) {
+      const id = event.currentTarget.dataset.id;
+      if (typeof id === 'string' && id) openPage(orderPageUrl(id));
+    },
+  },
+});

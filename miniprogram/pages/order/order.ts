@@ -1,0 +1,281 @@
+/**
+ * One order, from "confirming payment" to its final state. The page trusts only the server:
+ * it long-polls getOrder (services/poller.ts decides when), renders the output as it grows, and
+ * stops polling whenever it is hidden or closed.
+ */
+import { cloudApi } from '../../services/cloud';
+import { dateTime, yuanFromFen } from '../../services/format';
+import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
+import { setTitle, toast } from '../../services/navigation';
+import { openPaymentSheet } from '../../services/payment';
+import { Poller, type PollResult } from '../../services/poller';
+import { tierTitle } from '../../services/tierNames';
+import { isTerminalStatus, type ActivePaymentDetails, type ClientOrder, type ErrorBody, type RequestPaymentParams } from '../../services/types';
+
+/** How long getOrder may hold a call: the server caps it at 3 s, well inside the ~5 s window. */
+export const LONG_POLL_WAIT_MS = 3_000;
+
+type Phase = 'loading' | 'awaiting_payment' | 'confirming' | 'writing' | 'completed' | 'refunding' | 'refunded' | 'closed' | 'missing';
+
+/** What a page instance keeps outside its rendered data. */
+interface OrderPageState {
+  orderId: string;
+  poller: Poller;
+  order: ClientOrder | null;
+  payment: RequestPaymentParams | null;
+  /** The user finished the WeChat Pay sheet here: show "confirming" rather than "waiting for payment". */
+  paidOnThisPhone: boolean;
+  ticker: number | null;
+  visible: boolean;
+}
+
+const states = new WeakMap<object, OrderPageState>();
+
+function phaseOf(order: ClientOrder, paidOnThisPhone: boolean): Phase {
+  switch (order.status) {
+    case 'pending_payment':
+      return paidOnThisPhone ? 'confirming' : 'awaiting_payment';
+    case 'paid':
+    case 'generating':
+      return 'writing';
+    default:
+      return order.status;
+  }
+}
+
+function elapsedSeconds(order: ClientOrder | null): number {
+  const since = order?.paidAt ?? order?.createdAt;
+  return since === undefined ? 0 : Math.max(0, Math.floor((Date.now() - since) / 1000));
+}
+
+function headline(phase: Phase, order: ClientOrder | null, t: Messages): string {
+  switch (phase) {
+    case 'loading':
+      return t.orderLoading;
+    case 'awaiting_payment':
+      return t.waitingPayment;
+    case 'confirming':
+      return t.confirmingPayment;
+    case 'writing':
+      return format(t.writing, { seconds: elapsedSeconds(order) });
+    case 'completed':
+      return t.completed;
+    case 'refunding':
+      return t.refunding;
+    case 'refunded':
+      return format(t.refunded, { amount: yuanFromFen(order ? order.amountFen : 0) });
+    case 'closed':
+      return t.closed;
+    case 'missing':
+      return t.errorNotFound;
+  }
+}
+
+Component({
+  properties: {
+    orderId: { type: String, value: '' },
+    /** '1' when the user has just finished the payment sheet. */
+    paid: { type: String, value: '' },
+  },
+
+  data: {
+    locale: 'zh' as Locale,
+    t: messages('zh'),
+    phase: 'loading' as Phase,
+    headline: '',
+    spinning: true,
+    output: '',
+    outTradeNo: '',
+    amountText: '',
+    tierTitle: '',
+    createdText: '',
+    subscribed: false,
+    canPay: false,
+    busy: false,
+    notice: '',
+    trouble: '',
+  },
+
+  lifetimes: {
+    attached() {
+      const locale = currentLocale();
+      const t = messages(locale);
+      this.setData({ locale, t, headline: t.orderLoading });
+      setTitle(t.orderTitle);
+      if (this.data.orderId) this.start(this.data.orderId, this.data.paid === '1');
+    },
+    detached() {
+      this.pause();
+      states.delete(this);
+    },
+  },
+
+  pageLifetimes: {
+    show() {
+      this.resume();
+    },
+    hide() {
+      this.pause();
+    },
+  },
+
+  methods: {
+    /** WeChat passes the page query here too; starting twice is harmless. */
+    onLoad(query: Record<string, string | undefined>) {
+      const orderId = query.orderId ? decodeURIComponent(query.orderId) : '';
+      if (orderId) this.start(orderId, query.paid === '1');
+    },
+
+    start(orderId: string, paidOnThisPhone: boolean) {
+      if (states.has(this)) return;
+      const state: OrderPageState = {
+        orderId,
+        poller: new Poller(() => this.pollOnce()),
+        order: null,
+        payment: null,
+        paidOnThisPhone,
+        ticker: null,
+        visible: true,
+      };
+      states.set(this, state);
+      this.setData({ orderId });
+      this.render();
+      state.poller.start();
+    },
+
+    resume() {
+      const state = states.get(this);
+      if (!state) return;
+      state.visible = true;
+      if (!state.order || !isTerminalStatus(state.order.status)) state.poller.start();
+      this.render();
+    },
+
+    pause() {
+      const state = states.get(this);
+      if (!state) return;
+      state.visible = false;
+      state.poller.stop();
+      this.stopTicker(state);
+    },
+
+    /** One long-poll: the server answers as soon as the order moves past the rev we hold, or after 3 s. */
+    async pollOnce(): Promise<PollResult> {
+      const state = states.get(this);
+      if (!state) return 'finished';
+      const known = state.order;
+      const answer = await cloudApi().getOrder(
+        known ? { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, knownRev: known.rev } : { orderId: state.orderId },
+      );
+      if (states.get(this) !== state) return 'finished';
+      if (!answer.ok) {
+        if (answer.error.code === 'NOT_FOUND') {
+          this.setData({ phase: 'missing', headline: this.data.t.errorNotFound, spinning: false, trouble: '' });
+          return 'finished';
+        }
+        this.setData({ trouble: this.data.t.pollTrouble });
+        return 'failed';
+      }
+      const changed = !known || answer.order.rev !== known.rev || answer.order.status !== known.status;
+      state.payment = answer.payment ?? state.payment;
+      this.apply(answer.order);
+      if (isTerminalStatus(answer.order.status)) return 'finished';
+      return changed ? 'changed' : 'unchanged';
+    },
+
+    apply(order: ClientOrder) {
+      const state = states.get(this);
+      if (!state) return;
+      state.order = order;
+      if (order.status !== 'pending_payment') state.payment = null;
+      this.render();
+    },
+
+    /** Derives everything shown from the order held; also drives the elapsed-seconds ticker. */
+    render() {
+      const state = states.get(this);
+      if (!state) return;
+      const { t, locale } = this.data;
+      const order = state.order;
+      const phase: Phase = order ? phaseOf(order, state.paidOnThisPhone) : state.paidOnThisPhone ? 'confirming' : 'loading';
+      this.setData({
+        phase,
+        headline: headline(phase, order, t),
+        spinning: phase === 'loading' || phase === 'confirming' || phase === 'writing' || phase === 'refunding',
+        output: order ? order.output : '',
+        outTradeNo: order ? order.outTradeNo : '',
+        amountText: order ? yuanFromFen(order.amountFen) : '',
+        tierTitle: order ? tierTitle(order.tier, locale) : '',
+        createdText: order ? dateTime(order.createdAt) : '',
+        subscribed: order ? order.subscribed : false,
+        canPay: phase === 'awaiting_payment' && state.payment !== null,
+        trouble: '',
+      });
+      if (phase === 'writing' && state.visible) this.startTicker(state);
+      else this.stopTicker(state);
+    },
+
+    startTicker(state: OrderPageState) {
+      if (state.ticker !== null) return;
+      state.ticker = setInterval(() => {
+        if (this.data.phase === 'writing') this.setData({ headline: headline('writing', state.order, this.data.t) });
+      }, 1000) as unknown as number;
+    },
+
+    stopTicker(state: OrderPageState) {
+      if (state.ticker === null) return;
+      clearInterval(state.ticker);
+      state.ticker = null;
+    },
+
+    /** Pays again with the very parameters the server issued for this order. */
+    async onPayAgain() {
+      const state = states.get(this);
+      if (!state || !state.payment || this.data.busy) return;
+      const { t } = this.data;
+      this.setData({ busy: true, notice: '' });
+      try {
+        const outcome = await openPaymentSheet(state.payment);
+        if (outcome.kind === 'paid') {
+          state.paidOnThisPhone = true;
+          this.render();
+          state.poller.hurry();
+        } else {
+          this.setData({ notice: outcome.kind === 'cancelled' ? t.payCancelled : format(t.payFailed, { reason: outcome.reason }) });
+        }
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+
+    async onCancelOrder() {
+      const state = states.get(this);
+      if (!state || this.data.busy) return;
+      const { t } = this.data;
+      this.setData({ busy: true, notice: '' });
+      try {
+        const answer = await cloudApi().cancelOrder({ orderId: state.orderId });
+        if (answer.ok) {
+          state.poller.stop();
+          this.apply(answer.order);
+          toast(t.orderCancelled);
+          return;
+        }
+        const current = (answer.error as ErrorBody & ActivePaymentDetails).order;
+        if (current) {
+          // Paid after all, or closed meanwhile: show what the server says and keep following it.
+          this.apply(current);
+          if (!isTerminalStatus(current.status)) state.poller.hurry();
+          else state.poller.stop();
+        }
+        this.setData({ notice: errorMessage(answer.error.code, t) });
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+
+    onAskAnother() {
+      wx.redirectTo({ url: '/pages/index/index', fail: () => undefined });
+    },
+  },
+});

@@ -1,0 +1,197 @@
+/**
+ * A tiny i18n module: Chinese by default, English when the phone's language is English or the user
+ * chose it (stored under STORAGE_KEY, or `globalData.locale`).
+ */
+import { appGlobals } from './config';
+import type { LocalizedText } from './types';
+
+export type Locale = 'zh' | 'en';
+
+const STORAGE_KEY = 'locale';
+
+const zh = {
+  appTitle: 'AI 问答',
+  switchLanguage: 'English',
+  tiersLoading: '正在加载套餐…',
+  tiersFailed: '套餐加载失败',
+  retry: '重试',
+  modelFamily: '模型',
+  promptLimit: '最多 {limit} 字',
+  promptPlaceholder: '写下你的问题…',
+  promptCount: '{length}/{limit}',
+  promptTooLong: '问题太长了：{length} 字，这个套餐最多 {limit} 字。请删减后再支付。',
+  promptEmpty: '请先写下你的问题',
+  pay: '支付 ¥{price}',
+  paying: '正在处理…',
+  history: '我的订单',
+  subscribeOffer: '长回答可能需要一些时间，完成后可通过订阅消息通知你。',
+  payCancelled: '你取消了支付，没有扣款。可以重新支付，或取消这个订单。',
+  payFailed: '支付没有完成（{reason}）。没有扣款的话，可以重新支付，或取消这个订单。',
+  payAgain: '重新支付',
+  cancelOrder: '取消订单',
+  cancelConfirm: '确定取消这个订单吗？',
+  orderCancelled: '订单已取消',
+  pendingOrder: '你有一个待支付的订单（¥{amount}）',
+  activePaymentExists: '你还有一个待支付的订单，请先支付或取消它。',
+  errorPromptTooLong: '问题超出了这个套餐的字数限制',
+  errorUnknownTier: '这个套餐已下架，请重新选择',
+  errorRateLimited: '操作太频繁了，请稍等一分钟再试',
+  errorPaymentUnavailable: '微信支付暂时不可用，没有扣款，请稍后再试',
+  errorNotFound: '找不到这个订单',
+  errorInvalidState: '订单状态已变化',
+  errorNetwork: '网络不太好，请检查网络后重试',
+  errorGeneric: '出了点问题，请稍后再试',
+  orderTitle: '订单详情',
+  orderLoading: '正在加载订单…',
+  confirmingPayment: '正在确认支付…',
+  writing: '正在生成…（已 {seconds} 秒）',
+  waitingPayment: '待支付',
+  completed: '已完成',
+  refunding: '生成失败，正在退款…',
+  refunded: '已退款 ¥{amount}',
+  refundedExplain: '这次没能生成回答，款项已原路退回。',
+  closed: '订单已关闭，未扣款',
+  generatingStatus: '生成中',
+  paidStatus: '已支付',
+  pollTrouble: '网络不稳定，正在重试…',
+  orderNumber: '订单号',
+  amount: '金额',
+  subscribedNote: '完成后会通过订阅消息通知你，可以先离开此页。',
+  backHome: '再问一个问题',
+  historyTitle: '我的订单',
+  historyEmpty: '还没有订单',
+  loadMore: '加载更多',
+  loadingMore: '加载中…',
+  noMore: '没有更多了',
+} as const;
+
+export type MessageKey = keyof typeof zh;
+export type Messages = Record<MessageKey, string>;
+
+const en: Messages = {
+  appTitle: 'AI answers',
+  switchLanguage: '中文',
+  tiersLoading: 'Loading tiers…',
+  tiersFailed: 'Could not load the tiers',
+  retry: 'Retry',
+  modelFamily: 'Models',
+  promptLimit: 'Up to {limit} characters',
+  promptPlaceholder: 'Write your question…',
+  promptCount: '{length}/{limit}',
+  promptTooLong: 'Your question is too long: {length} characters; this tier takes at most {limit}. Please shorten it before paying.',
+  promptEmpty: 'Write your question first',
+  pay: 'Pay ¥{price}',
+  paying: 'Working…',
+  history: 'My orders',
+  subscribeOffer: 'A long answer can take a while: we can send you a message when it is ready.',
+  payCancelled: 'You cancelled the payment; nothing was charged. You can pay again or cancel this order.',
+  payFailed: 'The payment did not go through ({reason}). If nothing was charged, you can pay again or cancel this order.',
+  payAgain: 'Pay again',
+  cancelOrder: 'Cancel order',
+  cancelConfirm: 'Cancel this order?',
+  orderCancelled: 'Order cancelled',
+  pendingOrder: 'You have an order waiting for payment (¥{amount})',
+  activePaymentExists: 'You already have an order waiting for payment: pay or cancel it first.',
+  errorPromptTooLong: 'The question is longer than this tier allows',
+  errorUnknownTier: 'This tier is no longer offered; please choose another',
+  errorRateLimited: 'Too many orders in a short time; please wait a minute',
+  errorPaymentUnavailable: 'WeChat Pay is unavailable right now; nothing was charged, please try again later',
+  errorNotFound: 'This order was not found',
+  errorInvalidState: 'The order has changed',
+  errorNetwork: 'The network is unreliable; check it and try again',
+  errorGeneric: 'Something went wrong; please try again later',
+  orderTitle: 'Order',
+  orderLoading: 'Loading the order…',
+  confirmingPayment: 'Confirming payment…',
+  writing: 'Writing… ({seconds} s)',
+  waitingPayment: 'Waiting for payment',
+  completed: 'Completed',
+  refunding: 'The answer failed; refunding…',
+  refunded: 'Refunded ¥{amount}',
+  refundedExplain: 'We could not write an answer this time; the money went back to you.',
+  closed: 'Order closed; nothing was charged',
+  generatingStatus: 'Writing',
+  paidStatus: 'Paid',
+  pollTrouble: 'The network is unreliable; retrying…',
+  orderNumber: 'Order number',
+  amount: 'Amount',
+  subscribedNote: 'We will send you a message when it is done; you can leave this page.',
+  backHome: 'Ask another question',
+  historyTitle: 'My orders',
+  historyEmpty: 'No orders yet',
+  loadMore: 'Load more',
+  loadingMore: 'Loading…',
+  noMore: 'No more orders',
+};
+
+const MESSAGES: Record<Locale, Messages> = { zh, en };
+
+function asLocale(value: unknown): Locale | null {
+  if (typeof value !== 'string') return null;
+  const lower = value.toLowerCase();
+  if (lower === 'en' || lower.startsWith('en_') || lower.startsWith('en-')) return 'en';
+  if (lower.startsWith('zh')) return 'zh';
+  return null;
+}
+
+function storedLocale(): Locale | null {
+  try {
+    return asLocale(wx.getStorageSync(STORAGE_KEY));
+  } catch {
+    return null;
+  }
+}
+
+function systemLocale(): Locale | null {
+  try {
+    return asLocale(wx.getSystemInfoSync().language);
+  } catch {
+    return null;
+  }
+}
+
+/** The user's choice, then the app setting, then the phone's language; Chinese otherwise. */
+export function currentLocale(): Locale {
+  return storedLocale() ?? asLocale(appGlobals().locale) ?? systemLocale() ?? 'zh';
+}
+
+export function setLocale(locale: Locale): void {
+  wx.setStorageSync(STORAGE_KEY, locale);
+}
+
+export function messages(locale: Locale = currentLocale()): Messages {
+  return MESSAGES[locale];
+}
+
+/** Fills `{name}` placeholders. */
+export function format(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
+export function localized(text: LocalizedText, locale: Locale): string {
+  return text[locale] || text.zh;
+}
+
+/** A plain sentence for an error code from the server or the network. */
+export function errorMessage(code: string, t: Messages): string {
+  switch (code) {
+    case 'PROMPT_TOO_LONG':
+      return t.errorPromptTooLong;
+    case 'UNKNOWN_TIER':
+      return t.errorUnknownTier;
+    case 'RATE_LIMITED':
+      return t.errorRateLimited;
+    case 'PAYMENT_UNAVAILABLE':
+      return t.errorPaymentUnavailable;
+    case 'ACTIVE_PAYMENT_EXISTS':
+      return t.activePaymentExists;
+    case 'NOT_FOUND':
+      return t.errorNotFound;
+    case 'INVALID_STATE':
+      return t.errorInvalidState;
+    case 'NETWORK':
+      return t.errorNetwork;
+    default:
+      return t.errorGeneric;
+  }
+}

@@ -1,0 +1,19 @@
+/** Page navigation that never leaves a rejected promise behind. */
+
+/** Opens a page on top; when the page stack is full (10 pages) it replaces the current one instead. */
+export function openPage(url: string): void {
+  wx.navigateTo({
+    url,
+    fail: () => {
+      wx.redirectTo({ url, fail: () => undefined });
+    },
+  });
+}
+
+export function toast(title: string): void {
+  wx.showToast({ title, icon: 'none', duration: 2500, fail: () => undefined });
+}
+
+export function setTitle(title: string): void {
+  wx.setNavigationBarTitle({ title, fail: () => undefined });
+}

@@ -1,0 +1,149 @@
+/**
+ * The order page's polling policy, kept pure (no `wx`, injectable timers) so that the page, the
+ * tests and a benchmark all run the same code.
+ *
+ * Each poll is a long-poll (`getOrder` with `waitMs`, held by the server until the order changes or
+ * 3 s pass). Between polls: none after a change, then 1 s, 2 s, 4 s while nothing changes; failed
+ * calls back off on their own ladder up to 8 s, so a broken network never turns into a poll storm.
+ * Never more than one call in flight: a poll is only scheduled once the previous one has settled.
+ */
+
+/** What one poll found. `finished`: the order reached a final state, polling ends. */
+export type PollResult = 'changed' | 'unchanged' | 'failed' | 'finished';
+
+export const IDLE_BACKOFF_MS: readonly number[] = [0, 1_000, 2_000, 4_000];
+export const FAILURE_BACKOFF_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+/** A bound on one visit's calls (about an hour at the slowest pace); showing the page again starts afresh. */
+export const DEFAULT_MAX_CALLS = 600;
+
+export interface Timers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  set: (callback, ms) => setTimeout(callback, ms),
+  clear: (handle) => clearTimeout(handle as number),
+};
+
+function ladder(steps: readonly number[], index: number): number {
+  return steps[Math.min(Math.max(index, 0), steps.length - 1)] ?? 0;
+}
+
+/** The pause before the next poll, given how many polls in a row found nothing new or failed. */
+export function delayBeforeNextPoll(result: 'changed' | 'unchanged' | 'failed', unchangedInARow: number, failuresInARow: number): number {
+  if (result === 'changed') return ladder(IDLE_BACKOFF_MS, 0);
+  if (result === 'failed') return ladder(FAILURE_BACKOFF_MS, failuresInARow - 1);
+  return ladder(IDLE_BACKOFF_MS, unchangedInARow);
+}
+
+export interface PollerOptions {
+  timers?: Timers;
+  maxCalls?: number;
+}
+
+export class Poller {
+  private active = false;
+  private inFlight = false;
+  private timer: unknown = null;
+  private unchangedInARow = 0;
+  private failuresInARow = 0;
+  private callsThisRun = 0;
+  private readonly timers: Timers;
+  private readonly maxCalls: number;
+  /** Every call made, for tests and benchmarks. */
+  calls = 0;
+
+  constructor(
+    private readonly poll: () => Promise<PollResult>,
+    options: PollerOptions = {},
+  ) {
+    this.timers = options.timers ?? realTimers;
+    this.maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS;
+  }
+
+  get running(): boolean {
+    return this.active;
+  }
+
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /** Starts polling now; a no-op when already running. A call still in flight is waited for, not doubled. */
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    this.callsThisRun = 0;
+    this.unchangedInARow = 0;
+    this.failuresInARow = 0;
+    if (!this.inFlight) this.schedule(0);
+  }
+
+  /** Stops scheduling; a call in flight may still settle, but nothing follows it. */
+  stop(): void {
+    this.active = false;
+    this.cancelTimer();
+  }
+
+  /** Something happened that makes a change likely (the user paid again): poll again at once. */
+  hurry(): void {
+    this.unchangedInARow = 0;
+    this.failuresInARow = 0;
+    if (!this.active) {
+      this.start();
+      return;
+    }
+    if (this.inFlight) return;
+    this.cancelTimer();
+    this.schedule(0);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) this.timers.clear(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(ms: number): void {
+    this.cancelTimer();
+    this.timer = this.timers.set(() => {
+      this.timer = null;
+      void this.runOnce();
+    }, ms);
+  }
+
+  private async runOnce(): Promise<void> {
+    if (!this.active || this.inFlight) return;
+    if (this.callsThisRun >= this.maxCalls) {
+      this.active = false;
+      return;
+    }
+    this.inFlight = true;
+    this.calls += 1;
+    this.callsThisRun += 1;
+    let result: PollResult;
+    try {
+      result = await this.poll();
+    } catch {
+      result = 'failed';
+    } finally {
+      this.inFlight = false;
+    }
+    if (result === 'finished') {
+      this.active = false;
+      this.cancelTimer();
+      return;
+    }
+    if (!this.active) return;
+    if (result === 'changed') {
+      this.unchangedInARow = 0;
+      this.failuresInARow = 0;
+    } else if (result === 'failed') {
+      this.failuresInARow += 1;
+    } else {
+      this.unchangedInARow += 1;
+      this.failuresInARow = 0;
+    }
+    this.schedule(delayBeforeNextPoll(result, this.unchangedInARow, this.failuresInARow));
+  }
+}

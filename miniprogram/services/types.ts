@@ -1,0 +1,143 @@
+/**
+ * The shapes the five client-callable cloud functions answer with (DESIGN.md "Cloud functions").
+ * They mirror core/functions/*.ts and core/orders/order.ts on purpose: the mini program bundle
+ * must hold no server code, so these small types are duplicated here rather than imported.
+ */
+
+export type OrderStatus = 'pending_payment' | 'paid' | 'generating' | 'completed' | 'refunding' | 'refunded' | 'closed';
+
+/** Statuses that never change again (core/orders/states.ts). */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['completed', 'refunded', 'closed'];
+
+export function isTerminalStatus(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'PROMPT_TOO_LONG'
+  | 'UNKNOWN_TIER'
+  | 'ACTIVE_PAYMENT_EXISTS'
+  | 'RATE_LIMITED'
+  | 'PAYMENT_UNAVAILABLE'
+  | 'NOT_FOUND'
+  | 'INVALID_STATE'
+  | 'UNAUTHENTICATED'
+  | 'INTERNAL'
+  /** Client-side only: the call never reached the function or its answer was unreadable. */
+  | 'NETWORK';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Code-specific facts, e.g. `order` and `payment` for ACTIVE_PAYMENT_EXISTS. */
+  [detail: string]: unknown;
+}
+
+export type Failure = { ok: false; error: ErrorBody };
+export type Success<T extends object> = { ok: true } & T;
+export type Outcome<T extends object> = Success<T> | Failure;
+
+export interface LocalizedText {
+  zh: string;
+  en: string;
+}
+
+/** What `wx.requestPayment` is called with, exactly as the server returned it. */
+export interface RequestPaymentParams {
+  timeStamp: string;
+  nonceStr: string;
+  package: string;
+  signType: 'MD5' | 'HMAC-SHA256' | 'RSA';
+  paySign: string;
+}
+
+export interface Tier {
+  id: string;
+  title: LocalizedText;
+  /** What the user gets. */
+  summary: LocalizedText;
+  priceFen: number;
+  /** The payment description shown on the WeChat Pay sheet. */
+  description: string;
+  modelFamily: string;
+  /** Longest prompt accepted, in characters (code points). */
+  promptLimit: number;
+  /** The answer may outlast a page visit: a subscribe message is offered before paying. */
+  longRunning: boolean;
+}
+
+export interface ClientOrder {
+  orderId: string;
+  outTradeNo: string;
+  status: OrderStatus;
+  tier: string;
+  amountFen: number;
+  output: string;
+  outputComplete: boolean;
+  /** Incremented on every change; sent back as `knownRev` when long-polling. */
+  rev: number;
+  error?: { code: string; message: string };
+  createdAt: number;
+  expiresAt: number;
+  paidAt?: number;
+  completedAt?: number;
+  refundedAt?: number;
+  closedAt?: number;
+  subscribed: boolean;
+}
+
+export interface ListTiersResult {
+  tiers: Tier[];
+  subscribeTemplateId: string | null;
+}
+
+export interface CreateOrderInput {
+  prompt: string;
+  tier: string;
+  subscribe?: boolean;
+}
+
+export interface CreateOrderResult {
+  order: ClientOrder;
+  payment: RequestPaymentParams;
+}
+
+export interface GetOrderInput {
+  orderId: string;
+  /** Hold the call until the order changes, at most min(waitMs, 3000) ms. */
+  waitMs?: number;
+  /** The `rev` the page already has: the server returns as soon as the order moves past it. */
+  knownRev?: number;
+}
+
+export interface GetOrderResult {
+  order: ClientOrder;
+  /** Present while the order waits for payment, so the user can pay again. */
+  payment?: RequestPaymentParams;
+}
+
+export interface ListOrdersInput {
+  cursor?: string;
+  limit?: number;
+}
+
+export interface ListOrdersResult {
+  /** Newest first; `output` is a short preview. */
+  orders: ClientOrder[];
+  nextCursor: string | null;
+}
+
+export interface CancelOrderInput {
+  orderId: string;
+}
+
+export interface CancelOrderResult {
+  order: ClientOrder;
+}
+
+/** The details ACTIVE_PAYMENT_EXISTS carries, when the server could read the pending order. */
+export interface ActivePaymentDetails {
+  order?: ClientOrder;
+  payment?: RequestPaymentParams;
+}

@@ -1,0 +1,182 @@
+/// <reference types="miniprogram-api-typings" />
+/// <reference lib="dom" />
+/**
+ * Loads the real mini program pages into miniprogram-simulate (jsdom). The page .ts files are
+ * required through jest's own ts-jest transform (simulate `require`s `pages/x/x`, which resolves to
+ * the .ts), so there is no compiled copy to keep in sync. Jest caches modules and ignores
+ * simulate's `delete require.cache[...]`, so each page is loaded once per test file and rendered
+ * afresh for every test.
+ */
+import { join, resolve } from 'node:path';
+import simulate from 'miniprogram-simulate';
+import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
+import type {
+  ClientOrder,
+  CancelOrderInput,
+  CreateOrderInput,
+  GetOrderInput,
+  ListOrdersInput,
+  Outcome,
+  RequestPaymentParams,
+} from '../../miniprogram/services/types';
+
+export const MINIPROGRAM_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
+
+const loaded = new Map<string, string>();
+
+export type PageComponent = ReturnType<typeof simulate.render>;
+
+/** Renders a page (e.g. 'pages/order/order') with its query as properties and attaches it, as WeChat opens it. */
+export function openPage(page: string, query: Record<string, string> = {}): PageComponent {
+  let id = loaded.get(page);
+  if (!id) {
+    id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT });
+    loaded.set(page, id);
+  }
+  const component = simulate.render(id, query);
+  component.attach(document.createElement('parent-wrapper'));
+  return component;
+}
+
+/** The text a user would read on the page, whitespace collapsed. */
+export function visibleText(component: PageComponent): string {
+  return (component.dom?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+export function tap(component: PageComponent, selector: string): void {
+  const target = component.querySelector(selector);
+  if (!target) throw new Error(`nothing matches ${selector}`);
+  target.dispatchEvent('tap');
+}
+
+export function input(component: PageComponent, selector: string, value: string): void {
+  const target = component.querySelector(selector);
+  if (!target) throw new Error(`nothing matches ${selector}`);
+  target.dispatchEvent('input', { detail: { value } });
+}
+
+/** Lets promises, simulate's microtask events and zero-delay timers run. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i += 1) await simulate.sleep(0);
+}
+
+/** Waits (bounded) until `check` holds, letting the page's own timers run. */
+export async function until(check: () => boolean, what: string, rounds = 200): Promise<void> {
+  for (let i = 0; i < rounds; i += 1) {
+    if (check()) return;
+    await simulate.sleep(5);
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+type Handler<I, R extends object> = (input: I) => Promise<Outcome<R>> | Outcome<R>;
+
+export interface FakeHandlers {
+  listTiers?: Handler<Record<string, never>, { tiers: unknown[]; subscribeTemplateId: string | null }>;
+  createOrder?: Handler<CreateOrderInput, { order: ClientOrder; payment: RequestPaymentParams }>;
+  getOrder?: Handler<GetOrderInput, { order: ClientOrder; payment?: RequestPaymentParams }>;
+  listOrders?: Handler<ListOrdersInput, { orders: ClientOrder[]; nextCursor: string | null }>;
+  cancelOrder?: Handler<CancelOrderInput, { order: ClientOrder }>;
+}
+
+export interface RecordedCall {
+  name: keyof FakeHandlers;
+  input: unknown;
+}
+
+/**
+ * A scripted cloud client injected through the client module's own injection point. It records
+ * every call and how many were in flight at once.
+ */
+export class FakeCloud {
+  calls: RecordedCall[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(public handlers: FakeHandlers) {}
+
+  install(): this {
+    const invoke = async <I, R extends object>(name: keyof FakeHandlers, payload: I): Promise<Outcome<R>> => {
+      this.calls.push({ name, input: payload });
+      const handler = this.handlers[name] as Handler<I, R> | undefined;
+      if (!handler) throw new Error(`the page called ${name}, which this test did not expect`);
+      this.inFlight += 1;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        return await handler(payload);
+      } finally {
+        this.inFlight -= 1;
+      }
+    };
+    const api: CloudApi = {
+      listTiers: () => invoke('listTiers', {}) as ReturnType<CloudApi['listTiers']>,
+      createOrder: (payload) => invoke('createOrder', payload),
+      getOrder: (payload) => invoke('getOrder', payload),
+      listOrders: (payload) => invoke('listOrders', payload),
+      cancelOrder: (payload) => invoke('cancelOrder', payload),
+    };
+    setCloudApi(api);
+    return this;
+  }
+
+  callsTo(name: keyof FakeHandlers): unknown[] {
+    return this.calls.filter((call) => call.name === name).map((call) => call.input);
+  }
+}
+
+export const PAYMENT: RequestPaymentParams = {
+  timeStamp: '1764064800',
+  nonceStr: 'n0nce5tr',
+  package: 'prepay_id=wx20261125PREPAY',
+  signType: 'MD5',
+  paySign: 'SIGNATURE',
+};
+
+export const TIERS = [
+  {
+    id: 'quick',
+    title: { zh: '快速回答', en: 'Quick answer' },
+    summary: { zh: '几秒内给出简洁回答', en: 'A concise answer in seconds' },
+    priceFen: 50,
+    description: 'AI快速回答',
+    modelFamily: 'Qwen / DeepSeek',
+    promptLimit: 20,
+    longRunning: false,
+  },
+  {
+    id: 'expert',
+    title: { zh: '专家长文', en: 'Expert long-form' },
+    summary: { zh: '详尽的长篇回答', en: 'A thorough long answer' },
+    priceFen: 499,
+    description: 'AI专家长文回答',
+    modelFamily: 'GPT-4o / Claude',
+    promptLimit: 200,
+    longRunning: true,
+  },
+];
+
+export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
+  return {
+    orderId: 'ord_1',
+    outTradeNo: 'T20261125000000000000000000000001',
+    status: 'pending_payment',
+    tier: 'quick',
+    amountFen: 50,
+    output: '',
+    outputComplete: false,
+    rev: 1,
+    createdAt: Date.UTC(2026, 10, 25, 11, 0),
+    expiresAt: Date.UTC(2026, 10, 25, 11, 30),
+    subscribed: false,
+    ...patch,
+  };
+}
+
+/** simulate's global `wx`, whose APIs tests replace with jest mocks. */
+export function wxGlobal(): Record<string, unknown> & typeof wx {
+  return (globalThis as unknown as { wx: Record<string, unknown> & typeof wx }).wx;
+}
+
+export function resetCloud(): void {
+  setCloudApi(null);
+}
