@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isClientCallable } from '../core/functions/catalog';
 import { FunctionHost, provideWxServerSdk } from './functionHost';
 import { HttpError, readJsonBody, sendJson } from './http';
+import { createPreviewHandler } from './preview/server';
 import { createModelHandler, type ModelServerStats } from './model/modelServer';
 import { defaultFaults, mergeFaults, type Faults } from './pay/faults';
 import { PaySimulator, type PaymentNotification, type RefundRecord } from './pay/simulator';
@@ -96,6 +97,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   provideWxServerSdk(sdk);
 
   const modelHandler = createModelHandler(() => faults, modelStats);
+  const previewHandler = createPreviewHandler({ root: join(options.functionsDir, '..'), simulator });
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
@@ -109,6 +111,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (path === '/' || path.startsWith('/preview/')) return previewHandler(req, res);
     if (path === '/healthz') return sendJson(res, 200, { ok: true, functions: host.names() });
     if (method === 'POST' && path === '/v1/chat/completions') return modelHandler(req, res);
     if (method === 'GET' && path === '/v1/models') {

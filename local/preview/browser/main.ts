@@ -46,9 +46,11 @@ function initialOpenid(): string {
   return localStorage.getItem(USER_KEY) ?? 'preview-user';
 }
 
-function renderMessages(messages: SentMessage[]): void {
+function renderMessages(all: SentMessage[], openid: string): void {
   const box = byId('messages');
   box.replaceChildren();
+  // A subscribe message goes to one user: show what the simulated user's phone would receive.
+  const messages = all.filter((message) => message.touser === openid);
   if (messages.length === 0) {
     box.innerHTML = '<p>None yet.</p>';
     return;
@@ -71,14 +73,14 @@ function renderMessages(messages: SentMessage[]): void {
   }
 }
 
-async function pollMessages(): Promise<void> {
+async function pollMessages(openid: () => string): Promise<void> {
   try {
     const response = await fetch('/api/messages');
-    if (response.ok) renderMessages(((await response.json()) as { messages: SentMessage[] }).messages);
+    if (response.ok) renderMessages(((await response.json()) as { messages: SentMessage[] }).messages, openid());
   } catch {
     // The runtime restarted or stopped: try again on the next tick.
   }
-  window.setTimeout(() => void pollMessages(), MESSAGES_EVERY_MS);
+  window.setTimeout(() => void pollMessages(openid), MESSAGES_EVERY_MS);
 }
 
 async function boot(): Promise<void> {
@@ -158,7 +160,7 @@ async function boot(): Promise<void> {
     reportError(error instanceof Error ? (error.stack ?? error.message) : String(error));
   }
   document.body.dataset.previewReady = 'true';
-  void pollMessages();
+  void pollMessages(() => openid);
 }
 
 void boot().catch((error: unknown) => reportError(error instanceof Error ? (error.stack ?? error.message) : String(error)));

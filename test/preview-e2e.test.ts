@@ -1,0 +1,186 @@
+/**
+ * The browser preview, end to end, in real Chromium: the mini program's own pages (rendered by
+ * miniprogram-simulate in the preview at `/`) against the real local runtime. Screenshots of every
+ * step go to test/artifacts/preview/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { LocalRuntime } from './support/runtime';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts', 'preview');
+const STEP_TIMEOUT_MS = 15_000;
+
+let runtime: LocalRuntime;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+/** Elements of a page by their WXML class: the preview prefixes classes with the page's tag, as miniprogram-simulate does. */
+const inPage = (route: string, className: string) => `[data-mp-page="${route}"] .mp-${route.replace(/\//g, '-')}--${className}`;
+const HOME = 'pages/index/index';
+const ORDER = 'pages/order/order';
+const HISTORY = 'pages/history/history';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium fonts-noto-cjk)`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await runtime?.stop();
+});
+
+async function openPreview(openid: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 820, height: 720 }, locale: 'zh-CN' });
+  contexts.push(context);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${runtime.url}/?openid=${openid}`);
+  await page.waitForSelector('body[data-preview-ready]', { timeout: STEP_TIMEOUT_MS });
+  expect(problems).toEqual([]);
+  expect(await page.locator('#errors li').count()).toBe(0);
+  return page;
+}
+
+/** Reads `read()` until `ok` accepts it (bounded in time), for what the page changes on its own. */
+async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!ok(value)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Chooses a tier, writes the prompt and taps pay on the home page. */
+async function orderFromHome(page: Page, tier: string, prompt: string, screenshotPrefix: string): Promise<void> {
+  const tierCard = page.locator(`[data-mp-page="${HOME}"] [data-id="${tier}"]`);
+  await tierCard.waitFor({ timeout: STEP_TIMEOUT_MS });
+  await shot(page, `${screenshotPrefix}-1-home`);
+  await tierCard.click();
+  await until('the tier is selected', () => tierCard.getAttribute('class'), (value) => (value ?? '').includes('--tier-selected'));
+  await page.locator(`${inPage(HOME, 'prompt')} textarea`).pressSequentially(prompt);
+  await until('the prompt counter follows the typing', () => page.locator(inPage(HOME, 'count')).textContent(), (value) => (value ?? '').startsWith(`${[...prompt].length}/`));
+  await shot(page, `${screenshotPrefix}-2-prompt`);
+  const pay = page.locator(inPage(HOME, 'pay'));
+  await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+  await pay.click();
+}
+
+/** The simulated WeChat Pay sheet: checks what it shows, then pays. */
+async function payInSheet(page: Page, amount: string, screenshotName: string): Promise<void> {
+  const sheet = page.locator('.mp-pay-sheet');
+  await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+  expect(await sheet.locator('.mp-pay-amount').textContent()).toBe(amount);
+  await shot(page, screenshotName);
+  await sheet.locator('[data-action="success"]').click();
+  await sheet.waitFor({ state: 'detached' });
+}
+
+function orderIdFrom(page: Page): string {
+  const match = /orderId=([A-Za-z0-9_-]+)/.exec(new URL(page.url()).hash);
+  if (!match) throw new Error(`no order in the preview's address: ${page.url()}`);
+  return match[1] as string;
+}
+
+describe('the browser preview of the mini program', () => {
+  test('a user chooses a tier, pays in the WeChat Pay sheet, reads the answer as it is written and finds it in history', async () => {
+    // Slow enough that the page shows the answer growing between long-polls (about 6 s in all).
+    await runtime.faults({ llm: { tokensPerSecond: 12, answerTokens: 60 } });
+    const page = await openPreview(`e2e-paid-${process.pid}`);
+    await orderFromHome(page, 'expert', '用三句话介绍一下长城', 'paid');
+
+    // The expert tier runs long: the page offers the result message before paying.
+    const consent = page.locator('.mp-subscribe-sheet');
+    await consent.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await shot(page, 'paid-3-subscribe');
+    await consent.locator('[data-action="accept"]').click();
+
+    await payInSheet(page, '¥4.99', 'paid-4-pay-sheet');
+
+    // The order page: the answer streams in. A partial answer is on screen before the order completes.
+    const output = page.locator(inPage(ORDER, 'output'));
+    const status = page.locator(inPage(ORDER, 'status'));
+    await page.waitForFunction(
+      ([outputSelector, statusSelector]) => {
+        const text = document.querySelector(outputSelector as string)?.textContent ?? '';
+        const statusClass = document.querySelector(statusSelector as string)?.className ?? '';
+        return text.length > 0 && statusClass.includes('--status-writing');
+      },
+      [inPage(ORDER, 'output'), inPage(ORDER, 'status')],
+      { timeout: STEP_TIMEOUT_MS, polling: 50 },
+    );
+    const partial = (await output.textContent()) ?? '';
+    await shot(page, 'paid-5-streaming');
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-completed'), 30_000);
+    const answer = (await output.textContent()) ?? '';
+    expect(answer.startsWith(partial)).toBe(true);
+    expect(answer.length).toBeGreaterThan(partial.length);
+    expect(answer).toContain('长城');
+    await shot(page, 'paid-6-completed');
+    const orderId = orderIdFrom(page);
+    const stored = await runtime.call('getOrder', { orderId }, `e2e-paid-${process.pid}`);
+    expect(stored.order.status).toBe('completed');
+    expect(stored.order.output).toBe(answer);
+
+    // Back home, then the order history shows this order with the start of its answer.
+    // The only button left on a finished order: "ask another" (ids stay out of the DOM in the engine, classes and data-* do not).
+    await page.locator(`[data-mp-page="${ORDER}"] wx-button`).last().click();
+    // redirectTo: a new home page replaces the order page (the first one stays below it, as in WeChat).
+    const home = page.locator(`[data-mp-page="${HOME}"]:not([hidden])`);
+    await home.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await home.locator('.mp-pages-index-index--link').first().click();
+    const row = page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`);
+    await row.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await row.locator('.mp-pages-history-history--row-status').getAttribute('class')).toContain('--status-completed');
+    expect(answer.startsWith(((await row.locator('.mp-pages-history-history--row-preview').textContent()) ?? '').replace(/…$/, '').trim())).toBe(true);
+    await shot(page, 'paid-7-history');
+
+    // The subscribe message the runtime sent when the answer was ready is in the preview's panel.
+    await until('the result message shows in the panel', () => page.locator('#messages .preview-message').count(), (count) => count > 0);
+    await shot(page, 'paid-8-message');
+  });
+
+  test('when every model fails, the order page shows the refund and its amount', async () => {
+    await runtime.faults({ llm: { error: 1, tokensPerSecond: 40 } });
+    try {
+      const user = `e2e-refund-${process.pid}`;
+      const page = await openPreview(user);
+      await orderFromHome(page, 'quick', '写一首关于茶的短诗', 'refund');
+      await payInSheet(page, '¥0.50', 'refund-3-pay-sheet');
+
+      const status = page.locator(inPage(ORDER, 'status'));
+      await until('the order is refunded', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-refunded'), 30_000);
+      const headline = (await status.textContent()) ?? '';
+      expect(headline).toContain('0.50');
+      expect(await status.locator('.mp-pages-order-order--muted').count()).toBe(1);
+      expect(await page.locator(`[data-mp-page="${ORDER}"] .mp-pages-order-order--meta`).textContent()).toContain('¥0.50');
+      await shot(page, 'refund-4-refunded');
+
+      const orderId = orderIdFrom(page);
+      const stored = await runtime.call('getOrder', { orderId }, user);
+      expect(stored.order.status).toBe('refunded');
+      expect(stored.order.refundedAt).toBeGreaterThan(0);
+    } finally {
+      await runtime.faults({ llm: { error: 0 } });
+    }
+  });
+});
