@@ -95,6 +95,27 @@ async function payInSheet(page: Page, amount: string, screenshotName: string): P
   await sheet.waitFor({ state: 'detached' });
 }
 
+/** What the preview exposes to the pages, reached from the test as a page's code reaches it. */
+interface PreviewGlobals {
+  wx: Record<string, (options?: unknown) => Promise<unknown>>;
+  getCurrentPages(): { route: string; options: Record<string, string> }[];
+}
+
+/** Calls `wx[api](options)` in the preview the way page code does (promise style), resolving to its answer or its `{ errMsg }`. */
+function callWx(page: Page, api: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    ([name, argument]) => {
+      const globals = globalThis as unknown as PreviewGlobals;
+      return (globals.wx[name as string] as (options: unknown) => Promise<Record<string, unknown>>)(argument).catch((error: Record<string, unknown>) => ({ failed: error }));
+    },
+    [api, options] as const,
+  );
+}
+
+function currentPages(page: Page): Promise<{ route: string; options: Record<string, string> }[]> {
+  return page.evaluate(() => (globalThis as unknown as PreviewGlobals).getCurrentPages().map(({ route, options }) => ({ route, options })));
+}
+
 function orderIdFrom(page: Page): string {
   const match = /orderId=([A-Za-z0-9_-]+)/.exec(new URL(page.url()).hash);
   if (!match) throw new Error(`no order in the preview's address: ${page.url()}`);
@@ -182,5 +203,94 @@ describe('the browser preview of the mini program', () => {
     } finally {
       await runtime.faults({ llm: { error: 0 } });
     }
+  });
+
+  test('rpx and vh follow the phone, and navigation keeps a page stack and hands the query to the page', async () => {
+    const page = await openPreview(`e2e-nav-${process.pid}`);
+    const home = page.locator(`[data-mp-page="${HOME}"] .mp-pages-index-index--page`);
+    await page.locator(`[data-mp-page="${HOME}"] [data-id="quick"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
+    // index.wxss: .page { padding: 24rpx 32rpx 64rpx; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
+    const box = await home.evaluate((element) => {
+      const style = getComputedStyle(element);
+      return { top: style.paddingTop, left: style.paddingLeft, minHeight: style.minHeight };
+    });
+    expect(box).toEqual({ top: '12px', left: '16px', minHeight: '603px' });
+
+    await page.locator(`[data-mp-page="${HOME}"] .mp-pages-index-index--link`).first().click();
+    await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator('#title').textContent()).toBe('我的订单');
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME, HISTORY]);
+    expect(await page.locator('#back').isVisible()).toBe(true);
+    await page.locator('#back').click();
+    await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ state: 'detached' });
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME]);
+    expect(await page.locator(`[data-mp-page="${HOME}"]`).isVisible()).toBe(true);
+
+    // The query reaches the page (onLoad and the properties of the same name): this order does not exist for this user.
+    expect(await callWx(page, 'navigateTo', { url: '/pages/order/order?orderId=no-such-order' })).toEqual({ errMsg: 'navigateTo:ok' });
+    expect((await currentPages(page)).at(-1)).toEqual({ route: ORDER, options: { orderId: 'no-such-order' } });
+    const status = page.locator(inPage(ORDER, 'status'));
+    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-missing'));
+    await shot(page, 'nav-1-unknown-order');
+    expect(await callWx(page, 'navigateTo', { url: '/pages/nope/nope' })).toEqual({ failed: { errMsg: 'navigateTo:fail page "pages/nope/nope" is not found' } });
+    expect(await callWx(page, 'navigateBack', { delta: 5 })).toEqual({ errMsg: 'navigateBack:ok' });
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME]);
+    expect(await callWx(page, 'navigateBack')).toEqual({ failed: { errMsg: 'navigateBack:fail cannot navigate back at first page.' } });
+  });
+
+  test('toast, loading and modal are drawn in the phone and answer as WeChat does', async () => {
+    const page = await openPreview(`e2e-ui-${process.pid}`);
+    expect(await callWx(page, 'showToast', { title: '已保存', icon: 'success', duration: 400 })).toEqual({ errMsg: 'showToast:ok' });
+    const toast = page.locator('#phone .mp-toast');
+    expect(await toast.textContent()).toContain('已保存');
+    await shot(page, 'ui-1-toast');
+    await toast.waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+
+    await callWx(page, 'showLoading', { title: '加载中' });
+    expect(await page.locator('#phone .mp-toast[data-kind="loading"] .mp-spinner').count()).toBe(1);
+    expect(await page.locator('#phone .mp-toast').textContent()).toContain('加载中');
+    await callWx(page, 'hideLoading');
+    expect(await page.locator('#phone .mp-toast').count()).toBe(0);
+
+    const confirmed = callWx(page, 'showModal', { title: '取消订单？', content: '取消后不会扣款。' });
+    const modal = page.locator('#phone .mp-modal');
+    await modal.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await modal.textContent()).toContain('取消后不会扣款。');
+    await shot(page, 'ui-2-modal');
+    await modal.locator('[data-action="confirm"]').click();
+    expect(await confirmed).toEqual({ errMsg: 'showModal:ok', confirm: true, cancel: false });
+    const cancelled = callWx(page, 'showModal', { title: '再想想？', confirmText: '好' });
+    await modal.locator('[data-action="cancel"]').click();
+    expect(await cancelled).toEqual({ errMsg: 'showModal:ok', confirm: false, cancel: true });
+  });
+
+  test('cancelling or failing in the pay sheet reaches the page as WeChat reports it, and the order can still be paid', async () => {
+    await runtime.faults({ llm: { error: 0, tokensPerSecond: 40 } });
+    const user = `e2e-retry-${process.pid}`;
+    const page = await openPreview(user);
+    await orderFromHome(page, 'quick', '今天喝什么茶', 'retry');
+    const sheet = page.locator('.mp-pay-sheet');
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="cancel"]').click();
+    const notice = page.locator(inPage(HOME, 'notice'));
+    await until('the page explains the cancelled payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('取消了支付'));
+    await shot(page, 'retry-3-cancelled');
+    const [pending] = (await runtime.call('listOrders', {}, user)).orders as { orderId: string; status: string }[];
+    expect(pending?.status).toBe('pending_payment');
+
+    const payAgain = page.locator(`[data-mp-page="${HOME}"] wx-button[type="primary"]`).first();
+    await payAgain.click();
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="fail"]').click();
+    await until('the page explains the failed payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('支付没有完成（支付失败）'));
+    await shot(page, 'retry-4-failed');
+    expect((await runtime.call('getOrder', { orderId: pending?.orderId }, user)).order.status).toBe('pending_payment');
+
+    await payAgain.click();
+    await payInSheet(page, '¥0.50', 'retry-5-pay-sheet');
+    await until('the order page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
+    expect(orderIdFrom(page)).toBe(pending?.orderId);
+    const status = page.locator(inPage(ORDER, 'status'));
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-completed'), 30_000);
   });
 });

@@ -68,7 +68,7 @@ export async function buildManifest(miniprogramDir: string): Promise<PreviewMani
         } else if (name.endsWith('.wxss')) {
           // app.wxss styles every page (as in WeChat); components keep their own styles only.
           const withApp = pageFiles.has(base) && name !== 'app.wxss' ? `${appWxss}\n${text}` : text;
-          manifest.files[name] = wxssForBrowser(withApp);
+          manifest.files[name] = wxssForBrowser(withApp, base);
         } else if (name.endsWith('.wxml')) {
           manifest.files[name] = wxmlForBrowser(text);
         } else {

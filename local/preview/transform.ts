@@ -9,6 +9,7 @@ const BUILT_IN_TAGS = [
 ];
 const TAG_SELECTOR = new RegExp(`(^|[\\s>+~,(])(page|${BUILT_IN_TAGS.join('|')})(?=$|[\\s>+~,.:#\\[)])`, 'g');
 const RPX_NUMBER = /(^|[^\w.-])(-?(?:\d+\.?\d*|\.\d+))rpx\b/g;
+const VIEWPORT_NUMBER = /(^|[^\w.-])(-?(?:\d+\.?\d*|\.\d+))(vh|vw)\b/g;
 
 function rpxToPx(value: string): string {
   const px = Number(value) * PX_PER_RPX;
@@ -17,15 +18,18 @@ function rpxToPx(value: string): string {
 
 /**
  * WXSS for the browser. rpx becomes px for the frame's width (miniprogram-simulate maps 1rpx to
- * 1px, a phone twice as wide as WeChat's), and the tag selectors WeChat's compiler rewrites are
- * rewritten the same way: `view` → `wx-view`, `page` → the page's container.
+ * 1px, a phone twice as wide as WeChat's), vh/vw measure the page's window, and the tag selectors WeChat's compiler rewrites are
+ * rewritten the same way: `view` → `wx-view`, `page` → this page's container.
  */
-export function wxssForBrowser(wxss: string): string {
+export function wxssForBrowser(wxss: string, route: string): string {
   const withoutComments = wxss.replace(/\/\*[\s\S]*?\*\//g, '');
-  const inPx = withoutComments.replace(RPX_NUMBER, (_all, before: string, value: string) => `${before}${rpxToPx(value)}`);
+  const inPx = withoutComments
+    .replace(RPX_NUMBER, (_all, before: string, value: string) => `${before}${rpxToPx(value)}`)
+    // vh and vw are the page's window in WeChat, not the browser's: the shell sets these variables on each page.
+    .replace(VIEWPORT_NUMBER, (_all, before: string, value: string, unit: string) => `${before}calc(${value} * var(--mp-${unit}))`);
   return inPx.replace(/([^{}]+)\{/g, (all, selector: string) => {
     if (selector.trim().startsWith('@')) return all;
-    return `${selector.replace(TAG_SELECTOR, (_m, before: string, tag: string) => `${before}${tag === 'page' ? '[data-mp-page]' : `wx-${tag}`}`)}{`;
+    return `${selector.replace(TAG_SELECTOR, (_m, before: string, tag: string) => `${before}${tag === 'page' ? `[data-mp-page="${route}"]` : `wx-${tag}`}`)}{`;
   });
 }
 

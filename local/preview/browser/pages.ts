@@ -1,3 +1,4 @@
+import { FRAME } from '../frame';
 import { engine, type ComponentInstance, type ComponentOptions, type Lifetime, type RenderedComponent } from './engine';
 import type { ModuleLoader } from './modules';
 
@@ -132,6 +133,10 @@ export class PageHost {
     container.className = 'mp-page';
     container.dataset.mpPage = route;
     container.style.background = this.app.window?.backgroundColor ?? '#ffffff';
+    // 1vh and 1vw of the page's window (the WXSS has them as these variables).
+    const windowHeight = FRAME.height - FRAME.statusBarHeight - FRAME.navigationBarHeight - (this.isTab(route) ? FRAME.tabBarHeight : 0);
+    container.style.setProperty('--mp-vh', `${windowHeight / 100}px`);
+    container.style.setProperty('--mp-vw', `${FRAME.width / 100}px`);
     this.chrome.pages.append(container);
     const id = this.componentId(route);
     // Query values also reach properties of the same name, as WeChat does for Component() pages.
