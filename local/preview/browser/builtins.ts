@@ -21,6 +21,13 @@ function reflect(component: ComponentInstance, names: Record<string, unknown>): 
 type Field = HTMLInputElement | HTMLTextAreaElement;
 const fields = new WeakMap<ComponentInstance, Field>();
 
+/** auto-height: the textarea grows with its text (never below the height its styles give it). */
+function fitHeight(component: ComponentInstance, native: Field): void {
+  if (!(native instanceof HTMLTextAreaElement) || !component.data.autoHeight) return;
+  native.style.height = 'auto';
+  native.style.height = `${native.scrollHeight}px`;
+}
+
 function field(kind: 'input' | 'textarea'): BuiltInDefinition {
   const sync = function (this: ComponentInstance) {
     const native = fields.get(this);
@@ -36,7 +43,8 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
     else native.removeAttribute('maxlength');
     if (native instanceof HTMLInputElement) native.type = data.password ? 'password' : data.type === 'number' || data.type === 'digit' ? 'text' : 'text';
     if (native instanceof HTMLInputElement && (data.type === 'number' || data.type === 'digit')) native.inputMode = data.type === 'digit' ? 'decimal' : 'numeric';
-    reflect(this, { disabled: data.disabled });
+    reflect(this, { disabled: data.disabled, 'auto-height': (this.data as { autoHeight?: boolean }).autoHeight && kind === 'textarea' });
+    fitHeight(this, native);
     if (data.focus && document.activeElement !== native) window.setTimeout(() => native.focus(), 0);
   };
   return {
@@ -57,7 +65,7 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
       name: { type: String, value: '' },
     },
     observers: {
-      'value, placeholder, disabled, maxlength, password, type, focus': function (this: ComponentInstance) {
+      'value, placeholder, disabled, maxlength, password, type, focus, autoHeight': function (this: ComponentInstance) {
         sync.call(this);
       },
     },
@@ -69,10 +77,7 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
         host(this).append(native);
         const detail = () => ({ value: native.value, cursor: native.selectionStart ?? native.value.length, keyCode: 0 });
         native.addEventListener('input', () => {
-          if (this.data.autoHeight && native instanceof HTMLTextAreaElement) {
-            native.style.height = 'auto';
-            native.style.height = `${native.scrollHeight}px`;
-          }
+          fitHeight(this, native);
           this.triggerEvent('input', detail());
         });
         native.addEventListener('focus', () => this.triggerEvent('focus', { value: native.value, height: 0 }));
@@ -88,6 +93,8 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
         sync.call(this);
       },
       attached(this: ComponentInstance) {
+        const native = fields.get(this);
+        if (native) fitHeight(this, native);
         if (this.data.autoFocus || this.data.focus) window.setTimeout(() => fields.get(this)?.focus(), 0);
       },
     },

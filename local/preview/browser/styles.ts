@@ -70,6 +70,8 @@ body { margin: 0; padding: 24px; display: flex; gap: 24px; align-items: flex-sta
   border: 2px solid currentColor; border-right-color: transparent; animation: mp-spin .8s linear infinite; }
 :where(wx-input) { display: block; height: 1.4em; min-height: 1.4em; cursor: text; }
 :where(wx-textarea) { display: block; width: 300px; height: 150px; cursor: text; }
+:where(wx-textarea[auto-height]) { height: auto; min-height: 1.4em; }
+wx-textarea[auto-height] > .mp-native-textarea { min-height: inherit; overflow: hidden; }
 :where(wx-input[disabled], wx-textarea[disabled]) { opacity: .6; }
 .mp-native-input, .mp-native-textarea { display: block; width: 100%; height: 100%; margin: 0; padding: 0; border: 0; outline: 0; background: transparent;
   font: inherit; color: inherit; letter-spacing: inherit; text-align: inherit; resize: none; box-sizing: border-box; }
