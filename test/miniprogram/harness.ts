@@ -8,7 +8,7 @@
  * afresh for every test.
  */
 import { join, resolve } from 'node:path';
-import simulate from 'miniprogram-simulate';
+import simulate, { type RootComponent } from 'miniprogram-simulate';
 import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
 import type {
   ClientOrder,
@@ -23,8 +23,12 @@ import type {
 export const MINIPROGRAM_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
 
 const loaded = new Map<string, string>();
+const open: PageComponent[] = [];
 
-export type PageComponent = ReturnType<typeof simulate.render>;
+/** A rendered page as simulate returns it; its data and methods are the page's own (untyped at this boundary). */
+export type PageComponent = RootComponent<WechatMiniprogram.IAnyObject, WechatMiniprogram.Component.PropertyOption, WechatMiniprogram.Component.MethodOption> & {
+  triggerPageLifeTime(lifetime: 'show' | 'hide' | 'resize'): void;
+};
 
 /** Renders a page (e.g. 'pages/order/order') with its query as properties and attaches it, as WeChat opens it. */
 export function openPage(page: string, query: Record<string, string> = {}): PageComponent {
@@ -33,14 +37,32 @@ export function openPage(page: string, query: Record<string, string> = {}): Page
     id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT });
     loaded.set(page, id);
   }
-  const component = simulate.render(id, query);
+  const component = simulate.render(id, query) as PageComponent;
   component.attach(document.createElement('parent-wrapper'));
+  open.push(component);
   return component;
+}
+
+/** Closes every page a test opened (their `detached` lifetimes run, as when WeChat unloads them). */
+export function closePages(): void {
+  for (const component of open.splice(0)) component.detach();
 }
 
 /** The text a user would read on the page, whitespace collapsed. */
 export function visibleText(component: PageComponent): string {
   return (component.dom?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** A WXML attribute as the template bound it (built-in components render no DOM attributes in simulate). */
+export function attribute(component: PageComponent, selector: string, name: string): unknown {
+  const target = component.querySelector(selector);
+  if (!target) throw new Error(`nothing matches ${selector}`);
+  return target.toJSON().attrs.find((attr) => attr.name === name)?.value;
+}
+
+/** The text of one element, or undefined when it is not rendered. */
+export function textOf(component: PageComponent, selector: string): string | undefined {
+  return component.querySelector(selector)?.dom?.textContent?.replace(/\s+/g, ' ').trim();
 }
 
 export function tap(component: PageComponent, selector: string): void {

@@ -176,6 +176,9 @@ Component({
         this.setData({ trouble: this.data.t.pollTrouble });
         return 'failed';
       }
+      const held = state.order;
+      // An answer older than what the page already shows (e.g. a long-poll that raced a cancel) is dropped.
+      if (held && answer.order.rev < held.rev) return 'unchanged';
       const changed = !known || answer.order.rev !== known.rev || answer.order.status !== known.status;
       state.payment = answer.payment ?? state.payment;
       this.apply(answer.order);

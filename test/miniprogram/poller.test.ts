@@ -1,0 +1,123 @@
+import { delayBeforeNextPoll, Poller, type PollResult, type Timers } from '../../miniprogram/services/poller';
+
+/** A virtual clock: the test decides when time passes, so back-off is checked exactly, not timed. */
+class VirtualTimers implements Timers {
+  now = 0;
+  private pending: Array<{ at: number; callback: () => void; handle: number }> = [];
+  private nextHandle = 1;
+
+  set(callback: () => void, ms: number): unknown {
+    const handle = this.nextHandle++;
+    this.pending.push({ at: this.now + ms, callback, handle });
+    return handle;
+  }
+
+  clear(handle: unknown): void {
+    this.pending = this.pending.filter((timer) => timer.handle !== handle);
+  }
+
+  get scheduled(): number[] {
+    return this.pending.map((timer) => timer.at - this.now);
+  }
+
+  /** Runs the next timer (advancing the clock to it) and lets the poll it starts settle. */
+  async fireNext(): Promise<number> {
+    this.pending.sort((a, b) => a.at - b.at);
+    const timer = this.pending.shift();
+    if (!timer) throw new Error('nothing is scheduled');
+    const waited = timer.at - this.now;
+    this.now = timer.at;
+    timer.callback();
+    for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    return waited;
+  }
+}
+
+function scriptedPoll(results: PollResult[]) {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const poll = async (): Promise<PollResult> => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await Promise.resolve();
+    inFlight -= 1;
+    const result = results.shift();
+    if (result === undefined) throw new Error('the poller asked more than the script holds');
+    return result;
+  };
+  return { poll, maxInFlight: () => maxInFlight };
+}
+
+describe('polling policy', () => {
+  test('waits 0 s after a change, then 1 s, 2 s, 4 s while nothing changes, and resets on change', async () => {
+    const timers = new VirtualTimers();
+    const script = scriptedPoll(['changed', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'changed', 'unchanged', 'finished']);
+    const poller = new Poller(script.poll, { timers });
+    poller.start();
+    const waits: number[] = [];
+    while (timers.scheduled.length > 0) waits.push(await timers.fireNext());
+    // The first wait is the start; each later one follows the previous poll's result.
+    expect(waits).toEqual([0, 0, 1_000, 2_000, 4_000, 4_000, 0, 1_000]);
+    expect(poller.calls).toBe(8);
+    expect(poller.running).toBe(false);
+    expect(script.maxInFlight()).toBe(1);
+  });
+
+  test('failures back off on their own ladder up to 8 s, so errors never become a storm', () => {
+    expect([1, 2, 3, 4, 5, 9].map((failures) => delayBeforeNextPoll('failed', 0, failures))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
+    expect(delayBeforeNextPoll('changed', 7, 3)).toBe(0);
+  });
+
+  test('stop cancels the pending poll; start again begins at once; start while running is a no-op', async () => {
+    const timers = new VirtualTimers();
+    const script = scriptedPoll(['unchanged', 'unchanged', 'finished']);
+    const poller = new Poller(script.poll, { timers });
+    poller.start();
+    poller.start();
+    expect(timers.scheduled).toEqual([0]);
+    await timers.fireNext();
+    expect(timers.scheduled).toEqual([1_000]);
+    poller.stop();
+    expect(timers.scheduled).toEqual([]);
+    poller.start();
+    expect(timers.scheduled).toEqual([0]);
+    await timers.fireNext();
+    await timers.fireNext();
+    expect(poller.running).toBe(false);
+    expect(poller.calls).toBe(3);
+  });
+
+  test('starting while a call is in flight waits for it instead of starting a second one', async () => {
+    const timers = new VirtualTimers();
+    let release: (result: PollResult) => void = () => undefined;
+    let calls = 0;
+    const poller = new Poller(
+      () =>
+        new Promise<PollResult>((resolve) => {
+          calls += 1;
+          release = resolve;
+        }),
+      { timers },
+    );
+    poller.start();
+    await timers.fireNext();
+    expect(poller.busy).toBe(true);
+    poller.stop();
+    poller.start();
+    poller.hurry();
+    expect(timers.scheduled).toEqual([]);
+    release('changed');
+    for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    expect(timers.scheduled).toEqual([0]);
+    expect(calls).toBe(1);
+  });
+
+  test('one visit makes a bounded number of calls', async () => {
+    const timers = new VirtualTimers();
+    const poller = new Poller(async () => 'unchanged', { timers, maxCalls: 5 });
+    poller.start();
+    while (timers.scheduled.length > 0) await timers.fireNext();
+    expect(poller.calls).toBe(5);
+    expect(poller.running).toBe(false);
+  });
+});
