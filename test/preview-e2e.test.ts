@@ -16,8 +16,10 @@ let runtime: LocalRuntime;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-/** Elements of a page by their WXML class: the preview prefixes classes with the page's tag, as miniprogram-simulate does. */
-const inPage = (route: string, className: string) => `[data-mp-page="${route}"] .mp-${route.replace(/\//g, '-')}--${className}`;
+/** An element of a page by its WXML id (the preview writes ids into the DOM, as WeChat's renderer does). */
+const inPage = (route: string, id: string) => `[data-mp-page="${route}"]:not([hidden]) #${id}`;
+/** WXML classes are prefixed with the page's tag, as miniprogram-simulate does: `card` → `mp-pages-index-index--card`. */
+const pageClass = (route: string, className: string) => `mp-${route.replace(/\//g, '-')}--${className}`;
 const HOME = 'pages/index/index';
 const ORDER = 'pages/order/order';
 const HISTORY = 'pages/history/history';
@@ -72,13 +74,13 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** Chooses a tier, writes the prompt and taps pay on the home page. */
 async function orderFromHome(page: Page, tier: string, prompt: string, screenshotPrefix: string): Promise<void> {
-  const tierCard = page.locator(`[data-mp-page="${HOME}"] [data-id="${tier}"]`);
+  const tierCard = page.locator(inPage(HOME, `tier-${tier}`));
   await tierCard.waitFor({ timeout: STEP_TIMEOUT_MS });
   await shot(page, `${screenshotPrefix}-1-home`);
   await tierCard.click();
-  await until('the tier is selected', () => tierCard.getAttribute('class'), (value) => (value ?? '').includes('--tier-selected'));
-  await page.locator(`${inPage(HOME, 'prompt')} textarea`).pressSequentially(prompt);
-  await until('the prompt counter follows the typing', () => page.locator(inPage(HOME, 'count')).textContent(), (value) => (value ?? '').startsWith(`${[...prompt].length}/`));
+  await until('the tier is selected', () => tierCard.getAttribute('class'), (value) => (value ?? '').includes(pageClass(HOME, 'tier-selected')));
+  await page.locator(inPage(HOME, 'prompt')).locator('textarea').pressSequentially(prompt);
+  await until('the prompt counter follows the typing', () => page.locator(inPage(HOME, 'prompt-count')).textContent(), (value) => (value ?? '').startsWith(`${[...prompt].length}/`));
   await shot(page, `${screenshotPrefix}-2-prompt`);
   const pay = page.locator(inPage(HOME, 'pay'));
   await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
@@ -146,12 +148,12 @@ describe('the browser preview of the mini program', () => {
         const statusClass = document.querySelector(statusSelector as string)?.className ?? '';
         return text.length > 0 && statusClass.includes('--status-writing');
       },
-      [inPage(ORDER, 'output'), inPage(ORDER, 'status')],
+      [inPage(ORDER, 'output'), inPage(ORDER, 'status')] as const,
       { timeout: STEP_TIMEOUT_MS, polling: 50 },
     );
     const partial = (await output.textContent()) ?? '';
     await shot(page, 'paid-5-streaming');
-    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-completed'), 30_000);
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
     const answer = (await output.textContent()) ?? '';
     expect(answer.startsWith(partial)).toBe(true);
     expect(answer.length).toBeGreaterThan(partial.length);
@@ -163,16 +165,13 @@ describe('the browser preview of the mini program', () => {
     expect(stored.order.output).toBe(answer);
 
     // Back home, then the order history shows this order with the start of its answer.
-    // The only button left on a finished order: "ask another" (ids stay out of the DOM in the engine, classes and data-* do not).
-    await page.locator(`[data-mp-page="${ORDER}"] wx-button`).last().click();
-    // redirectTo: a new home page replaces the order page (the first one stays below it, as in WeChat).
-    const home = page.locator(`[data-mp-page="${HOME}"]:not([hidden])`);
-    await home.waitFor({ timeout: STEP_TIMEOUT_MS });
-    await home.locator('.mp-pages-index-index--link').first().click();
-    const row = page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`);
+    // "Ask another" redirects to a new home page (the first one stays below it, as in WeChat), then "my orders".
+    await page.locator(inPage(ORDER, 'ask-another')).click();
+    await page.locator(inPage(HOME, 'history')).click();
+    const row = page.locator(inPage(HISTORY, `order-${orderId}`));
     await row.waitFor({ timeout: STEP_TIMEOUT_MS });
-    expect(await row.locator('.mp-pages-history-history--row-status').getAttribute('class')).toContain('--status-completed');
-    expect(answer.startsWith(((await row.locator('.mp-pages-history-history--row-preview').textContent()) ?? '').replace(/…$/, '').trim())).toBe(true);
+    expect(await row.locator(`.${pageClass(HISTORY, 'row-status')}`).getAttribute('class')).toContain(pageClass(HISTORY, 'status-completed'));
+    expect(answer.startsWith(((await row.locator(`.${pageClass(HISTORY, 'row-preview')}`).textContent()) ?? '').replace(/…$/, '').trim())).toBe(true);
     await shot(page, 'paid-7-history');
 
     // The subscribe message the runtime sent when the answer was ready is in the preview's panel.
@@ -189,11 +188,11 @@ describe('the browser preview of the mini program', () => {
       await payInSheet(page, '¥0.50', 'refund-3-pay-sheet');
 
       const status = page.locator(inPage(ORDER, 'status'));
-      await until('the order is refunded', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-refunded'), 30_000);
+      await until('the order is refunded', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-refunded')), 30_000);
       const headline = (await status.textContent()) ?? '';
       expect(headline).toContain('0.50');
-      expect(await status.locator('.mp-pages-order-order--muted').count()).toBe(1);
-      expect(await page.locator(`[data-mp-page="${ORDER}"] .mp-pages-order-order--meta`).textContent()).toContain('¥0.50');
+      expect(await page.locator(inPage(ORDER, 'refund-explain')).isVisible()).toBe(true);
+      expect(await page.locator(inPage(ORDER, 'meta')).textContent()).toContain('¥0.50');
       await shot(page, 'refund-4-refunded');
 
       const orderId = orderIdFrom(page);
@@ -207,8 +206,8 @@ describe('the browser preview of the mini program', () => {
 
   test('rpx and vh follow the phone, and navigation keeps a page stack and hands the query to the page', async () => {
     const page = await openPreview(`e2e-nav-${process.pid}`);
-    const home = page.locator(`[data-mp-page="${HOME}"] .mp-pages-index-index--page`);
-    await page.locator(`[data-mp-page="${HOME}"] [data-id="quick"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
+    const home = page.locator(`[data-mp-page="${HOME}"] .${pageClass(HOME, 'page')}`);
+    await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
     // index.wxss: .page { padding: 24rpx 32rpx 64rpx; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
     const box = await home.evaluate((element) => {
       const style = getComputedStyle(element);
@@ -216,7 +215,7 @@ describe('the browser preview of the mini program', () => {
     });
     expect(box).toEqual({ top: '12px', left: '16px', minHeight: '603px' });
 
-    await page.locator(`[data-mp-page="${HOME}"] .mp-pages-index-index--link`).first().click();
+    await page.locator(inPage(HOME, 'history')).click();
     await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await page.locator('#title').textContent()).toBe('我的订单');
     expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME, HISTORY]);
@@ -230,7 +229,7 @@ describe('the browser preview of the mini program', () => {
     expect(await callWx(page, 'navigateTo', { url: '/pages/order/order?orderId=no-such-order' })).toEqual({ errMsg: 'navigateTo:ok' });
     expect((await currentPages(page)).at(-1)).toEqual({ route: ORDER, options: { orderId: 'no-such-order' } });
     const status = page.locator(inPage(ORDER, 'status'));
-    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-missing'));
+    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-missing')));
     await shot(page, 'nav-1-unknown-order');
     expect(await callWx(page, 'navigateTo', { url: '/pages/nope/nope' })).toEqual({ failed: { errMsg: 'navigateTo:fail page "pages/nope/nope" is not found' } });
     expect(await callWx(page, 'navigateBack', { delta: 5 })).toEqual({ errMsg: 'navigateBack:ok' });
@@ -278,7 +277,7 @@ describe('the browser preview of the mini program', () => {
     const [pending] = (await runtime.call('listOrders', {}, user)).orders as { orderId: string; status: string }[];
     expect(pending?.status).toBe('pending_payment');
 
-    const payAgain = page.locator(`[data-mp-page="${HOME}"] wx-button[type="primary"]`).first();
+    const payAgain = page.locator(inPage(HOME, 'pay-again'));
     await payAgain.click();
     await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
     await sheet.locator('[data-action="fail"]').click();
@@ -291,6 +290,6 @@ describe('the browser preview of the mini program', () => {
     await until('the order page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
     expect(orderIdFrom(page)).toBe(pending?.orderId);
     const status = page.locator(inPage(ORDER, 'status'));
-    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes('--status-completed'), 30_000);
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
   });
 });

@@ -218,3 +218,30 @@ const progress: BuiltInDefinition = {
 export function registerBuiltIns(): void {
   for (const definition of [field('input'), field('textarea'), button, scrollView, image, navigator, progress]) engine().load(definition);
 }
+
+/**
+ * WeChat's renderer writes a node's `id` into the page's DOM; j-component registers every
+ * component with exparser's `writeIdToDOM: false`, so ids would be invisible to the browser's
+ * inspector (and to selectors). The id setter on exparser's element prototype also writes the
+ * attribute. Must run before any page is rendered.
+ */
+export function writeIdsToDom(): void {
+  const probe = engine().render('view')._exparserNode;
+  for (let proto: object | null = Object.getPrototypeOf(probe); proto; proto = Object.getPrototypeOf(proto)) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, 'id');
+    const set = descriptor?.set;
+    if (!descriptor || !set) continue;
+    Object.defineProperty(proto, 'id', {
+      ...descriptor,
+      set(this: { $$?: unknown }, value: unknown) {
+        set.call(this, value);
+        if (this.$$ instanceof Element) {
+          if (value) this.$$.setAttribute('id', String(value));
+          else this.$$.removeAttribute('id');
+        }
+      },
+    });
+    return;
+  }
+  throw new Error('miniprogram-simulate changed: no id setter on its elements');
+}

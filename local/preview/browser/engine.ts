@@ -16,6 +16,8 @@ export interface ComponentInstance {
 /** What `simulate.render` answers. */
 export interface RenderedComponent {
   readonly dom: HTMLElement;
+  /** The exparser node behind the component (j-component's RootComponent keeps it here). */
+  readonly _exparserNode: object;
   readonly instance: ComponentInstance;
   attach(parent: Element): void;
   detach(): void;

@@ -1,4 +1,4 @@
-import { registerBuiltIns } from './builtins';
+import { registerBuiltIns, writeIdsToDom } from './builtins';
 import type { ComponentOptions } from './engine';
 import { ModuleLoader } from './modules';
 import { PageHost, type AppJson } from './pages';
@@ -109,6 +109,7 @@ async function boot(): Promise<void> {
   window.__mpPreview = { run: (path) => loader.run(path) };
 
   registerBuiltIns();
+  writeIdsToDom();
   const phone = byId('phone');
   bridgeMouseToTouch(phone);
   const overlays = new Overlays(byId('overlays'));
