@@ -6,6 +6,11 @@
  * 3 s pass). Between polls: none after a change, then 1 s, 2 s, 4 s while nothing changes; failed
  * calls back off on their own ladder up to 8 s, so a broken network never turns into a poll storm.
  * Never more than one call in flight: a poll is only scheduled once the previous one has settled.
+ *
+ * While an answer streams, the server writes a batch every ~250 ms and each long-poll returns at
+ * the first change, so "none after a change" alone would make about four invocations a second.
+ * Calls therefore start at least MIN_SPACING_MS apart: about one a second while text arrives
+ * (bench/pagePolling.ts prints the figures).
  */
 
 /** What one poll found. `finished`: the order reached a final state, polling ends. */
@@ -13,6 +18,8 @@ export type PollResult = 'changed' | 'unchanged' | 'failed' | 'finished';
 
 export const IDLE_BACKOFF_MS: readonly number[] = [0, 1_000, 2_000, 4_000];
 export const FAILURE_BACKOFF_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+/** Least time between the starts of two calls, except the first one and one the user asked for. */
+export const MIN_SPACING_MS = 1_000;
 /** A bound on one visit's calls (about an hour at the slowest pace); showing the page again starts afresh. */
 export const DEFAULT_MAX_CALLS = 600;
 
@@ -39,7 +46,10 @@ export function delayBeforeNextPoll(result: 'changed' | 'unchanged' | 'failed', 
 
 export interface PollerOptions {
   timers?: Timers;
+  /** The clock the spacing is measured with (ms). */
+  now?: () => number;
   maxCalls?: number;
+  minSpacingMs?: number;
 }
 
 export class Poller {
@@ -49,8 +59,13 @@ export class Poller {
   private unchangedInARow = 0;
   private failuresInARow = 0;
   private callsThisRun = 0;
+  private lastStartAt = -Infinity;
+  /** hurry() was asked while a call was in flight: the next call follows it at once. */
+  private hurried = false;
   private readonly timers: Timers;
+  private readonly now: () => number;
   private readonly maxCalls: number;
+  private readonly minSpacingMs: number;
   /** Every call made, for tests and benchmarks. */
   calls = 0;
 
@@ -59,7 +74,9 @@ export class Poller {
     options: PollerOptions = {},
   ) {
     this.timers = options.timers ?? realTimers;
+    this.now = options.now ?? Date.now;
     this.maxCalls = options.maxCalls ?? DEFAULT_MAX_CALLS;
+    this.minSpacingMs = options.minSpacingMs ?? MIN_SPACING_MS;
   }
 
   get running(): boolean {
@@ -94,7 +111,10 @@ export class Poller {
       this.start();
       return;
     }
-    if (this.inFlight) return;
+    if (this.inFlight) {
+      this.hurried = true;
+      return;
+    }
     this.cancelTimer();
     this.schedule(0);
   }
@@ -119,6 +139,7 @@ export class Poller {
       return;
     }
     this.inFlight = true;
+    this.lastStartAt = this.now();
     this.calls += 1;
     this.callsThisRun += 1;
     let result: PollResult;
@@ -144,6 +165,10 @@ export class Poller {
       this.unchangedInARow += 1;
       this.failuresInARow = 0;
     }
-    this.schedule(delayBeforeNextPoll(result, this.unchangedInARow, this.failuresInARow));
+    const backoff = delayBeforeNextPoll(result, this.unchangedInARow, this.failuresInARow);
+    const spacing = this.minSpacingMs - (this.now() - this.lastStartAt);
+    const hurried = this.hurried;
+    this.hurried = false;
+    this.schedule(hurried ? 0 : Math.max(backoff, spacing, 0));
   }
 }

@@ -1,13 +1,36 @@
-/** Tier titles seen on the home page, so other pages can name a tier without another call. */
+/**
+ * Tier titles, so the order and history pages can name a tier. Filled by the home page's
+ * listTiers; a page opened first (e.g. from a subscribe message) may ask for them once.
+ */
+import { cloudApi } from './cloud';
 import type { LocalizedText, Tier } from './types';
 
 const titles = new Map<string, LocalizedText>();
+let loading: Promise<boolean> | null = null;
 
 export function rememberTiers(tiers: readonly Tier[]): void {
   for (const tier of tiers) titles.set(tier.id, tier.title);
 }
 
+/** The tier's title in `locale`, or '' when it is not known (the page then leaves it out). */
 export function tierTitle(id: string, locale: 'zh' | 'en'): string {
   const title = titles.get(id);
-  return title ? title[locale] || title.zh : id;
+  return title ? title[locale] || title.zh : '';
+}
+
+/** Loads the titles once when none are known; true when titles are available afterwards. */
+export function ensureTierTitles(): Promise<boolean> {
+  if (titles.size > 0) return Promise.resolve(true);
+  if (!loading) {
+    loading = cloudApi()
+      .listTiers()
+      .then((answer) => {
+        if (answer.ok) rememberTiers(answer.tiers);
+        return titles.size > 0;
+      })
+      .finally(() => {
+        loading = null;
+      });
+  }
+  return loading;
 }

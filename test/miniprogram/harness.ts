@@ -1,5 +1,3 @@
-/// <reference types="miniprogram-api-typings" />
-/// <reference lib="dom" />
 /**
  * Loads the real mini program pages into miniprogram-simulate (jsdom). The page .ts files are
  * required through jest's own ts-jest transform (simulate `require`s `pages/x/x`, which resolves to
@@ -83,7 +81,7 @@ export async function settle(rounds = 5): Promise<void> {
 }
 
 /** Waits (bounded) until `check` holds, letting the page's own timers run. */
-export async function until(check: () => boolean, what: string, rounds = 200): Promise<void> {
+export async function until(check: () => boolean, what: string, rounds = 600): Promise<void> {
   for (let i = 0; i < rounds; i += 1) {
     if (check()) return;
     await simulate.sleep(5);
@@ -112,8 +110,8 @@ export interface RecordedCall {
  */
 export class FakeCloud {
   calls: RecordedCall[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
+  private inFlight = new Map<keyof FakeHandlers, number>();
+  private mostInFlight = new Map<keyof FakeHandlers, number>();
 
   constructor(public handlers: FakeHandlers) {}
 
@@ -122,12 +120,13 @@ export class FakeCloud {
       this.calls.push({ name, input: payload });
       const handler = this.handlers[name] as Handler<I, R> | undefined;
       if (!handler) throw new Error(`the page called ${name}, which this test did not expect`);
-      this.inFlight += 1;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      const now = (this.inFlight.get(name) ?? 0) + 1;
+      this.inFlight.set(name, now);
+      this.mostInFlight.set(name, Math.max(this.mostInFlight.get(name) ?? 0, now));
       try {
         return await handler(payload);
       } finally {
-        this.inFlight -= 1;
+        this.inFlight.set(name, (this.inFlight.get(name) ?? 1) - 1);
       }
     };
     const api: CloudApi = {
@@ -143,6 +142,11 @@ export class FakeCloud {
 
   callsTo(name: keyof FakeHandlers): unknown[] {
     return this.calls.filter((call) => call.name === name).map((call) => call.input);
+  }
+
+  /** The most calls to `name` that were ever in flight at the same time. */
+  maxInFlight(name: keyof FakeHandlers): number {
+    return this.mostInFlight.get(name) ?? 0;
   }
 }
 

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { closePages, FakeCloud, openPage, order, resetCloud, settle, tap, textOf, until, visibleText, wxGlobal, type PageComponent } from './harness';
+import { closePages, FakeCloud, TIERS, openPage, order, resetCloud, settle, tap, textOf, until, visibleText, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, ListOrdersInput, ListOrdersResult, Outcome } from '../../miniprogram/services/types';
 
 const wxApi = wxGlobal();
@@ -17,6 +17,8 @@ const ALL: ClientOrder[] = Array.from({ length: 23 }, (_, index) =>
     output: index === 0 ? '' : `answer ${23 - index}`,
   }),
 );
+
+const listTiers = () => ({ ok: true as const, tiers: TIERS, subscribeTemplateId: null });
 
 function listOrders(input: ListOrdersInput): Outcome<ListOrdersResult> {
   const before = input.cursor === undefined ? Infinity : Number(input.cursor);
@@ -42,7 +44,7 @@ const rows = (page: PageComponent) => page.querySelectorAll('.row').length;
 
 describe('history page', () => {
   test('lists the orders newest first, a page at a time, until there are no more', async () => {
-    const cloud = new FakeCloud({ listOrders }).install();
+    const cloud = new FakeCloud({ listOrders, listTiers }).install();
     const page = openPage('pages/history/history');
     await until(() => page.instance.data.loadedOnce, 'first page');
     expect(page.instance.data.orders.map((row: { orderId: string }) => row.orderId).slice(0, 3)).toEqual(['ord_23', 'ord_22', 'ord_21']);
@@ -50,6 +52,10 @@ describe('history page', () => {
     expect(textOf(page, '#order-ord_23')).toContain('已退款 ¥4.99');
     expect(textOf(page, '#order-ord_22')).toContain('answer 22');
     expect(textOf(page, '#order-ord_22')).toContain('¥0.50');
+    // Opened first, the page asked for the tier titles once to name each order's tier.
+    await until(() => (textOf(page, '#order-ord_23') ?? '').includes('专家长文'), 'tier titles');
+    expect(textOf(page, '#order-ord_22')).toContain('快速回答');
+    expect(cloud.callsTo('listTiers')).toHaveLength(1);
     expect(textOf(page, '#load-more')).toBe('加载更多');
 
     tap(page, '#load-more');
@@ -70,7 +76,7 @@ describe('history page', () => {
 
   test('reaching the bottom twice while a page loads asks for it once', async () => {
     let release: () => void = () => undefined;
-    const cloud = new FakeCloud({ listOrders }).install();
+    const cloud = new FakeCloud({ listOrders, listTiers }).install();
     const page = openPage('pages/history/history');
     await until(() => page.instance.data.loadedOnce, 'first page');
     cloud.handlers.listOrders = (input) =>
@@ -84,11 +90,11 @@ describe('history page', () => {
     expect(textOf(page, '#load-more')).toBe('加载中…');
     release();
     await until(() => rows(page) === 20, 'second page');
-    expect(cloud.maxInFlight).toBe(1);
+    expect(cloud.maxInFlight('listOrders')).toBe(1);
   });
 
   test('each order opens its own order page', async () => {
-    new FakeCloud({ listOrders }).install();
+    new FakeCloud({ listOrders, listTiers }).install();
     const page = openPage('pages/history/history');
     await until(() => page.instance.data.loadedOnce, 'first page');
     tap(page, '#order-ord_21');
@@ -97,13 +103,13 @@ describe('history page', () => {
   });
 
   test('no orders yet, and a failed load, are both said plainly', async () => {
-    new FakeCloud({ listOrders: () => ({ ok: true, orders: [], nextCursor: null }) }).install();
+    new FakeCloud({ listTiers, listOrders: () => ({ ok: true, orders: [], nextCursor: null }) }).install();
     const empty = openPage('pages/history/history');
     await until(() => empty.instance.data.loadedOnce, 'empty page');
     expect(visibleText(empty)).toBe('还没有订单');
     closePages();
 
-    new FakeCloud({ listOrders: () => ({ ok: false, error: { code: 'NETWORK', message: 'offline' } }) }).install();
+    new FakeCloud({ listTiers, listOrders: () => ({ ok: false, error: { code: 'NETWORK', message: 'offline' } }) }).install();
     const failed = openPage('pages/history/history');
     await until(() => failed.querySelector('#notice') !== undefined, 'notice');
     expect(textOf(failed, '#notice')).toBe('网络不太好，请检查网络后重试');

@@ -28,7 +28,7 @@ class VirtualTimers implements Timers {
     const waited = timer.at - this.now;
     this.now = timer.at;
     timer.callback();
-    for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
     return waited;
   }
 }
@@ -52,7 +52,7 @@ describe('polling policy', () => {
   test('waits 0 s after a change, then 1 s, 2 s, 4 s while nothing changes, and resets on change', async () => {
     const timers = new VirtualTimers();
     const script = scriptedPoll(['changed', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'changed', 'unchanged', 'finished']);
-    const poller = new Poller(script.poll, { timers });
+    const poller = new Poller(script.poll, { timers, now: () => timers.now, minSpacingMs: 0 });
     poller.start();
     const waits: number[] = [];
     while (timers.scheduled.length > 0) waits.push(await timers.fireNext());
@@ -63,6 +63,26 @@ describe('polling policy', () => {
     expect(script.maxInFlight()).toBe(1);
   });
 
+  test('while text streams, calls start at least a second apart; a long-poll that was held needs no extra wait', async () => {
+    const timers = new VirtualTimers();
+    // Each step: how long the server holds the call (virtual ms), and what it found.
+    const steps: Array<[number, PollResult]> = [[50, 'changed'], [250, 'changed'], [3_000, 'changed'], [3_000, 'unchanged'], [900, 'changed'], [0, 'finished']];
+    const starts: number[] = [];
+    const poller = new Poller(
+      () => {
+        starts.push(timers.now);
+        const [holdMs, result] = steps.shift() ?? [0, 'finished'];
+        return new Promise<PollResult>((resolve) => timers.set(() => resolve(result), holdMs));
+      },
+      { timers, now: () => timers.now },
+    );
+    poller.start();
+    while (timers.scheduled.length > 0) await timers.fireNext();
+    expect(starts).toEqual([0, 1_000, 2_000, 5_000, 9_000, 10_000]);
+    // start → +1 s (answered after 50 ms) → +1 s (after 250 ms) → +3 s (held 3 s, then at once)
+    // → 8 s + 1 s back-off (nothing changed) → 9.9 s + 0.1 s to keep the spacing.
+  });
+
   test('failures back off on their own ladder up to 8 s, so errors never become a storm', () => {
     expect([1, 2, 3, 4, 5, 9].map((failures) => delayBeforeNextPoll('failed', 0, failures))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
     expect(delayBeforeNextPoll('changed', 7, 3)).toBe(0);
@@ -71,7 +91,7 @@ describe('polling policy', () => {
   test('stop cancels the pending poll; start again begins at once; start while running is a no-op', async () => {
     const timers = new VirtualTimers();
     const script = scriptedPoll(['unchanged', 'unchanged', 'finished']);
-    const poller = new Poller(script.poll, { timers });
+    const poller = new Poller(script.poll, { timers, now: () => timers.now });
     poller.start();
     poller.start();
     expect(timers.scheduled).toEqual([0]);
@@ -87,7 +107,7 @@ describe('polling policy', () => {
     expect(poller.calls).toBe(3);
   });
 
-  test('starting while a call is in flight waits for it instead of starting a second one', async () => {
+  test('starting while a call is in flight waits for it instead of starting a second one; hurrying makes the next call immediate', async () => {
     const timers = new VirtualTimers();
     let release: (result: PollResult) => void = () => undefined;
     let calls = 0;
@@ -97,7 +117,7 @@ describe('polling policy', () => {
           calls += 1;
           release = resolve;
         }),
-      { timers },
+      { timers, now: () => timers.now },
     );
     poller.start();
     await timers.fireNext();

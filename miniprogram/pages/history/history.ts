@@ -3,13 +3,14 @@ import { cloudApi } from '../../services/cloud';
 import { dateTime, orderPageUrl, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
 import { openPage, setTitle } from '../../services/navigation';
-import { tierTitle } from '../../services/tierNames';
+import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import type { ClientOrder } from '../../services/types';
 
 export const HISTORY_PAGE_SIZE = 10;
 
 interface OrderRow {
   orderId: string;
+  tierId: string;
   statusText: string;
   status: string;
   amountText: string;
@@ -40,6 +41,7 @@ function statusText(order: ClientOrder, t: Messages): string {
 function row(order: ClientOrder, t: Messages, locale: Locale): OrderRow {
   return {
     orderId: order.orderId,
+    tierId: order.tier,
     status: order.status,
     statusText: statusText(order, t),
     amountText: yuanFromFen(order.amountFen),
@@ -68,6 +70,9 @@ Component({
       this.setData({ locale, t });
       setTitle(t.historyTitle);
       void this.loadFirstPage();
+      void ensureTierTitles().then((known) => {
+        if (known) this.renameTiers();
+      });
     },
   },
 
@@ -98,6 +103,13 @@ Component({
         loadedOnce: true,
         loading: false,
       });
+    },
+
+    /** Fills in tier titles that arrived after the rows were shown. */
+    renameTiers() {
+      const { locale } = this.data;
+      const orders = this.data.orders.map((item) => ({ ...item, tierTitle: item.tierTitle || tierTitle(item.tierId, locale) }));
+      this.setData({ orders });
     },
 
     onReachBottom() {
