@@ -41,8 +41,11 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
     const max = Number(data.maxlength ?? 140);
     if (max >= 0) native.maxLength = max;
     else native.removeAttribute('maxlength');
-    if (native instanceof HTMLInputElement) native.type = data.password ? 'password' : data.type === 'number' || data.type === 'digit' ? 'text' : 'text';
-    if (native instanceof HTMLInputElement && (data.type === 'number' || data.type === 'digit')) native.inputMode = data.type === 'digit' ? 'decimal' : 'numeric';
+    if (native instanceof HTMLInputElement) {
+      // WeChat's number/digit/idcard types choose a keyboard; the value stays a string.
+      native.type = data.password || data.type === 'safe-password' ? 'password' : 'text';
+      native.inputMode = data.type === 'digit' ? 'decimal' : data.type === 'number' ? 'numeric' : 'text';
+    }
     reflect(this, { disabled: data.disabled, 'auto-height': (this.data as { autoHeight?: boolean }).autoHeight && kind === 'textarea' });
     fitHeight(this, native);
     if (data.focus && document.activeElement !== native) window.setTimeout(() => native.focus(), 0);
