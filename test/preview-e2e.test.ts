@@ -97,6 +97,12 @@ async function payInSheet(page: Page, amount: string, screenshotName: string): P
   await sheet.waitFor({ state: 'detached' });
 }
 
+/** The few browser globals the test reads inside the page (this program has no DOM typings). */
+interface BrowserGlobals {
+  document: { querySelector(selector: string): { textContent: string | null; className: string } | null };
+  getComputedStyle(element: unknown): { paddingTop: string; paddingLeft: string; minHeight: string };
+}
+
 /** What the preview exposes to the pages, reached from the test as a page's code reaches it. */
 interface PreviewGlobals {
   wx: Record<string, (options?: unknown) => Promise<unknown>>;
@@ -144,8 +150,9 @@ describe('the browser preview of the mini program', () => {
     const status = page.locator(inPage(ORDER, 'status'));
     await page.waitForFunction(
       ([outputSelector, statusSelector]) => {
-        const text = document.querySelector(outputSelector as string)?.textContent ?? '';
-        const statusClass = document.querySelector(statusSelector as string)?.className ?? '';
+        const { document } = globalThis as unknown as BrowserGlobals;
+        const text = document.querySelector(outputSelector)?.textContent ?? '';
+        const statusClass = document.querySelector(statusSelector)?.className ?? '';
         return text.length > 0 && statusClass.includes('--status-writing');
       },
       [inPage(ORDER, 'output'), inPage(ORDER, 'status')] as const,
@@ -210,7 +217,7 @@ describe('the browser preview of the mini program', () => {
     await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
     // index.wxss: .page { padding: 24rpx 32rpx 64rpx; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
     const box = await home.evaluate((element) => {
-      const style = getComputedStyle(element);
+      const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(element);
       return { top: style.paddingTop, left: style.paddingLeft, minHeight: style.minHeight };
     });
     expect(box).toEqual({ top: '12px', left: '16px', minHeight: '603px' });
