@@ -132,7 +132,6 @@ export class PageHost {
     const container = document.createElement('div');
     container.className = 'mp-page';
     container.dataset.mpPage = route;
-    container.style.background = this.app.window?.backgroundColor ?? '#ffffff';
     // 1vh and 1vw of the page's window (the WXSS has them as these variables).
     const windowHeight = FRAME.height - FRAME.statusBarHeight - FRAME.navigationBarHeight - (this.isTab(route) ? FRAME.tabBarHeight : 0);
     container.style.setProperty('--mp-vh', `${windowHeight / 100}px`);

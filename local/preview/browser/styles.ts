@@ -17,7 +17,8 @@ body { margin: 0; padding: 24px; display: flex; gap: 24px; align-items: flex-sta
 .mp-capsule { position: absolute; right: 7px; top: 6px; width: 87px; height: 32px; box-sizing: border-box; border-radius: 16px; border: 1px solid rgba(0,0,0,.12);
   display: flex; align-items: center; justify-content: space-around; font-size: 14px; color: #333; background: rgba(255,255,255,.6); }
 .mp-pages { position: relative; flex: 1; overflow: hidden; }
-.mp-page { position: absolute; inset: 0; overflow-y: auto; overflow-x: hidden; }
+/* A page is white unless its WXSS says otherwise (its page selector comes later and wins; window.backgroundColor only shows when pulling down). */
+.mp-page { position: absolute; inset: 0; overflow-y: auto; overflow-x: hidden; background: #ffffff; }
 .mp-page[hidden] { display: none; }
 .mp-tabbar { height: ${FRAME.tabBarHeight}px; flex: none; display: flex; border-top: 1px solid rgba(0,0,0,.1); }
 .mp-tabbar[hidden] { display: none; }
