@@ -184,6 +184,15 @@ describe('the browser preview of the mini program', () => {
     // The subscribe message the runtime sent when the answer was ready is in the preview's panel.
     await until('the result message shows in the panel', () => page.locator('#messages .preview-message').count(), (count) => count > 0);
     await shot(page, 'paid-8-message');
+
+    // Another simulated user (the panel's switcher sends a different X-WX-OPENID) sees none of it.
+    await page.locator('#openid').fill(`e2e-other-${process.pid}`);
+    await page.locator('#user-form button').click();
+    await until('the preview starts over on the home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
+    await page.locator(inPage(HOME, 'history')).click();
+    await page.locator(inPage(HISTORY, 'empty')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`).count()).toBe(0);
+    expect(await page.locator('#messages .preview-message').count()).toBe(0);
   });
 
   test('when every model fails, the order page shows the refund and its amount', async () => {

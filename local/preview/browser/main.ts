@@ -73,10 +73,16 @@ function renderMessages(all: SentMessage[], openid: string): void {
   }
 }
 
+/** The last answer of GET /api/messages, drawn again at once when the simulated user changes. */
+let lastMessages: SentMessage[] = [];
+
 async function pollMessages(openid: () => string): Promise<void> {
   try {
     const response = await fetch('/api/messages');
-    if (response.ok) renderMessages(((await response.json()) as { messages: SentMessage[] }).messages, openid());
+    if (response.ok) {
+      lastMessages = ((await response.json()) as { messages: SentMessage[] }).messages;
+      renderMessages(lastMessages, openid());
+    }
   } catch {
     // The runtime restarted or stopped: try again on the next tick.
   }
@@ -153,6 +159,7 @@ async function boot(): Promise<void> {
     event.preventDefault();
     openid = userInput.value.trim() || 'preview-user';
     localStorage.setItem(USER_KEY, openid);
+    renderMessages(lastMessages, openid);
     void pages.relaunch(`/${first ?? ''}`).catch((error: unknown) => reportError(String(error)));
   });
   try {
