@@ -2,6 +2,9 @@ import { readEnv, type AppEnv } from './config/env';
 import { PROVIDERS, type ProviderConfig } from './config/providers';
 import { TIERS, type TierConfig } from './config/tiers';
 import { validateTiers } from './config/validate';
+import { applyTierOverrides } from './config/overrides';
+import { StoreProviderHealth } from './models/breaker';
+import type { ProviderHealth } from './models/router';
 import { OrderRepository } from './orders/repository';
 import { CloudPayProvider } from './payments/cloudPay';
 import type { PaymentProvider } from './payments/provider';
@@ -18,6 +21,8 @@ export interface AppContext {
   payments: PaymentProvider;
   tiers: readonly TierConfig[];
   providers: readonly ProviderConfig[];
+  /** The providers' circuit breakers, shared through the store. */
+  health: ProviderHealth;
   now(): number;
   /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
   dispatchGeneration(orderId: string): Promise<void>;
@@ -38,7 +43,8 @@ function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
 
 export function createContext(cloud: WxCloud): AppContext {
   const env = readEnv();
-  validateTiers(TIERS, PROVIDERS, env);
+  const tiers = applyTierOverrides(TIERS, env.tierOverrides);
+  validateTiers(tiers, PROVIDERS, env);
   const db = cloud.database();
   const now = () => Date.now();
   return {
@@ -47,8 +53,9 @@ export function createContext(cloud: WxCloud): AppContext {
     env,
     orders: new OrderRepository(db, now),
     payments: paymentsFor(cloud, env),
-    tiers: TIERS,
+    tiers,
     providers: PROVIDERS,
+    health: new StoreProviderHealth(db, env.breaker, now),
     now,
     async dispatchGeneration(orderId: string) {
       const invocation = cloud.callFunction({ name: 'generate', data: { orderId } }).then(

@@ -3,11 +3,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isClientCallable } from '../core/functions/catalog';
 import { FunctionHost, provideWxServerSdk } from './functionHost';
-import { HttpError, readJsonBody, sendJson } from './http';
+import { HttpError, readBody, readJsonBody, sendJson } from './http';
 import { createPreviewHandler } from './preview/server';
 import { createModelHandler, type ModelServerStats } from './model/modelServer';
 import { defaultFaults, mergeFaults, type Faults } from './pay/faults';
 import { PaySimulator, type PaymentNotification, type RefundRecord } from './pay/simulator';
+import { createV3Api, postNotification, refundResource, signedNotification, transactionResource } from './pay/v3Api';
+import { localV3Keys, v3FunctionEnv } from './pay/v3Keys';
 import { localSecrets } from './secrets';
 import { createLocalSdk } from './sdk';
 import { LocalStore } from './store/localDatabase';
@@ -51,6 +53,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const hostName = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = localSecrets(options.dataDir);
+  const v3Keys = localV3Keys(options.dataDir);
   const baseUrl = () => `http://${hostName}:${(server.address() as { port: number }).port}`;
   let faults: Faults = defaultFaults();
   const modelStats: ModelServerStats = { requests: 0, byModel: {} };
@@ -60,8 +63,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const platformDb = platformStore.database();
   let host: FunctionHost;
 
+  /** WeChat Pay's retry loop: a notification not acknowledged is sent again, re-signed each time. */
+  const withRetries = async (attempt: () => Promise<boolean>): Promise<boolean> => {
+    for (let tries = 0; ; tries += 1) {
+      if (await attempt().catch(() => false)) return true;
+      const wait = NOTIFY_RETRY_MS[tries];
+      if (wait === undefined) return false;
+      await sleep(wait);
+    }
+  };
+
   const deliverPayment = async (notification: PaymentNotification): Promise<boolean> => {
     const { trade, tampered } = notification;
+    if (trade.channel === 'v3' && trade.notifyUrl) {
+      const notifyUrl = trade.notifyUrl;
+      const tamper = tampered ? (resource: Record<string, unknown>) => ({ ...resource, amount: { total: trade.amountFen + 1, payer_total: trade.amountFen + 1, currency: 'CNY', payer_currency: 'CNY' } }) : undefined;
+      return withRetries(() => postNotification(notifyUrl, signedNotification(v3Keys, 'TRANSACTION.SUCCESS', '支付成功', transactionResource(v3Keys, trade), tamper)));
+    }
     const event = {
       returnCode: 'SUCCESS',
       resultCode: 'SUCCESS',
@@ -88,6 +106,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   };
   const deliverRefund = async (refund: RefundRecord): Promise<void> => {
+    if (refund.channel === 'v3') {
+      const notifyUrl = refund.notifyUrl;
+      if (!notifyUrl) return;
+      const trade = await simulator.trade(refund.outTradeNo);
+      await withRetries(() => postNotification(notifyUrl, signedNotification(v3Keys, `REFUND.${refund.state}`, '退款成功', refundResource(v3Keys, refund, trade))));
+      return;
+    }
     await host.invoke('refundCallback', { returnCode: 'SUCCESS', outTradeNo: refund.outTradeNo, outRefundNo: refund.outRefundNo, refundStatus: refund.state, refundFee: refund.refundFen });
   };
 
@@ -97,6 +122,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   provideWxServerSdk(sdk);
 
   const modelHandler = createModelHandler(() => faults, modelStats);
+  const v3Api = createV3Api(simulator, () => v3Keys);
+  const functionsDb = store.database();
   const previewHandler = createPreviewHandler({ root: join(options.functionsDir, '..'), simulator });
 
   const server = createServer((req, res) => {
@@ -142,6 +169,31 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return sendJson(res, 500, { errMsg: error instanceof Error ? error.message : String(error) });
       }
     }
+    if (path.startsWith('/v3/') && (await v3Api(req, res, url))) return;
+    if (path === '/api/notify/wechatpay' && method === 'POST') {
+      // CloudBase HTTP access hands the function the raw body, base64-encoded: signatures are over those bytes.
+      const raw = await readBody(req);
+      const answer = (await host.invoke('payNotify', {
+        httpMethod: 'POST',
+        path,
+        headers: req.headers,
+        body: raw.toString('base64'),
+        isBase64Encoded: true,
+      })) as { statusCode?: number; headers?: Record<string, string>; body?: string };
+      res.writeHead(answer.statusCode ?? 502, answer.headers ?? {});
+      res.end(answer.body ?? '');
+      return;
+    }
+    const inspect = /^\/api\/inspect\/orders\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+    if (inspect && method === 'GET') {
+      // Local-runtime only, read-only: the stored order, its audit events and WeChat's side of it.
+      const outTradeNo = inspect[1] as string;
+      const { data: orders } = await functionsDb.collection('orders').where({ outTradeNo }).limit(1).get();
+      const order = orders[0];
+      if (!order) return sendJson(res, 404, { errMsg: `no order ${outTradeNo}` });
+      const { data: events } = await functionsDb.collection('order_events').where({ orderId: order._id }).orderBy('at', 'asc').limit(100).get();
+      return sendJson(res, 200, { order, events, trade: await simulator.trade(outTradeNo), refunds: await simulator.refundsFor(outTradeNo) });
+    }
     if (path === '/api/pay/simulate' && method === 'POST') {
       const body = await readJsonBody(req);
       const { outTradeNo, outcome } = body;
@@ -184,6 +236,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     WXPAY_SUB_MCH_ID: '1900000109',
     MINIPROGRAM_STATE: 'developer',
     SUBSCRIBE_TEMPLATE_ID: 'local-result-template',
+    ...v3FunctionEnv(v3Keys, baseUrl()),
     ...secrets,
   };
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;

@@ -12,10 +12,16 @@ const LIMITS: { prefix: string; valid: (value: string) => boolean }[] = [
   { prefix: 'date', valid: (v) => /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/.test(v) },
   { prefix: 'number', valid: (v) => /^\d{1,32}(\.\d+)?$/.test(v) },
   { prefix: 'letter', valid: (v) => /^[A-Za-z]{1,32}$/.test(v) },
-  { prefix: 'symbol', valid: (v) => [...v].length <= 5 },
-  { prefix: 'name', valid: (v) => [...v].length >= 1 && [...v].length <= 20 },
-  { prefix: 'phone_number', valid: (v) => v.length <= 17 },
+  { prefix: 'symbol', valid: (v) => [...v].length >= 1 && [...v].length <= 5 },
+  { prefix: 'name', valid: (v) => [...v].length >= 1 && [...v].length <= (/[\u4e00-\u9fff]/.test(v) ? 10 : 20) },
+  { prefix: 'phone_number', valid: (v) => /^[0-9+\-() ]{1,17}$/.test(v) },
 ];
+
+/** What WeChat accepts for a keyword, by its name (thing1, phrase2, …); used by tests too. */
+export function keywordValueValid(keyword: string, value: unknown): boolean {
+  const rule = LIMITS.find((r) => keyword.startsWith(r.prefix));
+  return typeof value === 'string' && rule !== undefined && rule.valid(value);
+}
 
 class OpenApiError extends Error {
   constructor(
@@ -39,9 +45,7 @@ export function createSubscribeRecorder(platform: Database, pages: () => string[
       if (typeof page === 'string' && !pages().includes(page.split('?')[0] as string)) throw new OpenApiError(41030, `invalid page: ${page}`);
       if (data === null || typeof data !== 'object') throw new OpenApiError(47003, 'argument invalid! data is empty');
       for (const [keyword, entry] of Object.entries(data as Record<string, { value?: unknown }>)) {
-        const value = entry?.value;
-        const rule = LIMITS.find((r) => keyword.startsWith(r.prefix));
-        if (typeof value !== 'string' || !rule || !rule.valid(value)) throw new OpenApiError(47003, `argument invalid! data.${keyword}.value`);
+        if (!keywordValueValid(keyword, entry?.value)) throw new OpenApiError(47003, `argument invalid! data.${keyword}.value`);
       }
       await platform.collection(SENT_MESSAGES).add({ data: { touser, templateId, page, data: data as Record<string, unknown>, sentAt: Date.now() } });
       return { errCode: 0, errMsg: 'openapi.subscribeMessage.send:ok' };

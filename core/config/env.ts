@@ -7,6 +7,8 @@ export interface AppEnv {
   openidSealKey: Buffer;
   orderTtlMs: number;
   paymentGraceMs: number;
+  /** How long reconcile leaves a pending order to its notification before asking the provider. */
+  reconcileGraceMs: number;
   rateLimitPerMinute: number;
   llm: { baseURL?: string; apiKey?: string; model?: string; localURL?: string };
   cloudPay: { subMchId: string; envId: string };
@@ -14,6 +16,18 @@ export interface AppEnv {
   subscribeTemplateId?: string;
   miniprogramState: 'developer' | 'trial' | 'formal';
   paymentFeeRate: number;
+  breaker: BreakerSettings;
+  /** `TIER_OVERRIDES`: operator changes to the tiers of tiers.ts, validated like the file itself. */
+  tierOverrides: string | undefined;
+}
+
+/** The provider circuit breaker (core/models/breaker.ts). */
+export interface BreakerSettings {
+  /** Consecutive failures of one provider, within `windowMs`, that open its breaker. */
+  failures: number;
+  windowMs: number;
+  /** How long an open breaker skips the provider before one probe is let through. */
+  coolDownMs: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -28,6 +42,12 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new Error(`configuration: ${name} must be a non-negative number`);
   return value;
+}
+
+function feeRate(env: NodeJS.ProcessEnv): number {
+  const rate = positiveNumber(env, 'PAYMENT_FEE_RATE', 0.006);
+  if (rate >= 1) throw new Error('configuration: PAYMENT_FEE_RATE is a fraction of the price (0.006 for 0.6%), below 1');
+  return rate;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
@@ -47,6 +67,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     openidSealKey: sealKey,
     orderTtlMs: positiveNumber(env, 'ORDER_TTL_SECONDS', 600) * 1000,
     paymentGraceMs: positiveNumber(env, 'PAYMENT_GRACE_SECONDS', 8) * 1000,
+    reconcileGraceMs: positiveNumber(env, 'RECONCILE_NOTIFICATION_GRACE_SECONDS', 30) * 1000,
     rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
     llm: {
       baseURL: env.LLM_BASE_URL || undefined,
@@ -57,6 +78,12 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     cloudPay: { subMchId: env.WXPAY_SUB_MCH_ID ?? '', envId: env.CLOUD_ENV_ID ?? '' },
     ...(env.SUBSCRIBE_TEMPLATE_ID ? { subscribeTemplateId: env.SUBSCRIBE_TEMPLATE_ID } : {}),
     miniprogramState: state,
-    paymentFeeRate: positiveNumber(env, 'PAYMENT_FEE_RATE', 0.006),
+    paymentFeeRate: feeRate(env),
+    breaker: {
+      failures: Math.max(1, Math.round(positiveNumber(env, 'BREAKER_FAILURES', 3))),
+      windowMs: positiveNumber(env, 'BREAKER_WINDOW_SECONDS', 60) * 1000,
+      coolDownMs: positiveNumber(env, 'BREAKER_COOLDOWN_SECONDS', 30) * 1000,
+    },
+    tierOverrides: env.TIER_OVERRIDES || undefined,
   };
 }

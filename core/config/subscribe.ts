@@ -3,7 +3,18 @@
  * its id in SUBSCRIBE_TEMPLATE_ID). Map each keyword of your template to what it shows; the kind
  * decides the length limit that is applied (WECHAT-FACTS.md, "Subscribe messages").
  */
-export type KeywordKind = 'thing' | 'character_string' | 'phrase' | 'amount' | 'time';
+export type KeywordKind =
+  | 'thing'
+  | 'character_string'
+  | 'phrase'
+  | 'amount'
+  | 'time'
+  | 'date'
+  | 'number'
+  | 'letter'
+  | 'symbol'
+  | 'name'
+  | 'phone_number';
 export type KeywordSource = 'tierTitle' | 'status' | 'amount' | 'finishedAt' | 'orderNumber';
 
 export interface KeywordMapping {

@@ -57,6 +57,16 @@ export const TIERS: readonly TierConfig[] = [
     attemptTimeoutMs: 25_000,
     totalBudgetMs: 45_000,
     longRunning: false,
+    // An example staged rollout, switched off: raise `percent` (here or with TIER_OVERRIDES) to send
+    // that share of users, stable per user, to the candidate chain; the order records the label.
+    rollout: {
+      percent: 0,
+      label: 'qwen-plus-trial',
+      models: [
+        { provider: 'dashscope', model: 'qwen-plus' },
+        { provider: 'deepseek', model: 'deepseek-chat' },
+      ],
+    },
   },
   {
     id: 'expert',

@@ -54,7 +54,7 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
   if (tier.totalBudgetMs > GENERATE_FUNCTION_LIMIT_MS) problems.push(`${at}: totalBudgetMs must be ≤ ${GENERATE_FUNCTION_LIMIT_MS} (the generate function's time limit)`);
   if (tier.rollout) {
     const { percent, models, label } = tier.rollout;
-    if (!(percent >= 0 && percent <= 100)) problems.push(`${at}: rollout.percent must be 0–100`);
+    if (!(Number.isInteger(percent) && percent >= 0 && percent <= 100)) problems.push(`${at}: rollout.percent must be a whole number 0–100`);
     if (models.length === 0) problems.push(`${at}: rollout needs at least one model`);
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(label)) problems.push(`${at}: rollout.label must be 1–32 of [A-Za-z0-9_.-]`);
   }
@@ -70,9 +70,37 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
   return problems;
 }
 
-/** Run at every function start: a bad tier stops the function with a clear message. */
-export function validateTiers(tiers: readonly TierConfig[], providers: readonly ProviderConfig[], env: Pick<AppEnv, 'paymentFeeRate'>): void {
+export function providerProblems(providers: readonly ProviderConfig[]): string[] {
   const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const provider of providers) {
+    const at = `provider "${provider.name}"`;
+    if (seen.has(provider.name)) problems.push(`${at} is defined twice`);
+    seen.add(provider.name);
+    if (!/^[a-z][a-z0-9_-]{0,31}$/.test(provider.name)) problems.push(`${at}: name must be 1–32 of [a-z0-9_-], starting with a letter`);
+    let url: URL | null = null;
+    try {
+      url = new URL(provider.baseURL);
+    } catch {
+      problems.push(`${at}: baseURL "${provider.baseURL}" is not a URL`);
+    }
+    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${at}: baseURL must be http(s)`);
+    for (const variable of [provider.apiKeyEnv, provider.baseURLEnv]) {
+      if (!/^[A-Z][A-Z0-9_]{0,63}$/.test(variable)) problems.push(`${at}: "${variable}" is not an environment variable name`);
+    }
+    if (Object.keys(provider.models).length === 0) problems.push(`${at}: needs at least one priced model`);
+    for (const [model, price] of Object.entries(provider.models)) {
+      for (const value of [price.inputFenPerMTok, price.outputFenPerMTok]) {
+        if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) problems.push(`${at}: model "${model}" needs prices ≥ 0 in fen per million tokens`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Run at every function start: a bad tier or provider stops the function with a clear message. */
+export function validateTiers(tiers: readonly TierConfig[], providers: readonly ProviderConfig[], env: Pick<AppEnv, 'paymentFeeRate'>): void {
+  const problems: string[] = providerProblems(providers);
   const seen = new Set<string>();
   for (const tier of tiers) {
     if (seen.has(tier.id)) problems.push(`tier "${tier.id}" is defined twice`);

@@ -3,6 +3,7 @@ import { buildMessages } from '../generation/messages';
 import { OutputWriter } from '../generation/outputWriter';
 import { log } from '../log';
 import { resolveEndpoint } from '../models/endpoints';
+import { chooseChain } from '../models/rollout';
 import { routeCompletion } from '../models/router';
 import { newLeaseId } from '../orders/ids';
 import { sendResultMessage } from '../notify/subscribe';
@@ -46,16 +47,23 @@ export const generate: TriggerHandler = async (ctx, event) => {
   const tier = order && ctx.tiers.find((t) => t.id === order.tier);
   if (!order || !tier) throw new Error(`generate: order ${orderId} or its tier vanished`);
 
+  // Staged rollout: a stable share of users (by user hash) get the tier's candidate chain.
+  const chain = chooseChain(tier, order.userHash);
+  const rollout = chain.rollout ? { rollout: chain.rollout } : {};
   const writer = new OutputWriter(ctx.orders, orderId, leaseId, LEASE_MS, ctx.now);
   const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
   let route;
   try {
     route = await routeCompletion(
-      tier.models,
+      chain.models,
       (ref) => resolveEndpoint(ref, ctx.providers, ctx.env),
       buildMessages(tier, order.prompt),
       tier,
+      // Restart policy (see router.ts): a model that fails after streaming is replaced by the
+      // next one from the start; the shown text is dropped first, never glued to the new answer.
       { onText: (text) => writer.update(text), onRestart: () => writer.reset() },
+      ctx.health,
+      ctx.now,
     );
   } finally {
     clearInterval(heartbeat);
@@ -67,7 +75,8 @@ export const generate: TriggerHandler = async (ctx, event) => {
   }
 
   if (route.ok) {
-    const feeFen = Math.round(order.amountFen * ctx.env.paymentFeeRate * 100) / 100;
+    // Fee and cost are kept to 1/10000 fen so that sums over many orders stay exact to the fen.
+    const feeFen = Math.round(order.amountFen * ctx.env.paymentFeeRate * 10_000) / 10_000;
     const completed = await ctx.orders.transition({
       orderId,
       from: 'generating',
@@ -88,6 +97,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
           firstTokenMs: route.firstTokenMs,
         },
         paymentFeeFen: feeFen,
+        ...rollout,
         marginFen: Math.round((order.amountFen - feeFen - route.costFen) * 10_000) / 10_000,
       },
       reason: 'generation_completed',
@@ -106,7 +116,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
     from: 'generating',
     to: 'refunding',
     when: { leaseId },
-    set: { output: '', error: { code: 'GENERATION_FAILED', message: 'every model failed; the payment is being refunded' } },
+    set: { output: '', error: { code: 'GENERATION_FAILED', message: 'every model failed; the payment is being refunded' }, ...rollout },
     reason: 'generation_failed',
     detail: { reason: route.reason, attempts: route.attempts },
   });

@@ -2,72 +2,113 @@ import type { AppContext } from '../context';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
 import type { OrderDocument } from '../orders/order';
+import { confirmPayment } from '../payments/confirm';
 import { checkRefund, requestRefund } from '../payments/refunds';
 import { queryPendingPayment } from '../payments/verifyPending';
 import { MAX_ATTEMPTS } from './generate';
+import { pruneNotifyNonces } from './payNotify';
 import type { TriggerHandler } from './serve';
 
 /** Orders handled per category per run: bounded work for a function with a time limit. */
 export const RECONCILE_BATCH = 50;
-/** A claim by one reconcile run keeps another (running at the same time) off the same order. */
-const CLAIM_MS = 60_000;
-/** A notification has this long to arrive before reconcile asks the provider. */
-const NOTIFICATION_GRACE_MS = 30_000;
+/** No new item is started after this long, so a run ends well inside the function's 60 s. */
+export const RECONCILE_BUDGET_MS = 40_000;
+/** A claim by one run keeps another (running at the same time) off the same order; a crashed run's claim lapses. */
+const CLAIM_MS = 90_000;
 const PAID_NOT_STARTED_MS = 15_000;
+const REFUND_REASON = 'AI generation failed';
 
 export interface ReconcileReport {
   recoveredPayments: number;
   closedExpired: number;
   closedAtProvider: number;
+  latePayments: number;
   redispatched: number;
   refundedStuck: number;
   refundsChecked: number;
   refundsRequested: number;
+  skippedClaimed: number;
 }
 
-async function claimed(ctx: AppContext, order: OrderDocument): Promise<boolean> {
+interface ReconcileMarks {
+  reconcileClaimUntil?: number;
+  /** How many reconcile passes finished on this order: a run holding an older copy cannot claim it. */
+  reconcilePasses?: number;
+}
+
+/**
+ * Claims an order for this run. The claim is conditional on the order being exactly as this run
+ * listed it (status, no live claim, same number of finished passes), so a second run that listed
+ * it at the same time can neither claim it while this one works nor after this one finished.
+ */
+async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
   const now = ctx.now();
   const _ = ctx.db.command;
-  const current = (order as unknown as { reconcileClaimUntil?: number }).reconcileClaimUntil;
-  if (current !== undefined && current > now) return false;
-  return ctx.orders.patch(
+  const marks = order as unknown as ReconcileMarks;
+  if (marks.reconcileClaimUntil !== undefined && marks.reconcileClaimUntil > now) return null;
+  const until = now + CLAIM_MS;
+  const won = await ctx.orders.patch(
     order._id,
-    { status: order.status, reconcileClaimUntil: current === undefined ? _.exists(false) : current },
-    { reconcileClaimUntil: now + CLAIM_MS },
+    {
+      status: order.status,
+      reconcileClaimUntil: marks.reconcileClaimUntil === undefined ? _.exists(false) : marks.reconcileClaimUntil,
+      reconcilePasses: marks.reconcilePasses === undefined ? _.exists(false) : marks.reconcilePasses,
+    },
+    { reconcileClaimUntil: until },
     false,
   );
+  return won ? until : null;
 }
 
-async function each(ctx: AppContext, condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> {
-  for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
-    if (!(await claimed(ctx, order))) continue;
-    try {
-      await work(order);
-    } catch (error) {
-      log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
-    }
-  }
+/** Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out). */
+async function release(ctx: AppContext, orderId: string, until: number): Promise<void> {
+  const _ = ctx.db.command;
+  await ctx.orders.patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
 }
 
 /**
  * Finds what notifications and workers lost. Every step is a conditional update or an idempotent
- * provider call, and each order is claimed first, so two runs at once do nothing twice.
+ * provider call (same refund number), every action is an audit event, each order is claimed
+ * first, and each category is a bounded batch within a time budget: two runs at once do nothing
+ * twice, and a run always ends inside the function's time limit.
  */
 export const reconcile: TriggerHandler = async (ctx) => {
   const _ = ctx.db.command;
-  const now = ctx.now();
-  const report: ReconcileReport = { recoveredPayments: 0, closedExpired: 0, closedAtProvider: 0, redispatched: 0, refundedStuck: 0, refundsChecked: 0, refundsRequested: 0 };
+  const startedAt = ctx.now();
+  const now = startedAt;
+  const report: ReconcileReport = {
+    recoveredPayments: 0,
+    closedExpired: 0,
+    closedAtProvider: 0,
+    latePayments: 0,
+    redispatched: 0,
+    refundedStuck: 0,
+    refundsChecked: 0,
+    refundsRequested: 0,
+    skippedClaimed: 0,
+  };
   const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) =>
     ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
 
-  // 1. Pending orders: paid after all (lost notification), or expired and to be closed.
-  await each(ctx, { status: 'pending_payment', createdAt: _.lt(now - NOTIFICATION_GRACE_MS) }, async (order) => {
-    const outcome = await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0);
-    if (outcome === 'confirmed') {
-      report.recoveredPayments += 1;
-      return;
+  const each = async (condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
+    for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
+      if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
+      const until = await claim(ctx, order);
+      if (until === null) {
+        report.skippedClaimed += 1;
+        continue;
+      }
+      try {
+        await work(order);
+      } catch (error) {
+        log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
+      } finally {
+        await release(ctx, order._id, until).catch(() => undefined);
+      }
     }
-    if (outcome !== 'not_paid' || order.expiresAt > ctx.now()) return;
+  };
+
+  const closeExpired = async (order: OrderDocument): Promise<void> => {
     const providerClosed = await ctx.payments.closeOrder(order.outTradeNo).catch(() => false);
     const moved = await ctx.orders.transition({
       orderId: order._id,
@@ -75,32 +116,61 @@ export const reconcile: TriggerHandler = async (ctx) => {
       to: 'closed',
       set: { closedAt: ctx.now(), providerClosed },
       reason: 'expired',
-      detail: { by: 'reconcile' },
+      detail: { by: 'reconcile', providerClosed },
     });
     if (moved) {
       report.closedExpired += 1;
       await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
     }
+  };
+
+  // 1. Expired unpaid orders: ask first (the money may have come), then close at the provider and here.
+  //    The prepay's time_expire is this same expiresAt, so the provider takes no money after it.
+  await each({ status: 'pending_payment', expiresAt: _.lte(now) }, async (order) => {
+    const outcome = await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0);
+    if (outcome === 'confirmed') report.recoveredPayments += 1;
+    else if (outcome === 'not_paid') await closeExpired(order);
   });
 
-  // 2. Closed here but not yet at the provider (cloud pay refuses in the first 5 minutes).
-  await each(ctx, { status: 'closed', providerClosed: false }, async (order) => {
+  // 2. Paid but not notified: pending orders past the notification grace period are asked about.
+  await each({ status: 'pending_payment', createdAt: _.lt(now - ctx.env.reconcileGraceMs), expiresAt: _.gt(now) }, async (order) => {
+    if ((await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0)) === 'confirmed') report.recoveredPayments += 1;
+  });
+
+  // 3. Closed here but not at the provider (cloud pay refuses in the first 5 minutes). When the
+  //    provider will not close because the order was paid, that is a late payment: refund it.
+  await each({ status: 'closed', providerClosed: false }, async (order) => {
     if (await ctx.payments.closeOrder(order.outTradeNo)) {
       await ctx.orders.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
       await audit(order, 'closed_at_provider');
       report.closedAtProvider += 1;
+      return;
+    }
+    const trade = await ctx.payments.queryOrder(order.outTradeNo);
+    if ((trade.state === 'SUCCESS' || trade.state === 'REFUND') && trade.amountFen !== undefined) {
+      const outcome = await confirmPayment(ctx, {
+        outTradeNo: order.outTradeNo,
+        amountFen: trade.amountFen,
+        ...(trade.transactionId ? { transactionId: trade.transactionId } : {}),
+        source: 'query_order_by_reconcile',
+      });
+      if (outcome === 'late_payment_refunded') report.latePayments += 1;
+    } else if (trade.state === 'CLOSED' || trade.state === 'REVOKED' || trade.state === 'NOT_FOUND') {
+      await ctx.orders.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
+      await audit(order, 'closed_at_provider', { providerState: trade.state });
+      report.closedAtProvider += 1;
     }
   });
 
-  // 3. Paid, but generation never started (the dispatch was lost).
-  await each(ctx, { status: 'paid', paidAt: _.lt(now - PAID_NOT_STARTED_MS) }, async (order) => {
+  // 4. Paid, but generation never started (the dispatch was lost).
+  await each({ status: 'paid', paidAt: _.lt(now - PAID_NOT_STARTED_MS) }, async (order) => {
     await audit(order, 'generation_redispatched');
     await ctx.dispatchGeneration(order._id);
     report.redispatched += 1;
   });
 
-  // 4. Generating with an expired lease: the worker died. Resume, or refund after too many tries.
-  await each(ctx, { status: 'generating', leaseExpiresAt: _.lt(now) }, async (order) => {
+  // 5. Generating with an expired lease: the worker died. Resume, or refund after too many tries.
+  await each({ status: 'generating', leaseExpiresAt: _.lt(now) }, async (order) => {
     if (order.attempts < MAX_ATTEMPTS) {
       await audit(order, 'generation_redispatched', { attempts: order.attempts });
       await ctx.dispatchGeneration(order._id);
@@ -119,22 +189,26 @@ export const reconcile: TriggerHandler = async (ctx) => {
     if (moved) {
       report.refundedStuck += 1;
       const refunding = await ctx.orders.findById(order._id);
-      if (refunding) await requestRefund(ctx, refunding, 'AI generation failed');
+      if (refunding) await requestRefund(ctx, refunding, REFUND_REASON);
     }
   });
 
-  // 5. Refunds under way: ask where they stand; ask again (same number) if never requested or rejected.
-  await each(ctx, { status: 'refunding' }, async (order) => {
+  // 6. Refunds not yet confirmed, for failed answers and for late payments on closed orders:
+  //    ask where they stand; ask again, with the same refund number, if never taken or rejected.
+  const recheckRefund = async (order: OrderDocument): Promise<void> => {
     if (order.refund?.status === 'requested') {
       const state = await checkRefund(ctx, order._id);
       report.refundsChecked += 1;
       if (state !== 'not_found') return;
     }
-    await audit(order, 'refund_requested_again', { previous: order.refund?.status ?? 'none' });
-    await requestRefund(ctx, order, 'AI generation failed');
+    await audit(order, 'refund_requested_again', { previous: order.refund?.status ?? 'none', outRefundNo: order.refund?.outRefundNo ?? null });
+    await requestRefund(ctx, order, order.status === 'closed' ? 'order was closed before payment arrived' : REFUND_REASON);
     report.refundsRequested += 1;
-  });
+  };
+  await each({ status: 'refunding' }, recheckRefund);
+  await each({ status: 'closed', 'refund.status': _.in(['requested', 'rejected']) }, recheckRefund);
 
-  if (Object.values(report).some((n) => n > 0)) log('info', 'reconcile_report', { ...report });
+  const prunedNonces = await pruneNotifyNonces(ctx).catch(() => 0);
+  if (Object.values(report).some((n) => n > 0)) log('info', 'reconcile_report', { ...report, prunedNonces });
   return report;
 };

@@ -40,6 +40,15 @@ export class AttemptFailure extends Error {
   }
 }
 
+/**
+ * Failure messages end up in logs and audit events, and a provider's error text may echo part of
+ * the request: only its machine-readable type or code is kept, never its free text.
+ */
+function providerCode(error: { type?: unknown; code?: unknown } | null | undefined): string {
+  const code = error?.code ?? error?.type;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'unspecified';
+}
+
 const clients = new Map<string, OpenAI>();
 
 /** One `openai` client per endpoint and key, reused across invocations of a warm function. */
@@ -63,12 +72,15 @@ function classify(error: unknown, streamed: boolean, timedOut: 'first_token' | '
     const status = error.status;
     if (status === 429) return new AttemptFailure('rate_limited', `HTTP 429`, streamed);
     if (status >= 500) return new AttemptFailure('server_error', `HTTP ${status}`, streamed);
-    if (status === 401 || status === 403 || status === 404) return new AttemptFailure('auth', `HTTP ${status}`, streamed);
+    if (status === 408) return new AttemptFailure('timeout', `HTTP 408`, streamed);
+    // The provider's account or our configuration of it (key, balance, model name): another
+    // provider may well answer the same request.
+    if (status === 401 || status === 402 || status === 403 || status === 404) return new AttemptFailure('auth', `HTTP ${status}`, streamed);
     return new AttemptFailure('bad_request', `HTTP ${status}`, streamed);
   }
-  if (error instanceof OpenAI.APIError) return new AttemptFailure('broken_stream', error.message, streamed);
-  const message = error instanceof Error ? error.message : String(error);
-  return new AttemptFailure('connection', message, streamed);
+  if (error instanceof OpenAI.APIError) return new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(error)}`, streamed);
+  // Whatever else went wrong is a failure of the transport (the SDK's own messages carry no content).
+  return new AttemptFailure('connection', error instanceof Error ? `${error.name}: connection failed` : 'connection failed', streamed);
 }
 
 /**
@@ -109,8 +121,8 @@ export async function runAttempt(
       { signal: abort.signal, timeout: limits.timeoutMs },
     );
     for await (const chunk of stream) {
-      const streamedError = (chunk as unknown as { error?: { message?: string } }).error;
-      if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${streamedError.message ?? 'unknown'}`, text.length > 0);
+      const streamedError = (chunk as unknown as { error?: { type?: unknown; code?: unknown } }).error;
+      if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(streamedError)}`, text.length > 0);
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
       if (delta) {

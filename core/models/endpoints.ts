@@ -15,9 +15,10 @@ const UNPRICED: ModelPrice = { inputFenPerMTok: 0, outputFenPerMTok: 0 };
 /**
  * Where a model of a tier's chain is really called:
  * `LLM_BASE_URL` sends every call to one endpoint (and `LLM_MODEL`); otherwise a provider whose key
- * is set is called directly; otherwise the local model server (`LOCAL_MODEL_URL`) stands in under
- * the same model name, priced as the real model so cost figures stay meaningful. With none of
- * these the model is unavailable and the chain moves on.
+ * (or base URL override, `<PROVIDER>_BASE_URL`) is set is called directly; otherwise the local
+ * model server (`LOCAL_MODEL_URL`) stands in under the same model name, priced as the real model
+ * so cost figures stay meaningful. With none of these the model is unavailable and the chain
+ * moves on.
  */
 export function resolveEndpoint(
   ref: ModelRef,
@@ -38,7 +39,8 @@ export function resolveEndpoint(
   }
   if (!provider) return null;
   const key = secrets[provider.apiKeyEnv];
-  if (key) return { provider: provider.name, model: ref.model, baseURL: provider.baseURL, apiKey: key, price };
+  const baseURL = secrets[provider.baseURLEnv];
+  if (key || baseURL) return { provider: provider.name, model: ref.model, baseURL: baseURL || provider.baseURL, apiKey: key || 'not-needed', price };
   if (env.llm.localURL) {
     return { provider: provider.name, model: ref.model, baseURL: env.llm.localURL, apiKey: 'local', price };
   }

@@ -3,6 +3,7 @@ import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
 import { outRefundNoFor } from '../orders/ids';
 import type { OrderDocument } from '../orders/order';
+import { requestRefund } from './refunds';
 
 export interface PaymentEvidence {
   outTradeNo: string;
@@ -56,24 +57,23 @@ export async function confirmPayment(ctx: AppContext, evidence: PaymentEvidence)
 
 /**
  * Money arrived for an order that was already cancelled or expired (the user paid on a sheet
- * opened before). The order stays closed, the money goes back, once (the refund number is derived).
+ * opened before). The order stays closed and the money goes back, once: the first caller claims
+ * the refund with a conditional update; the refund number is derived from the order; reconcile
+ * re-checks it until the provider says it succeeded.
  */
 async function refundLatePayment(ctx: AppContext, order: OrderDocument, evidence: PaymentEvidence): Promise<ConfirmOutcome> {
+  const _ = ctx.db.command;
   const outRefundNo = outRefundNoFor(order.outTradeNo);
-  if (order.refund?.status === 'succeeded') return 'duplicate';
-  const answer = await ctx.payments.refund({
-    outTradeNo: order.outTradeNo,
-    outRefundNo,
-    totalFen: order.amountFen,
-    refundFen: order.amountFen,
-    reason: 'order was closed before payment arrived',
-  });
-  const requestedAt = order.refund?.requestedAt ?? ctx.now();
-  await ctx.orders.patch(order._id, { status: 'closed' }, {
+  const claimed = await ctx.orders.patch(order._id, { status: 'closed', refund: _.exists(false) }, {
     ...(evidence.transactionId ? { transactionId: evidence.transactionId } : {}),
-    refund: answer.accepted ? { outRefundNo, status: 'requested', requestedAt } : { outRefundNo, status: 'rejected', requestedAt, lastError: answer.message ?? '' },
+    // Paid at the provider: there is nothing left to close there.
+    providerClosed: true,
+    refund: { outRefundNo, status: 'requested', requestedAt: ctx.now() },
   });
-  await ctx.orders.audit({ orderId: order._id, type: answer.accepted ? 'late_payment_refund_requested' : 'refund_rejected', at: ctx.now(), detail: { outRefundNo } });
-  if (!answer.accepted) log('error', 'refund_rejected_needs_operator', { orderId: order._id, outRefundNo, message: answer.message ?? '' });
+  if (!claimed) return 'duplicate';
+  await ctx.orders.audit({ orderId: order._id, type: 'late_payment_refund_requested', at: ctx.now(), detail: { outRefundNo, source: evidence.source, amountFen: evidence.amountFen } });
+  log('warn', 'late_payment_refunding', { orderId: order._id, outRefundNo });
+  const claimedOrder = await ctx.orders.findById(order._id);
+  if (claimedOrder) await requestRefund(ctx, claimedOrder, 'order was closed before payment arrived');
   return 'late_payment_refunded';
 }

@@ -1,14 +1,16 @@
 /** Faults the local runtime can inject (`/api/faults`). Rates are probabilities from 0 to 1. */
 export interface PayFaults {
-  /** A notification is sent 2–5 times, some at once, some late. */
+  /** A notification (payment or refund) is sent 2–5 times, some at once, some late. */
   duplicate: number;
-  /** No notification at all (reconcile must find the payment). */
+  /** No notification at all, payment or refund (reconcile must find it). */
   drop: number;
   /** A copy with a wrong amount (cloud pay) or a bad signature (API v3). */
   tamper: number;
   delayMs: [number, number];
   /** The provider rejects refund requests. */
   refundReject: number;
+  /** The provider refuses to close an unpaid order (as cloud pay does in an order's first 5 minutes). */
+  closeRefused: number;
 }
 
 export interface ModelFaults {
@@ -36,7 +38,7 @@ export interface Faults {
 
 export function defaultFaults(): Faults {
   return {
-    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0 },
+    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0 },
     llm: {
       error: 0,
       errorStatus: 500,
@@ -102,7 +104,7 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (input.pay !== undefined) {
     const pay = input.pay as Record<string, unknown>;
     for (const [key, value] of Object.entries(pay)) {
-      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject') base.pay[key] = rate(value, `pay.${key}`);
+      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused') base.pay[key] = rate(value, `pay.${key}`);
       else if (key === 'delayMs') {
         if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || v < 0) || value[0] > value[1]) {
           throw new Error('pay.delayMs must be [min, max] in ms');

@@ -13,7 +13,13 @@ export interface Trade {
   expiresAt: number;
   transactionId?: string;
   paidAt?: number;
+  /** Cloud pay: the function that receives the result. API v3: empty. */
   callbackFunction: string;
+  channel: Channel;
+  /** API v3: where notifications (payment and refund) are POSTed. */
+  notifyUrl?: string;
+  /** API v3: the payer, as WeChat knows them (this is WeChat's ledger, not the product's store). */
+  payerOpenid?: string;
   /** A notification was acknowledged by the functions. */
   notifiedAt?: number;
   /** The faults dropped every notification: only a query can find this payment. */
@@ -29,7 +35,14 @@ export interface RefundRecord {
   createdAt: number;
   /** How many times this refund number was asked for (a retry never moves money again). */
   requests: number;
+  channel: Channel;
+  notifyUrl?: string;
 }
+
+export type Channel = 'cloudpay' | 'v3';
+
+export type RefundResult = { ok: true; refund: RefundRecord } | { ok: false; code: string; message: string };
+export type CloseResult = 'closed' | 'ORDERPAID' | 'ORDERNOTEXIST' | 'REFUSED';
 
 /** A payment result on its way to the functions: a cloud-pay callback or an API v3 notification. */
 export interface PaymentNotification {
@@ -37,6 +50,8 @@ export interface PaymentNotification {
   /** The copy is deliberately wrong (wrong amount or bad signature): it must be rejected. */
   tampered: boolean;
 }
+
+const pickDelay = ([min, max]: [number, number]) => (max > min ? randomInt(min, max + 1) : min);
 
 const APP_ID = 'wx-local-app';
 const OK = { returnCode: 'SUCCESS', returnMsg: 'OK', resultCode: 'SUCCESS' } as const;
@@ -96,7 +111,7 @@ export class PaySimulator {
   }
 
   /** Creates (or, for the same number and amount, returns) a prepay order. */
-  async prepay(input: { outTradeNo: string; amountFen: number; description: string; expiresAt: number; callbackFunction: string }): Promise<Trade | string> {
+  async prepay(input: { outTradeNo: string; amountFen: number; description: string; expiresAt: number; callbackFunction: string; channel: Channel; notifyUrl?: string; payerOpenid?: string }): Promise<Trade | string> {
     const existing = await this.trade(input.outTradeNo);
     if (existing) {
       if (existing.amountFen !== input.amountFen || existing.description !== input.description) return 'INVALID_REQUEST: out_trade_no already used with other parameters';
@@ -114,6 +129,9 @@ export class PaySimulator {
       createdAt: now,
       expiresAt: input.expiresAt,
       callbackFunction: input.callbackFunction,
+      channel: input.channel,
+      ...(input.notifyUrl ? { notifyUrl: input.notifyUrl } : {}),
+      ...(input.payerOpenid ? { payerOpenid: input.payerOpenid } : {}),
     };
     await this.trades.add({ data: trade as unknown as Record<string, unknown> });
     return trade;
@@ -148,9 +166,8 @@ export class PaySimulator {
       await this.trades.where({ outTradeNo: trade.outTradeNo }).update({ data: { notificationDropped: true } });
     }
     if (Math.random() < pay.tamper) copies.splice(randomInt(0, copies.length + 1), 0, { trade, tampered: true });
-    const [min, max] = pay.delayMs;
     for (const copy of copies) {
-      const delay = max > min ? randomInt(min, max + 1) : min;
+      const delay = pickDelay(pay.delayMs);
       setTimeout(() => {
         void this.send(copy);
       }, delay);
@@ -189,7 +206,7 @@ export class PaySimulator {
       if (typeof totalFee !== 'number' || !Number.isInteger(totalFee) || totalFee < 1) return { returnCode: 'FAIL', returnMsg: 'totalFee must be a whole number of fen' };
       if (typeof params.spbillCreateIp !== 'string') return { returnCode: 'FAIL', returnMsg: 'spbillCreateIp is required' };
       const expiresAt = parseCompactBeijing(params.timeExpire) ?? Date.now() + 2 * 3600_000;
-      const trade = await this.prepay({ outTradeNo, amountFen: totalFee, description: body, expiresAt, callbackFunction: params.functionName });
+      const trade = await this.prepay({ outTradeNo, amountFen: totalFee, description: body, expiresAt, callbackFunction: params.functionName, channel: 'cloudpay' });
       if (typeof trade === 'string') return fail(trade.split(':')[0] as string, trade);
       const timeStamp = String(Math.floor(Date.now() / 1000));
       const pkg = `prepay_id=${trade.prepayId}`;
@@ -202,43 +219,21 @@ export class PaySimulator {
       return { ...OK, outTradeNo: trade.outTradeNo, tradeState: trade.state, totalFee: trade.amountFen, ...(trade.transactionId ? { transactionId: trade.transactionId } : {}) };
     },
     closeOrder: async (params) => {
-      const trade = typeof params.out_trade_no === 'string' ? await this.trade(params.out_trade_no) : null;
-      if (!trade) return fail('ORDERNOTEXIST', 'order does not exist');
-      if (trade.state === 'SUCCESS' || trade.state === 'REFUND') return fail('ORDERPAID', 'order is paid');
-      await this.trades.where({ outTradeNo: trade.outTradeNo, state: 'NOTPAY' }).update({ data: { state: 'CLOSED' } });
-      return { ...OK };
+      const closed = typeof params.out_trade_no === 'string' ? await this.closeTrade(params.out_trade_no) : 'ORDERNOTEXIST';
+      if (closed === 'closed') return { ...OK };
+      if (closed === 'REFUSED') return fail('SYSTEMERROR', 'an order cannot be closed in its first 5 minutes (injected)');
+      return fail(closed, closed === 'ORDERPAID' ? 'order is paid' : 'order does not exist');
     },
     refund: async (params) => {
-      const outRefundNo = params.out_refund_no;
-      const trade = typeof params.out_trade_no === 'string' ? await this.trade(params.out_trade_no) : null;
-      if (typeof outRefundNo !== 'string' || !/^[0-9A-Za-z_\-|*@]{1,64}$/.test(outRefundNo)) return { returnCode: 'FAIL', returnMsg: 'out_refund_no must be ≤ 64 of [0-9A-Za-z_-|*@]' };
-      if (!trade) return fail('ORDERNOTEXIST', 'order does not exist');
-      if (trade.state !== 'SUCCESS' && trade.state !== 'REFUND') return fail('TRADE_STATE_ERROR', `trade is ${trade.state}`);
-      if (params.total_fee !== trade.amountFen) return fail('INVALID_REQUEST', 'total_fee differs from the order');
-      const refundFen = params.refund_fee;
-      if (typeof refundFen !== 'number' || !Number.isInteger(refundFen) || refundFen < 1) return fail('INVALID_REQUEST', 'refund_fee must be a whole number of fen');
-      const same = await this.refunds.where({ outRefundNo }).limit(1).get();
-      if (same.data[0]) {
-        // The same refund number again is a retry: it never moves money twice.
-        await this.refunds.where({ outRefundNo }).update({ data: { requests: this.ledger.command.inc(1) } });
-        return { ...OK, outRefundNo, refundFee: (same.data[0] as unknown as RefundRecord).refundFen };
-      }
-      if (Math.random() < this.faults().pay.refundReject) return fail('NOTENOUGH', 'merchant balance is not enough (injected)');
-      const earlier = (await this.refunds.where({ outTradeNo: trade.outTradeNo }).get()).data as unknown as RefundRecord[];
-      const alreadyRefunded = earlier.reduce((sum, r) => sum + r.refundFen, 0);
-      if (alreadyRefunded + refundFen > trade.amountFen) return fail('INVALID_REQUEST', 'refund exceeds the amount paid');
-      const refund: RefundRecord = { _id: outRefundNo, outRefundNo, outTradeNo: trade.outTradeNo, refundFen, state: 'PROCESSING', createdAt: Date.now(), requests: 1 };
-      try {
-        await this.refunds.add({ data: refund as unknown as Record<string, unknown> });
-      } catch {
-        return { ...OK, outRefundNo, refundFee: refundFen };
-      }
-      await this.trades.where({ outTradeNo: trade.outTradeNo }).update({ data: { state: 'REFUND' } });
-      // Refunds settle a moment later and are reported to the refund callback.
-      setTimeout(() => {
-        void this.settleRefund(outRefundNo);
-      }, 50);
-      return { ...OK, outRefundNo, refundFee: refundFen };
+      const result = await this.refundTrade({
+        outTradeNo: params.out_trade_no,
+        outRefundNo: params.out_refund_no,
+        totalFen: params.total_fee,
+        refundFen: params.refund_fee,
+        channel: 'cloudpay',
+      });
+      if (!result.ok) return result.code === 'PARAM_ERROR' ? { returnCode: 'FAIL', returnMsg: result.message } : fail(result.code, result.message);
+      return { ...OK, outRefundNo: result.refund.outRefundNo, refundFee: result.refund.refundFen };
     },
     queryRefund: async (params) => {
       const outRefundNo = params.out_refund_no;
@@ -249,10 +244,88 @@ export class PaySimulator {
     },
   };
 
-  private async settleRefund(outRefundNo: string): Promise<void> {
-    const result = await this.refunds.where({ outRefundNo, state: 'PROCESSING' }).update({ data: { state: 'SUCCESS' } });
-    if (result.stats.updated !== 1) return;
+  /** Closes an unpaid trade (or refuses, as the faults say). */
+  async closeTrade(outTradeNo: string): Promise<CloseResult> {
+    const trade = await this.trade(outTradeNo);
+    if (!trade) return 'ORDERNOTEXIST';
+    if (trade.state === 'SUCCESS' || trade.state === 'REFUND') return 'ORDERPAID';
+    if (trade.state === 'NOTPAY' && Math.random() < this.faults().pay.closeRefused) return 'REFUSED';
+    await this.trades.where({ outTradeNo, state: 'NOTPAY' }).update({ data: { state: 'CLOSED' } });
+    return 'closed';
+  }
+
+  async refundRecord(outRefundNo: string): Promise<RefundRecord | null> {
     const { data } = await this.refunds.where({ outRefundNo }).limit(1).get();
-    if (data[0]) await this.deliverRefund(data[0] as unknown as RefundRecord).catch(() => undefined);
+    return (data[0] as unknown as RefundRecord | undefined) ?? null;
+  }
+
+  async refundsFor(outTradeNo: string): Promise<RefundRecord[]> {
+    const { data } = await this.refunds.where({ outTradeNo }).limit(100).get();
+    return data as unknown as RefundRecord[];
+  }
+
+  /**
+   * A refund request, for either channel. The same refund number again is a retry and never moves
+   * money twice; refunds never exceed what was paid; `refundReject` makes the provider refuse.
+   */
+  async refundTrade(input: { outTradeNo: unknown; outRefundNo: unknown; totalFen: unknown; refundFen: unknown; channel: Channel; notifyUrl?: string }): Promise<RefundResult> {
+    const { outRefundNo, refundFen } = input;
+    if (typeof outRefundNo !== 'string' || !/^[0-9A-Za-z_\-|*@]{1,64}$/.test(outRefundNo)) return { ok: false, code: 'PARAM_ERROR', message: 'out_refund_no must be ≤ 64 of [0-9A-Za-z_-|*@]' };
+    const trade = typeof input.outTradeNo === 'string' ? await this.trade(input.outTradeNo) : null;
+    if (!trade) return { ok: false, code: 'ORDERNOTEXIST', message: 'order does not exist' };
+    if (trade.state !== 'SUCCESS' && trade.state !== 'REFUND') return { ok: false, code: 'TRADE_STATE_ERROR', message: `trade is ${trade.state}` };
+    if (input.totalFen !== trade.amountFen) return { ok: false, code: 'INVALID_REQUEST', message: 'total differs from the order' };
+    if (typeof refundFen !== 'number' || !Number.isInteger(refundFen) || refundFen < 1) return { ok: false, code: 'INVALID_REQUEST', message: 'refund must be a whole number of fen' };
+    const same = await this.refundRecord(outRefundNo);
+    if (same) {
+      await this.refunds.where({ outRefundNo }).update({ data: { requests: this.ledger.command.inc(1) } });
+      return { ok: true, refund: same };
+    }
+    if (Math.random() < this.faults().pay.refundReject) return { ok: false, code: 'NOT_ENOUGH', message: 'merchant balance is not enough (injected)' };
+    const earlier = await this.refundsFor(trade.outTradeNo);
+    const alreadyRefunded = earlier.reduce((sum, r) => sum + r.refundFen, 0);
+    if (alreadyRefunded + refundFen > trade.amountFen) return { ok: false, code: 'INVALID_REQUEST', message: 'refund exceeds the amount paid' };
+    const refund: RefundRecord = {
+      _id: outRefundNo,
+      outRefundNo,
+      outTradeNo: trade.outTradeNo,
+      refundFen,
+      state: 'PROCESSING',
+      createdAt: Date.now(),
+      requests: 1,
+      channel: input.channel,
+      ...(input.notifyUrl ? { notifyUrl: input.notifyUrl } : {}),
+    };
+    try {
+      await this.refunds.add({ data: refund as unknown as Record<string, unknown> });
+    } catch {
+      // Two requests with the same number at once: the other one created it.
+      return { ok: true, refund: (await this.refundRecord(outRefundNo)) ?? refund };
+    }
+    await this.trades.where({ outTradeNo: trade.outTradeNo }).update({ data: { state: 'REFUND' } });
+    // Refunds settle a moment later and are reported to the refund callback / notify_url.
+    setTimeout(() => {
+      void this.settleRefund(outRefundNo);
+    }, 50);
+    return { ok: true, refund };
+  }
+
+  /** The refund is paid out; its notification is sent as the faults say (dropped, duplicated, delayed). */
+  private async settleRefund(outRefundNo: string): Promise<void> {
+    const result = await this.refunds.where({ outRefundNo, state: 'PROCESSING' }).update({ data: { state: 'SUCCESS', settledAt: Date.now() } });
+    if (result.stats.updated !== 1) return;
+    const refund = await this.refundRecord(outRefundNo);
+    if (!refund) return;
+    const { pay } = this.faults();
+    if (Math.random() < pay.drop) {
+      await this.refunds.where({ outRefundNo }).update({ data: { notificationDropped: true } });
+      return;
+    }
+    const copies = Math.random() < pay.duplicate ? randomInt(2, 6) : 1;
+    for (let i = 0; i < copies; i += 1) {
+      setTimeout(() => {
+        void this.deliverRefund(refund).catch(() => undefined);
+      }, pickDelay(pay.delayMs));
+    }
   }
 }

@@ -32,9 +32,10 @@ describe('the mini program folder opens in WeChat DevTools', () => {
       for (const extension of ['json', 'wxml', 'wxss', 'ts']) {
         expect({ page, extension, exists: existsSync(join(MINIPROGRAM, `${page}.${extension}`)) }).toEqual({ page, extension, exists: true });
       }
-      const config = JSON.parse(read(join(MINIPROGRAM, `${page}.json`))) as { component?: boolean };
-      // Pages are built with Component() so that miniprogram-simulate (and the browser preview) can load them.
-      expect({ page, component: config.component }).toEqual({ page, component: true });
+      const config = JSON.parse(read(join(MINIPROGRAM, `${page}.json`))) as { component?: boolean; usingComponents?: object };
+      // Pages are built with Component() so that miniprogram-simulate (and the browser preview) can load
+      // them; WeChat then requires `usingComponents` in the page's json.
+      expect({ page, component: config.component, usingComponents: typeof config.usingComponents }).toEqual({ page, component: true, usingComponents: 'object' });
       const script = read(join(MINIPROGRAM, `${page}.ts`));
       expect(script).toMatch(/\bComponent\(\{/);
       expect(script).not.toMatch(/\bPage\(\{/);

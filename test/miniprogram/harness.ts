@@ -203,6 +203,15 @@ export function wxGlobal(): Record<string, unknown> & typeof wx {
   return (globalThis as unknown as { wx: Record<string, unknown> & typeof wx }).wx;
 }
 
+/** Makes every wx.showModal answer as the user would: confirm or not. Returns the mock. */
+export function answerModals(confirm: boolean): jest.Mock {
+  const mock = jest.fn((options: { success?: (answer: { confirm: boolean; cancel: boolean; errMsg: string }) => void }) => {
+    setTimeout(() => options.success?.({ confirm, cancel: !confirm, errMsg: 'showModal:ok' }), 0);
+  });
+  wxGlobal().showModal = mock as unknown as typeof wx.showModal;
+  return mock;
+}
+
 export function resetCloud(): void {
   setCloudApi(null);
 }

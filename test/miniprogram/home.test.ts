@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { attribute, FakeCloud, input, openPage, order, PAYMENT, resetCloud, settle, tap, TIERS, until, visibleText, wxGlobal, type PageComponent } from './harness';
+import { answerModals, attribute, FakeCloud, input, openPage, order, PAYMENT, resetCloud, settle, tap, TIERS, until, visibleText, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, CreateOrderInput } from '../../miniprogram/services/types';
 
 type WxOptions = { success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void; url?: string; tmplIds?: string[] };
@@ -10,6 +10,7 @@ const originals = {
   requestSubscribeMessage: wxApi.requestSubscribeMessage,
   navigateTo: wxApi.navigateTo,
   getSystemInfoSync: wxApi.getSystemInfoSync,
+  showModal: wxApi.showModal,
 };
 
 let navigateTo: jest.Mock;
@@ -44,6 +45,7 @@ beforeEach(() => {
   wxApi.navigateTo = navigateTo as unknown as typeof wx.navigateTo;
   requestPayment = paymentSheet('paid');
   requestSubscribeMessage = subscribeDialog('accept');
+  answerModals(true);
 });
 
 afterEach(() => {
@@ -212,6 +214,28 @@ describe('home page', () => {
     expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_1&paid=1']);
   });
 
+  test('an unpaid order paid elsewhere meanwhile is no longer offered when the user comes back', async () => {
+    requestPayment = paymentSheet('cancel');
+    const cloud = server();
+    cloud.handlers.getOrder = (input) => ({ ok: true, order: order({ orderId: input.orderId, status: 'pending_payment' }) });
+    const page = await openHome();
+    input(page, '#prompt', 'question');
+    await settle();
+    tap(page, '#pay');
+    await until(() => page.querySelector('#pay-again') !== undefined, 'pay again offered');
+    // Still unpaid: the offer stays.
+    page.triggerPageLifeTime('show');
+    await until(() => cloud.callsTo('getOrder').length === 1, 'rechecked');
+    await settle();
+    expect(page.querySelector('#pay-again')).toBeDefined();
+    // Paid from the order page meanwhile: the offer goes.
+    cloud.handlers.getOrder = (input) => ({ ok: true, order: order({ orderId: input.orderId, status: 'paid', rev: 2 }) });
+    page.triggerPageLifeTime('show');
+    await until(() => page.querySelector('#pay') !== undefined, 'a fresh pay button');
+    expect(page.querySelector('#pay-again')).toBeUndefined();
+    expect(cloud.callsTo('getOrder')).toEqual([{ orderId: 'ord_1' }, { orderId: 'ord_1' }]);
+  });
+
   test('a failed payment is explained with its reason; the order can then be cancelled', async () => {
     requestPayment = paymentSheet('system error');
     const cloud = server();
@@ -221,6 +245,15 @@ describe('home page', () => {
     tap(page, '#pay');
     await until(() => page.querySelector('#cancel-order') !== undefined, 'cancel offered');
     expect(page.querySelector('#notice')?.dom?.textContent).toBe('支付没有完成（system error）。没有扣款的话，可以重新支付，或取消这个订单。');
+    // Declining the confirmation keeps the order as it was.
+    const modal = answerModals(false);
+    tap(page, '#cancel-order');
+    await until(() => modal.mock.calls.length === 1, 'confirmation asked');
+    await settle();
+    expect(cloud.callsTo('cancelOrder')).toHaveLength(0);
+    expect(page.querySelector('#pay-again')).toBeDefined();
+    expect(modal.mock.calls[0]?.[0]).toMatchObject({ content: '确定取消这个订单吗？取消后不会扣款。' });
+    answerModals(true);
     tap(page, '#cancel-order');
     await until(() => page.querySelector('#pay') !== undefined, 'back to a fresh pay button');
     expect(cloud.callsTo('cancelOrder')).toEqual([{ orderId: 'ord_1' }]);

@@ -7,7 +7,7 @@
  */
 import { request } from 'node:http';
 import { Buffer } from 'node:buffer';
-import { closePages, input, openPage, settle, tap, textOf, until, visibleText, wxGlobal } from './harness';
+import { answerModals, closePages, input, openPage, settle, tap, textOf, until, visibleText, wxGlobal } from './harness';
 import { LocalRuntime } from '../support/runtime';
 
 type RequestOptions = { url: string; method?: string; data?: unknown; success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
@@ -123,6 +123,7 @@ describe('pages on the local runtime', () => {
     tap(home, '#pay');
     await until(() => home.querySelector('#cancel-order') !== undefined, 'cancel offered', 1_000);
     expect(textOf(home, '#notice')).toContain('你取消了支付');
+    answerModals(true);
     tap(home, '#cancel-order');
     await until(() => textOf(home, '#notice') === '订单已取消', 'cancelled', 1_000);
 

@@ -1,11 +1,13 @@
 /** @jest-environment jsdom */
-import { attribute, closePages, FakeCloud, openPage, order, PAYMENT, resetCloud, settle, tap, textOf, until, visibleText, wxGlobal, type PageComponent } from './harness';
+import { answerModals, attribute, closePages, FakeCloud, openPage, order, PAYMENT, resetCloud, settle, tap, textOf, until, visibleText, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, GetOrderInput, GetOrderResult, Outcome, RequestPaymentParams } from '../../miniprogram/services/types';
 
 type WxOptions = { success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
 
 const wxApi = wxGlobal();
 const originalRequestPayment = wxApi.requestPayment;
+const originalShowModal = wxApi.showModal;
+const originalSystemInfo = wxApi.getSystemInfoSync;
 
 /**
  * A getOrder that answers only when the test says so, like a long-poll held by the server: the
@@ -54,6 +56,8 @@ afterEach(() => {
   closePages();
   resetCloud();
   wxApi.requestPayment = originalRequestPayment;
+  wxApi.showModal = originalShowModal;
+  wxApi.getSystemInfoSync = originalSystemInfo;
 });
 
 const headline = (page: PageComponent) => textOf(page, '#headline');
@@ -187,6 +191,7 @@ describe('order page', () => {
     const page = openPage('pages/order/order', { orderId: 'ord_1' });
     await server.answer(order({ rev: 1 }), PAYMENT);
     await server.nextCall();
+    answerModals(true);
     tap(page, '#cancel-order');
     await until(() => headline(page) === '订单已关闭，未扣款', 'closed after cancelling');
     expect(server.cloud.callsTo('cancelOrder')).toEqual([{ orderId: 'ord_1' }]);
@@ -205,5 +210,15 @@ describe('order page', () => {
     expect(textOf(page, '#notice')).toBe('你取消了支付，没有扣款。可以重新支付，或取消这个订单。');
     expect(headline(page)).toBe('待支付');
     expect(visibleText(page)).toContain('重新支付');
+  });
+
+  test('speaks English on an English phone', async () => {
+    wxApi.getSystemInfoSync = (() => ({ ...originalSystemInfo(), language: 'en' })) as typeof wx.getSystemInfoSync;
+    const page = openPage('pages/order/order', { orderId: 'ord_1', paid: '1' });
+    expect(headline(page)).toBe('Confirming payment…');
+    await server.answer(order({ status: 'generating', rev: 2, paidAt: Date.now(), output: 'Hello' }));
+    expect(headline(page)).toMatch(/^Writing… \(\d+ s\)$/);
+    await server.answer(order({ status: 'refunded', rev: 3, amountFen: 499, refundedAt: Date.now() }));
+    expect(headline(page)).toBe('Refunded ¥4.99');
   });
 });

@@ -134,7 +134,7 @@ export class LocalRuntime {
 
   private signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return Promise.resolve();
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolveExit) => {
       child.once('exit', () => resolveExit());
       child.kill(signal);

@@ -2,7 +2,7 @@
 import { cloudApi } from '../../services/cloud';
 import { dateTime, orderPageUrl, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
-import { openPage, setTitle } from '../../services/navigation';
+import { openPage, setTitle } from '../../services/ui';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import type { ClientOrder } from '../../services/types';
 

@@ -5,7 +5,7 @@
 import { cloudApi } from '../../services/cloud';
 import { orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, localized, messages, setLocale, type Locale } from '../../services/i18n';
-import { openPage, setTitle, toast } from '../../services/navigation';
+import { confirmAction, openPage, setTitle, toast } from '../../services/ui';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
 import { rememberTiers } from '../../services/tierNames';
 import type { ActivePaymentDetails, ErrorBody, RequestPaymentParams, Tier } from '../../services/types';
@@ -56,6 +56,12 @@ Component({
     attached() {
       this.applyLocale(currentLocale());
       void this.loadTiers();
+    },
+  },
+
+  pageLifetimes: {
+    show() {
+      void this.recheckPending();
     },
   },
 
@@ -203,6 +209,17 @@ Component({
       this.setData({ pending: order, notice });
     },
 
+    /** Back on this page: the unpaid order may have been paid or cancelled elsewhere meanwhile. */
+    async recheckPending() {
+      const pending = this.data.pending;
+      if (!pending || this.data.busy) return;
+      const answer = await cloudApi().getOrder({ orderId: pending.orderId });
+      if (answer.ok && answer.order.status !== 'pending_payment' && this.data.pending === pending) {
+        this.setData({ pending: null, notice: '' });
+        this.refresh();
+      }
+    },
+
     async onPayAgain() {
       const pending = this.data.pending;
       if (this.data.busy || !pending) return;
@@ -220,6 +237,7 @@ Component({
       const { t } = this.data;
       this.setBusy(true);
       try {
+        if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
         const answer = await cloudApi().cancelOrder({ orderId: pending.orderId });
         if (answer.ok) {
           this.setData({ pending: null, notice: t.orderCancelled });

@@ -6,7 +6,7 @@
 import { cloudApi } from '../../services/cloud';
 import { dateTime, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
-import { setTitle, toast } from '../../services/navigation';
+import { confirmAction, setTitle, toast } from '../../services/ui';
 import { openPaymentSheet } from '../../services/payment';
 import { Poller, type PollResult } from '../../services/poller';
 import { tierTitle } from '../../services/tierNames';
@@ -120,7 +120,11 @@ Component({
   },
 
   methods: {
-    /** WeChat passes the page query here too; starting twice is harmless. */
+    /**
+     * WeChat sets a Component page's declared properties from its query ("组件的属性可以用于接收页面的
+     * 参数", Component 构造器 docs) and calls onLoad with the query; attached may come first, so both
+     * paths start the page, and starting twice is harmless.
+     */
     onLoad(query: Record<string, string | undefined>) {
       const orderId = query.orderId ? decodeURIComponent(query.orderId) : '';
       if (orderId) this.start(orderId, query.paid === '1');
@@ -257,6 +261,7 @@ Component({
       const { t } = this.data;
       this.setData({ busy: true, notice: '' });
       try {
+        if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
         const answer = await cloudApi().cancelOrder({ orderId: state.orderId });
         if (answer.ok) {
           state.poller.stop();

@@ -1,0 +1,95 @@
+import { LocalRuntime } from './support/runtime';
+import { orderEvents, readCollection, storedOrder } from './support/store';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('payment notifications', () => {
+  let runtime: LocalRuntime;
+  beforeEach(async () => {
+    runtime = await LocalRuntime.start({ PAYMENT_GRACE_SECONDS: '600' });
+  });
+  afterEach(async () => {
+    await runtime.stop();
+  });
+
+  async function order(user = 'payer') {
+    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Explain green tea' }, user);
+    expect(created.ok).toBe(true);
+    return created.order as { orderId: string; outTradeNo: string };
+  }
+
+  test('a notification delivered several times (some at once) starts one generation', async () => {
+    await runtime.faults({ pay: { duplicate: 1, delayMs: [0, 40] } });
+    const { orderId, outTradeNo } = await order();
+    await runtime.pay(outTradeNo);
+    const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
+    expect(done.outputComplete).toBe(true);
+    await sleep(300); // let the late copies land too
+    const events = orderEvents(runtime.dataDir, orderId);
+    expect(events.filter((e) => e.type === 'payment_confirmed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'generation_started')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'generation_completed')).toHaveLength(1);
+    const stats = await runtime.get<{ model: { requests: number }; byFunction: Record<string, number> }>('/api/stats');
+    expect(stats.byFunction.payCallback).toBeGreaterThanOrEqual(2);
+    expect(stats.model.requests).toBe(1);
+  });
+
+  test('a callback whose amount differs from the order does not mark it paid', async () => {
+    const { orderId, outTradeNo } = await order();
+    const trades = () => readCollection(runtime.dataDir, 'platform', 'paysim_trades');
+    // The user really paid, but the only notification that arrives claims another amount.
+    await runtime.faults({ pay: { drop: 1 } });
+    await runtime.pay(outTradeNo);
+    const trade = trades().find((t) => t.outTradeNo === outTradeNo);
+    expect(trade?.state).toBe('SUCCESS');
+    const answer = await runtime.trigger('payCallback', {
+      returnCode: 'SUCCESS',
+      resultCode: 'SUCCESS',
+      outTradeNo,
+      transactionId: trade?.transactionId,
+      totalFee: 1,
+    });
+    expect(answer).toEqual({ errcode: 0, errmsg: '' });
+    const stored = storedOrder(runtime.dataDir, orderId);
+    expect(stored?.status).toBe('pending_payment');
+    expect(orderEvents(runtime.dataDir, orderId).map((e) => e.type)).toContain('amount_mismatch');
+  });
+
+  test('a forged callback for an order nobody paid changes nothing', async () => {
+    const { orderId, outTradeNo } = await order();
+    const answer = await runtime.trigger('payCallback', { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo, totalFee: 50, transactionId: '4200000000000000000000000001' });
+    expect(answer).toEqual({ errcode: 0, errmsg: '' });
+    expect(storedOrder(runtime.dataDir, orderId)?.status).toBe('pending_payment');
+    expect(orderEvents(runtime.dataDir, orderId).map((e) => e.type)).toEqual(['created']);
+  });
+
+  test('a dropped notification is recovered by reconcile', async () => {
+    await runtime.restart({ PAYMENT_GRACE_SECONDS: '600' });
+    await runtime.faults({ pay: { drop: 1 } });
+    const { orderId, outTradeNo } = await order();
+    await runtime.pay(outTradeNo);
+    await sleep(200);
+    expect(storedOrder(runtime.dataDir, orderId)?.status).toBe('pending_payment');
+    // Reconcile gives notifications 30 s; a run "later" is simulated by a reconcile with the order aged.
+    const early = await runtime.trigger('reconcile');
+    expect(early.recoveredPayments).toBe(0);
+    await runtime.restart({ RECONCILE_NOTIFICATION_GRACE_SECONDS: '0' });
+    const report = await runtime.trigger('reconcile');
+    expect(report.recoveredPayments).toBe(1);
+    const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
+    expect(done.output.length).toBeGreaterThan(0);
+    const sources = orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    expect(sources).toEqual(['query_order_by_reconcile']);
+  });
+
+  test('a page polling a paid order whose notification is late asks the provider itself', async () => {
+    await runtime.restart({ PAYMENT_GRACE_SECONDS: '0' });
+    await runtime.faults({ pay: { drop: 1 } });
+    const { orderId, outTradeNo } = await order();
+    await runtime.pay(outTradeNo);
+    const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
+    expect(done.status).toBe('completed');
+    const sources = orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    expect(sources).toEqual(['query_order_by_page']);
+  });
+});
