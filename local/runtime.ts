@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isClientCallable } from '../core/functions/catalog';
 import { FunctionHost, provideWxServerSdk } from './functionHost';
 import { HttpError, readBody, readJsonBody, sendJson } from './http';
+import { createPreviewHandler } from './preview/server';
 import { createModelHandler, type ModelServerStats } from './model/modelServer';
 import { defaultFaults, mergeFaults, type Faults } from './pay/faults';
 import { PaySimulator, type PaymentNotification, type RefundRecord } from './pay/simulator';
@@ -123,6 +124,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const modelHandler = createModelHandler(() => faults, modelStats);
   const v3Api = createV3Api(simulator, () => v3Keys);
   const functionsDb = store.database();
+  const previewHandler = createPreviewHandler({ root: join(options.functionsDir, '..'), simulator });
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
@@ -136,6 +138,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (path === '/' || path.startsWith('/preview/')) return previewHandler(req, res);
     if (path === '/healthz') return sendJson(res, 200, { ok: true, functions: host.names() });
     if (method === 'POST' && path === '/v1/chat/completions') return modelHandler(req, res);
     if (method === 'GET' && path === '/v1/models') {

@@ -50,4 +50,15 @@ await Promise.all(
       }),
     ),
 );
-console.log(`built ${functionNames.length} cloud functions and ${Object.keys(tools).length} tools`);
+// The browser preview's shell (local/preview/browser): one script for the page at `/` of the runtime.
+await build({
+  entryPoints: [join(root, 'local', 'preview', 'browser', 'main.ts')],
+  outfile: join(root, '.build', 'preview', 'shell.js'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2020',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+console.log(`built ${functionNames.length} cloud functions, ${Object.keys(tools).length} tools and the preview shell`);

@@ -1,0 +1,260 @@
+import { FRAME } from '../frame';
+import type { PageHost } from './pages';
+import type { ModalOptions, Overlays, PayOutcome, SheetTrade, ToastOptions } from './ui';
+
+/** A failed call, as WeChat reports it: `{ errMsg: 'api:fail reason' }`. */
+export interface WxFailure {
+  errMsg: string;
+}
+
+interface Callbacks<T> {
+  success?: (result: T) => void;
+  fail?: (error: WxFailure) => void;
+  complete?: (result: T | WxFailure) => void;
+}
+
+export interface WxContext {
+  overlays: Overlays;
+  pages: PageHost;
+  /** The simulated caller, sent as `X-WX-OPENID` to the runtime. */
+  openid(): string;
+  /** A merchant name for the pay sheet. */
+  appName: string;
+}
+
+function failure(api: string, reason: unknown): WxFailure {
+  if (reason && typeof reason === 'object' && typeof (reason as WxFailure).errMsg === 'string') return reason as WxFailure;
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return { errMsg: `${api}:fail ${message}` };
+}
+
+/**
+ * WeChat's calling convention: callbacks when any is given, otherwise a promise (rejected with
+ * `{ errMsg }`); callbacks run after the call returns, never inside it.
+ */
+function call<T extends { errMsg: string }>(api: string, options: Callbacks<T> | undefined, run: () => Promise<T>): Promise<T> | undefined {
+  const settled = Promise.resolve().then(run).catch((reason: unknown) => Promise.reject(failure(api, reason)));
+  if (options && (options.success || options.fail || options.complete)) {
+    settled.then(
+      (result) => {
+        options.success?.(result);
+        options.complete?.(result);
+      },
+      (error: WxFailure) => {
+        options.fail?.(error);
+        options.complete?.(error);
+      },
+    );
+    return undefined;
+  }
+  return settled;
+}
+
+function ok(api: string): { errMsg: string } {
+  return { errMsg: `${api}:ok` };
+}
+
+interface RequestOptions extends Callbacks<{ errMsg: string; data: unknown; statusCode: number; header: Record<string, string>; cookies: string[] }> {
+  url: string;
+  method?: string;
+  data?: unknown;
+  header?: Record<string, string>;
+  timeout?: number;
+  dataType?: string;
+  responseType?: string;
+}
+
+const systemInfo = () => {
+  const windowHeight = FRAME.height - FRAME.statusBarHeight - FRAME.navigationBarHeight;
+  return {
+    brand: 'devtools',
+    model: 'Browser preview',
+    pixelRatio: FRAME.pixelRatio,
+    screenWidth: FRAME.width,
+    screenHeight: FRAME.height,
+    windowWidth: FRAME.width,
+    windowHeight,
+    statusBarHeight: FRAME.statusBarHeight,
+    safeArea: { left: 0, right: FRAME.width, top: FRAME.statusBarHeight, bottom: FRAME.height, width: FRAME.width, height: FRAME.height - FRAME.statusBarHeight },
+    language: navigator.language.toLowerCase().startsWith('zh') ? 'zh_CN' : navigator.language.replace('-', '_'),
+    version: '8.0.50',
+    system: 'Browser',
+    platform: 'devtools',
+    SDKVersion: '3.7.1',
+    theme: 'light',
+    fontSizeSetting: 16,
+    enableDebug: false,
+    errMsg: 'getSystemInfo:ok',
+  };
+};
+
+/** The `wx` the preview gives the pages: what the product's pages use, backed by the local runtime. */
+export function createWx(context: WxContext): Record<string, unknown> {
+  const storageKey = (key: string) => `mp-storage:${context.openid()}:${key}`;
+  const readStorage = (key: string): { found: boolean; data: unknown } => {
+    const raw = localStorage.getItem(storageKey(key));
+    return raw === null ? { found: false, data: '' } : { found: true, data: JSON.parse(raw) as unknown };
+  };
+  const navigation = (api: string, run: (options: { url?: string; delta?: number }) => Promise<void>) =>
+    (options: Callbacks<{ errMsg: string }> & { url?: string; delta?: number } = {}) =>
+      call(api, options, async () => {
+        try {
+          await run(options);
+        } catch (error) {
+          throw { errMsg: `${api}:fail ${error instanceof Error ? error.message : String(error)}` };
+        }
+        return ok(api);
+      });
+
+  return {
+    request(options: RequestOptions) {
+      const controller = new AbortController();
+      const promise = call('request', options, async () => {
+        const url = new URL(options.url, location.href);
+        const method = (options.method ?? 'GET').toUpperCase();
+        const headers: Record<string, string> = { ...(options.header ?? {}) };
+        // The simulated WeChat user, as the runtime's X-WX-OPENID contract expects (same origin only).
+        if (url.origin === location.origin) headers['X-WX-OPENID'] = context.openid();
+        let body: string | undefined;
+        if (method === 'GET' && options.data && typeof options.data === 'object') {
+          for (const [key, value] of Object.entries(options.data as Record<string, unknown>)) url.searchParams.set(key, String(value));
+        } else if (options.data !== undefined && method !== 'GET') {
+          body = typeof options.data === 'string' ? options.data : JSON.stringify(options.data);
+          if (!Object.keys(headers).some((key) => key.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+        }
+        const timer = window.setTimeout(() => controller.abort('timeout'), options.timeout ?? 60_000);
+        try {
+          const response = await fetch(url, { method, headers, body, signal: controller.signal });
+          const text = await response.text();
+          let data: unknown = text;
+          if ((options.dataType ?? 'json') === 'json') {
+            try {
+              data = JSON.parse(text);
+            } catch {
+              data = text;
+            }
+          }
+          const header: Record<string, string> = {};
+          response.headers.forEach((value, key) => (header[key] = value));
+          return { errMsg: 'request:ok', data, statusCode: response.status, header, cookies: [] };
+        } catch (error) {
+          throw { errMsg: controller.signal.aborted ? `request:fail ${controller.signal.reason === 'timeout' ? 'timeout' : 'abort'}` : `request:fail ${error instanceof Error ? error.message : String(error)}` };
+        } finally {
+          window.clearTimeout(timer);
+        }
+      });
+      return promise ?? { abort: () => controller.abort('abort'), onHeadersReceived() {}, offHeadersReceived() {}, onChunkReceived() {}, offChunkReceived() {} };
+    },
+
+    showToast: (options: ToastOptions & Callbacks<{ errMsg: string }>) =>
+      call('showToast', options, async () => {
+        context.overlays.showToast(options);
+        return ok('showToast');
+      }),
+    hideToast: (options?: Callbacks<{ errMsg: string }>) =>
+      call('hideToast', options, async () => {
+        context.overlays.hideToast();
+        return ok('hideToast');
+      }),
+    showLoading: (options: { title: string; mask?: boolean } & Callbacks<{ errMsg: string }>) =>
+      call('showLoading', options, async () => {
+        context.overlays.showToast({ title: options.title, mask: options.mask, icon: 'loading' }, true);
+        return ok('showLoading');
+      }),
+    hideLoading: (options?: Callbacks<{ errMsg: string }>) =>
+      call('hideLoading', options, async () => {
+        context.overlays.hideToast(true);
+        return ok('hideLoading');
+      }),
+    showModal: (options: ModalOptions & Callbacks<{ errMsg: string; confirm: boolean; cancel: boolean }>) =>
+      call('showModal', options, async () => ({ ...(await context.overlays.showModal(options)), errMsg: 'showModal:ok' })),
+
+    navigateTo: navigation('navigateTo', ({ url }) => context.pages.push(url ?? '')),
+    redirectTo: navigation('redirectTo', ({ url }) => context.pages.replace(url ?? '')),
+    reLaunch: navigation('reLaunch', ({ url }) => context.pages.relaunch(url ?? '')),
+    switchTab: navigation('switchTab', ({ url }) => context.pages.relaunch((url ?? '').split('?')[0] ?? '')),
+    navigateBack: navigation('navigateBack', ({ delta }) => context.pages.back(delta ?? 1)),
+    setNavigationBarTitle: (options: { title: string } & Callbacks<{ errMsg: string }>) =>
+      call('setNavigationBarTitle', options, async () => {
+        context.pages.setTitle(options.title);
+        return ok('setNavigationBarTitle');
+      }),
+    pageScrollTo: (options: { scrollTop?: number; duration?: number } & Callbacks<{ errMsg: string }>) =>
+      call('pageScrollTo', options, async () => {
+        const container = document.querySelector<HTMLElement>('.mp-page:not([hidden])');
+        container?.scrollTo({ top: options.scrollTop ?? 0, behavior: options.duration === 0 ? 'auto' : 'smooth' });
+        return ok('pageScrollTo');
+      }),
+    stopPullDownRefresh: (options?: Callbacks<{ errMsg: string }>) => call('stopPullDownRefresh', options, async () => ok('stopPullDownRefresh')),
+
+    requestPayment: (options: { timeStamp?: string; nonceStr?: string; package?: string; signType?: string; paySign?: string } & Callbacks<{ errMsg: string }>) =>
+      call('requestPayment', options, async () => {
+        const missing = (['timeStamp', 'nonceStr', 'package', 'paySign'] as const).filter((key) => typeof options[key] !== 'string' || options[key] === '');
+        if (missing.length > 0) throw { errMsg: `requestPayment:fail parameter error: ${missing.join(', ')} should be a non-empty string` };
+        const found = await fetch(`/preview/trade?package=${encodeURIComponent(options.package ?? '')}`);
+        if (!found.ok) throw { errMsg: ((await found.json()) as WxFailure).errMsg };
+        const trade = (await found.json()) as SheetTrade;
+        const outcome: PayOutcome = await context.overlays.paySheet(trade, context.appName);
+        // The user's action goes to the WeChat Pay simulator, which decides and notifies the functions.
+        const answer = await fetch('/api/pay/simulate', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ outTradeNo: trade.outTradeNo, outcome }),
+        });
+        const result = (await answer.json()) as { ok?: boolean; errMsg?: string };
+        if (!answer.ok || !result.ok) throw { errMsg: result.errMsg ?? `requestPayment:fail HTTP ${answer.status}` };
+        return ok('requestPayment');
+      }),
+    requestSubscribeMessage: (options: { tmplIds?: string[] } & Callbacks<Record<string, string> & { errMsg: string }>) =>
+      call('requestSubscribeMessage', options, async () => {
+        const ids = options.tmplIds ?? [];
+        if (!Array.isArray(ids) || ids.length === 0) throw { errMsg: 'requestSubscribeMessage:fail TmplIds can\'t be empty' };
+        if (ids.length > 5) throw { errMsg: 'requestSubscribeMessage:fail TmplIds count over limit' };
+        const accepted = await context.overlays.subscribeConsent(ids);
+        const result: Record<string, string> & { errMsg: string } = { errMsg: 'requestSubscribeMessage:ok' };
+        for (const id of ids) result[id] = accepted ? 'accept' : 'reject';
+        return result;
+      }),
+
+    getSystemInfoSync: systemInfo,
+    getWindowInfo: systemInfo,
+    getDeviceInfo: systemInfo,
+    getAppBaseInfo: systemInfo,
+    getSystemInfo: (options?: Callbacks<ReturnType<typeof systemInfo>>) => call('getSystemInfo', options, async () => systemInfo()),
+
+    setStorageSync(key: string, data: unknown) {
+      localStorage.setItem(storageKey(key), JSON.stringify(data));
+    },
+    getStorageSync: (key: string) => readStorage(key).data,
+    removeStorageSync(key: string) {
+      localStorage.removeItem(storageKey(key));
+    },
+    clearStorageSync() {
+      const prefix = storageKey('');
+      for (const key of Object.keys(localStorage)) if (key.startsWith(prefix)) localStorage.removeItem(key);
+    },
+    setStorage: (options: { key: string; data: unknown } & Callbacks<{ errMsg: string }>) =>
+      call('setStorage', options, async () => {
+        localStorage.setItem(storageKey(options.key), JSON.stringify(options.data));
+        return ok('setStorage');
+      }),
+    getStorage: (options: { key: string } & Callbacks<{ errMsg: string; data: unknown }>) =>
+      call('getStorage', options, async () => {
+        const { found, data } = readStorage(options.key);
+        if (!found) throw { errMsg: 'getStorage:fail data not found' };
+        return { errMsg: 'getStorage:ok', data };
+      }),
+    removeStorage: (options: { key: string } & Callbacks<{ errMsg: string }>) =>
+      call('removeStorage', options, async () => {
+        localStorage.removeItem(storageKey(options.key));
+        return ok('removeStorage');
+      }),
+    setClipboardData: (options: { data: string } & Callbacks<{ errMsg: string }>) =>
+      call('setClipboardData', options, async () => {
+        await navigator.clipboard?.writeText(options.data).catch(() => undefined);
+        context.overlays.showToast({ title: '内容已复制', icon: 'none' });
+        return ok('setClipboardData');
+      }),
+    nextTick: (callback: () => void) => void Promise.resolve().then(callback),
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * The browser preview, end to end, in real Chromium: the mini program's own pages (rendered by
+ * miniprogram-simulate in the preview at `/`) against the real local runtime. Screenshots of every
+ * step go to test/artifacts/preview/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { LocalRuntime } from './support/runtime';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, 'artifacts', 'preview');
+const STEP_TIMEOUT_MS = 15_000;
+
+let runtime: LocalRuntime;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+/** An element of a page by its WXML id (the preview writes ids into the DOM, as WeChat's renderer does). */
+const inPage = (route: string, id: string) => `[data-mp-page="${route}"]:not([hidden]) #${id}`;
+/** WXML classes are prefixed with the page's tag, as miniprogram-simulate does: `card` → `mp-pages-index-index--card`. */
+const pageClass = (route: string, className: string) => `mp-${route.replace(/\//g, '-')}--${className}`;
+const HOME = 'pages/index/index';
+const ORDER = 'pages/order/order';
+const HISTORY = 'pages/history/history';
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium fonts-noto-cjk)`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await runtime?.stop();
+});
+
+async function openPreview(openid: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 820, height: 720 }, locale: 'zh-CN' });
+  contexts.push(context);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(`${runtime.url}/?openid=${openid}`);
+  await page.waitForSelector('body[data-preview-ready]', { timeout: STEP_TIMEOUT_MS });
+  expect(problems).toEqual([]);
+  expect(await page.locator('#errors li').count()).toBe(0);
+  return page;
+}
+
+/** Reads `read()` until `ok` accepts it (bounded in time), for what the page changes on its own. */
+async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!ok(value)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    value = await read();
+  }
+  return value;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Chooses a tier, writes the prompt and taps pay on the home page. */
+async function orderFromHome(page: Page, tier: string, prompt: string, screenshotPrefix: string): Promise<void> {
+  const tierCard = page.locator(inPage(HOME, `tier-${tier}`));
+  await tierCard.waitFor({ timeout: STEP_TIMEOUT_MS });
+  await shot(page, `${screenshotPrefix}-1-home`);
+  await tierCard.click();
+  await until('the tier is selected', () => tierCard.getAttribute('class'), (value) => (value ?? '').includes(pageClass(HOME, 'tier-selected')));
+  await page.locator(inPage(HOME, 'prompt')).locator('textarea').pressSequentially(prompt);
+  await until('the prompt counter follows the typing', () => page.locator(inPage(HOME, 'prompt-count')).textContent(), (value) => (value ?? '').startsWith(`${[...prompt].length}/`));
+  await shot(page, `${screenshotPrefix}-2-prompt`);
+  const pay = page.locator(inPage(HOME, 'pay'));
+  await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+  await pay.click();
+}
+
+/** The simulated WeChat Pay sheet: checks what it shows, then pays. */
+async function payInSheet(page: Page, amount: string, screenshotName: string): Promise<void> {
+  const sheet = page.locator('.mp-pay-sheet');
+  await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+  expect(await sheet.locator('.mp-pay-amount').textContent()).toBe(amount);
+  await shot(page, screenshotName);
+  await sheet.locator('[data-action="success"]').click();
+  await sheet.waitFor({ state: 'detached' });
+}
+
+/** The few browser globals the test reads inside the page (this program has no DOM typings). */
+interface BrowserGlobals {
+  document: { querySelector(selector: string): { textContent: string | null; className: string } | null };
+  getComputedStyle(element: unknown): { paddingTop: string; paddingLeft: string; minHeight: string };
+}
+
+/** What the preview exposes to the pages, reached from the test as a page's code reaches it. */
+interface PreviewGlobals {
+  wx: Record<string, (options?: unknown) => Promise<unknown>>;
+  getCurrentPages(): { route: string; options: Record<string, string> }[];
+}
+
+/** Calls `wx[api](options)` in the preview the way page code does (promise style), resolving to its answer or its `{ errMsg }`. */
+function callWx(page: Page, api: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  return page.evaluate(
+    ([name, argument]) => {
+      const globals = globalThis as unknown as PreviewGlobals;
+      return (globals.wx[name as string] as (options: unknown) => Promise<Record<string, unknown>>)(argument).catch((error: Record<string, unknown>) => ({ failed: error }));
+    },
+    [api, options] as const,
+  );
+}
+
+function currentPages(page: Page): Promise<{ route: string; options: Record<string, string> }[]> {
+  return page.evaluate(() => (globalThis as unknown as PreviewGlobals).getCurrentPages().map(({ route, options }) => ({ route, options })));
+}
+
+function orderIdFrom(page: Page): string {
+  const match = /orderId=([A-Za-z0-9_-]+)/.exec(new URL(page.url()).hash);
+  if (!match) throw new Error(`no order in the preview's address: ${page.url()}`);
+  return match[1] as string;
+}
+
+describe('the browser preview of the mini program', () => {
+  test('a user chooses a tier, pays in the WeChat Pay sheet, reads the answer as it is written and finds it in history', async () => {
+    // Slow enough that the page shows the answer growing between long-polls (about 6 s in all).
+    await runtime.faults({ llm: { tokensPerSecond: 12, answerTokens: 60 } });
+    const page = await openPreview(`e2e-paid-${process.pid}`);
+    await orderFromHome(page, 'expert', '用三句话介绍一下长城', 'paid');
+
+    // The expert tier runs long: the page offers the result message before paying.
+    const consent = page.locator('.mp-subscribe-sheet');
+    await consent.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await shot(page, 'paid-3-subscribe');
+    await consent.locator('[data-action="accept"]').click();
+
+    await payInSheet(page, '¥4.99', 'paid-4-pay-sheet');
+
+    // The order page: the answer streams in. A partial answer is on screen before the order completes.
+    const output = page.locator(inPage(ORDER, 'output'));
+    const status = page.locator(inPage(ORDER, 'status'));
+    await page.waitForFunction(
+      ([outputSelector, statusSelector]) => {
+        const { document } = globalThis as unknown as BrowserGlobals;
+        const text = document.querySelector(outputSelector)?.textContent ?? '';
+        const statusClass = document.querySelector(statusSelector)?.className ?? '';
+        return text.length > 0 && statusClass.includes('--status-writing');
+      },
+      [inPage(ORDER, 'output'), inPage(ORDER, 'status')] as const,
+      { timeout: STEP_TIMEOUT_MS, polling: 50 },
+    );
+    const partial = (await output.textContent()) ?? '';
+    await shot(page, 'paid-5-streaming');
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
+    const answer = (await output.textContent()) ?? '';
+    expect(answer.startsWith(partial)).toBe(true);
+    expect(answer.length).toBeGreaterThan(partial.length);
+    expect(answer).toContain('长城');
+    await shot(page, 'paid-6-completed');
+    const orderId = orderIdFrom(page);
+    const stored = await runtime.call('getOrder', { orderId }, `e2e-paid-${process.pid}`);
+    expect(stored.order.status).toBe('completed');
+    expect(stored.order.output).toBe(answer);
+
+    // Back home, then the order history shows this order with the start of its answer.
+    // "Ask another" redirects to a new home page (the first one stays below it, as in WeChat), then "my orders".
+    await page.locator(inPage(ORDER, 'ask-another')).click();
+    await page.locator(inPage(HOME, 'history')).click();
+    const row = page.locator(inPage(HISTORY, `order-${orderId}`));
+    await row.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await row.locator(`.${pageClass(HISTORY, 'row-status')}`).getAttribute('class')).toContain(pageClass(HISTORY, 'status-completed'));
+    expect(answer.startsWith(((await row.locator(`.${pageClass(HISTORY, 'row-preview')}`).textContent()) ?? '').replace(/…$/, '').trim())).toBe(true);
+    await shot(page, 'paid-7-history');
+
+    // The subscribe message the runtime sent when the answer was ready is in the preview's panel.
+    await until('the result message shows in the panel', () => page.locator('#messages .preview-message').count(), (count) => count > 0);
+    await shot(page, 'paid-8-message');
+
+    // Another simulated user (the panel's switcher sends a different X-WX-OPENID) sees none of it.
+    await page.locator('#openid').fill(`e2e-other-${process.pid}`);
+    await page.locator('#user-form button').click();
+    await until('the preview starts over on the home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
+    await page.locator(inPage(HOME, 'history')).click();
+    await page.locator(inPage(HISTORY, 'empty')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`).count()).toBe(0);
+    expect(await page.locator('#messages .preview-message').count()).toBe(0);
+  });
+
+  test('when every model fails, the order page shows the refund and its amount', async () => {
+    await runtime.faults({ llm: { error: 1, tokensPerSecond: 40 } });
+    try {
+      const user = `e2e-refund-${process.pid}`;
+      const page = await openPreview(user);
+      await orderFromHome(page, 'quick', '写一首关于茶的短诗', 'refund');
+      await payInSheet(page, '¥0.50', 'refund-3-pay-sheet');
+
+      const status = page.locator(inPage(ORDER, 'status'));
+      await until('the order is refunded', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-refunded')), 30_000);
+      const headline = (await status.textContent()) ?? '';
+      expect(headline).toContain('0.50');
+      expect(await page.locator(inPage(ORDER, 'refund-explain')).isVisible()).toBe(true);
+      expect(await page.locator(inPage(ORDER, 'meta')).textContent()).toContain('¥0.50');
+      await shot(page, 'refund-4-refunded');
+
+      const orderId = orderIdFrom(page);
+      const stored = await runtime.call('getOrder', { orderId }, user);
+      expect(stored.order.status).toBe('refunded');
+      expect(stored.order.refundedAt).toBeGreaterThan(0);
+    } finally {
+      await runtime.faults({ llm: { error: 0 } });
+    }
+  });
+
+  test('rpx and vh follow the phone, and navigation keeps a page stack and hands the query to the page', async () => {
+    const page = await openPreview(`e2e-nav-${process.pid}`);
+    const home = page.locator(`[data-mp-page="${HOME}"] .${pageClass(HOME, 'page')}`);
+    await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    // index.wxss: .page { padding: 24rpx 32rpx 64rpx; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
+    const box = await home.evaluate((element) => {
+      const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(element);
+      return { top: style.paddingTop, left: style.paddingLeft, minHeight: style.minHeight };
+    });
+    expect(box).toEqual({ top: '12px', left: '16px', minHeight: '603px' });
+
+    await page.locator(inPage(HOME, 'history')).click();
+    await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator('#title').textContent()).toBe('我的订单');
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME, HISTORY]);
+    expect(await page.locator('#back').isVisible()).toBe(true);
+    await page.locator('#back').click();
+    await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ state: 'detached' });
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME]);
+    expect(await page.locator(`[data-mp-page="${HOME}"]`).isVisible()).toBe(true);
+
+    // The query reaches the page (onLoad and the properties of the same name): this order does not exist for this user.
+    expect(await callWx(page, 'navigateTo', { url: '/pages/order/order?orderId=no-such-order' })).toEqual({ errMsg: 'navigateTo:ok' });
+    expect((await currentPages(page)).at(-1)).toEqual({ route: ORDER, options: { orderId: 'no-such-order' } });
+    const status = page.locator(inPage(ORDER, 'status'));
+    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-missing')));
+    await shot(page, 'nav-1-unknown-order');
+    expect(await callWx(page, 'navigateTo', { url: '/pages/nope/nope' })).toEqual({ failed: { errMsg: 'navigateTo:fail page "pages/nope/nope" is not found' } });
+    expect(await callWx(page, 'navigateBack', { delta: 5 })).toEqual({ errMsg: 'navigateBack:ok' });
+    expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME]);
+    expect(await callWx(page, 'navigateBack')).toEqual({ failed: { errMsg: 'navigateBack:fail cannot navigate back at first page.' } });
+  });
+
+  test('toast, loading and modal are drawn in the phone and answer as WeChat does', async () => {
+    const page = await openPreview(`e2e-ui-${process.pid}`);
+    expect(await callWx(page, 'showToast', { title: '已保存', icon: 'success', duration: 400 })).toEqual({ errMsg: 'showToast:ok' });
+    const toast = page.locator('#phone .mp-toast');
+    expect(await toast.textContent()).toContain('已保存');
+    await shot(page, 'ui-1-toast');
+    await toast.waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+
+    await callWx(page, 'showLoading', { title: '加载中' });
+    expect(await page.locator('#phone .mp-toast[data-kind="loading"] .mp-spinner').count()).toBe(1);
+    expect(await page.locator('#phone .mp-toast').textContent()).toContain('加载中');
+    await callWx(page, 'hideLoading');
+    expect(await page.locator('#phone .mp-toast').count()).toBe(0);
+
+    const confirmed = callWx(page, 'showModal', { title: '取消订单？', content: '取消后不会扣款。' });
+    const modal = page.locator('#phone .mp-modal');
+    await modal.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await modal.textContent()).toContain('取消后不会扣款。');
+    await shot(page, 'ui-2-modal');
+    await modal.locator('[data-action="confirm"]').click();
+    expect(await confirmed).toEqual({ errMsg: 'showModal:ok', confirm: true, cancel: false });
+    const cancelled = callWx(page, 'showModal', { title: '再想想？', confirmText: '好' });
+    await modal.locator('[data-action="cancel"]').click();
+    expect(await cancelled).toEqual({ errMsg: 'showModal:ok', confirm: false, cancel: true });
+  });
+
+  test('cancelling or failing in the pay sheet reaches the page as WeChat reports it, and the order can still be paid', async () => {
+    await runtime.faults({ llm: { error: 0, tokensPerSecond: 40 } });
+    const user = `e2e-retry-${process.pid}`;
+    const page = await openPreview(user);
+    await orderFromHome(page, 'quick', '今天喝什么茶', 'retry');
+    const sheet = page.locator('.mp-pay-sheet');
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="cancel"]').click();
+    const notice = page.locator(inPage(HOME, 'notice'));
+    await until('the page explains the cancelled payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('取消了支付'));
+    await shot(page, 'retry-3-cancelled');
+    const [pending] = (await runtime.call('listOrders', {}, user)).orders as { orderId: string; status: string }[];
+    expect(pending?.status).toBe('pending_payment');
+
+    const payAgain = page.locator(inPage(HOME, 'pay-again'));
+    await payAgain.click();
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="fail"]').click();
+    await until('the page explains the failed payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('支付没有完成（支付失败）'));
+    await shot(page, 'retry-4-failed');
+    expect((await runtime.call('getOrder', { orderId: pending?.orderId }, user)).order.status).toBe('pending_payment');
+
+    await payAgain.click();
+    await payInSheet(page, '¥0.50', 'retry-5-pay-sheet');
+    await until('the order page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
+    expect(orderIdFrom(page)).toBe(pending?.orderId);
+    const status = page.locator(inPage(ORDER, 'status'));
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
+  });
+});
