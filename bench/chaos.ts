@@ -25,6 +25,8 @@ export interface ChaosOptions {
   maxKillsPerOrder: number;
   /** Notification delays, so copies arrive at once, late, and out of order. */
   notifyDelayMs: [number, number];
+  /** How long a user who stays on the page watches an order before leaving (the settle phase waits for the rest). */
+  watchLimitMs: number;
   reconcileEverySeconds: number;
   orderTtlSeconds: number;
   /** No new orders are started after this long: the run is bounded in time as well as count. */
@@ -45,6 +47,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   killGenerate: 0.08,
   maxKillsPerOrder: 0,
   notifyDelayMs: [0, 2_500],
+  watchLimitMs: 40_000,
   reconcileEverySeconds: 2,
   orderTtlSeconds: 20,
   loadTimeLimitMs: 420_000,
@@ -155,7 +158,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
 
     /** What the page does after paying: long-poll with the revision it knows until the order ends. */
     const watch = async (orderId: string, user: string, leaveEarly: boolean) => {
-      const until = Date.now() + 40_000;
+      const until = Date.now() + options.watchLimitMs;
       let knownRev: number | undefined;
       while (Date.now() < until) {
         const order = await getOrder(orderId, user, { waitMs: 3000, ...(knownRev !== undefined ? { knownRev } : {}) });

@@ -19,6 +19,7 @@ beforeAll(async () => {
     // One kill per order keeps recovery to one lease period (15 s), so the test stays short.
     maxKillsPerOrder: 1,
     notifyDelayMs: [0, 1_000],
+    watchLimitMs: 4_000,
     reconcileEverySeconds: 1,
     settleTimeLimitMs: 60_000,
   });
