@@ -21,6 +21,8 @@ export interface ChaosOptions {
   tamper: number;
   /** Share of model calls that fail (HTTP error, hang, broken or truncated stream). */
   modelFailure: number;
+  /** Failure rate of the quick tier's fallback model (deepseek-chat): when both fail the order is refunded. */
+  fallbackModelFailure?: number;
   killGenerate: number;
   maxKillsPerOrder: number;
   /** Notification delays, so copies arrive at once, late, and out of order. */
@@ -138,6 +140,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         firstTokenMs: 60,
         tokensPerSecond: 100,
         answerTokens: 30,
+        ...(options.fallbackModelFailure !== undefined ? { byModel: { 'deepseek-chat': { error: options.fallbackModelFailure } } } : {}),
       },
       worker: { killGenerate: options.killGenerate, killAfterMs: [80, 400], maxKillsPerOrder: options.maxKillsPerOrder },
     });
