@@ -67,6 +67,10 @@ export class FunctionHost {
   private readonly running = new Set<Invocation>();
   invocationCount = 0;
   readonly countsByFunction = new Map<string, number>();
+  /** Invocations stopped from outside (kill, or the chaos fault that kills workers). */
+  killedCount = 0;
+  /** Called as each invocation starts (the runtime's worker faults use it). */
+  onInvocationStart: ((invocation: Invocation, event: unknown) => void) | null = null;
 
   constructor(private readonly functionsDir: string) {}
 
@@ -112,6 +116,7 @@ export class FunctionHost {
     this.invocationCount += 1;
     this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
     this.running.add(invocation);
+    this.onInvocationStart?.(invocation, event);
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -133,12 +138,17 @@ export class FunctionHost {
   kill(name: string): number {
     let killed = 0;
     for (const invocation of this.running) {
-      if (invocation.functionName === name && !invocation.stopped) {
-        invocation.stopped = true;
-        killed += 1;
-      }
+      if (invocation.functionName === name && this.stop(invocation)) killed += 1;
     }
     return killed;
+  }
+
+  /** Stops one invocation if it is still running; true when it was. */
+  stop(invocation: Invocation): boolean {
+    if (invocation.stopped || !this.running.has(invocation)) return false;
+    invocation.stopped = true;
+    this.killedCount += 1;
+    return true;
   }
 
   runningCount(name?: string): number {

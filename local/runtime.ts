@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,7 +117,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await host.invoke('refundCallback', { returnCode: 'SUCCESS', outTradeNo: refund.outTradeNo, outRefundNo: refund.outRefundNo, refundStatus: refund.state, refundFee: refund.refundFen });
   };
 
-  const simulator = new PaySimulator(platformDb, () => faults, deliverPayment, deliverRefund);
+  // Copies the simulator sent (for chaos and benchmark reports).
+  const notificationCounts = { genuine: 0, tampered: 0 };
+  const countedDelivery = (notification: PaymentNotification): Promise<boolean> => {
+    notificationCounts[notification.tampered ? 'tampered' : 'genuine'] += 1;
+    return deliverPayment(notification);
+  };
+  const simulator = new PaySimulator(platformDb, () => faults, countedDelivery, deliverRefund);
   const subscribe = createSubscribeRecorder(platformDb, () => ['pages/index/index', 'pages/order/order', 'pages/history/history']);
   const sdk = createLocalSdk({ store, host: () => host, cloudPay: simulator.cloudPay, subscribeMessage: subscribe });
   provideWxServerSdk(sdk);
@@ -218,7 +225,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       return sendJson(res, 200, { messages: data });
     }
     if (path === '/api/stats' && method === 'GET') {
-      return sendJson(res, 200, { invocations: host.invocationCount, byFunction: Object.fromEntries(host.countsByFunction), model: modelStats });
+      return sendJson(res, 200, { invocations: host.invocationCount, byFunction: Object.fromEntries(host.countsByFunction), killed: host.killedCount, notifications: notificationCounts, model: modelStats });
     }
     return sendJson(res, 404, { errMsg: `no route ${method} ${path}` });
   }
@@ -243,6 +250,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   host = new FunctionHost(options.functionsDir);
   host.load();
+  // Chaos: a `generate` worker killed mid-stream, as a crashed or frozen instance would be.
+  const killsByOrder = new Map<string, number>();
+  host.onInvocationStart = (invocation, event) => {
+    const { killGenerate, killAfterMs, maxKillsPerOrder } = faults.worker;
+    if (invocation.functionName !== 'generate' || killGenerate <= 0 || Math.random() >= killGenerate) return;
+    const orderId = String((event as { orderId?: unknown } | null)?.orderId);
+    const kills = killsByOrder.get(orderId) ?? 0;
+    if (maxKillsPerOrder > 0 && kills >= maxKillsPerOrder) return;
+    const [min, max] = killAfterMs;
+    setTimeout(() => {
+      if (host.stop(invocation)) killsByOrder.set(orderId, kills + 1);
+    }, max > min ? randomInt(min, max + 1) : min);
+  };
   await simulator.resume();
 
   const timers: NodeJS.Timeout[] = [];

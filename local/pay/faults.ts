@@ -31,9 +31,20 @@ export interface ModelFaults {
   answerTokens: number;
 }
 
+/** Faults of the function host itself (chaos runs). */
+export interface WorkerFaults {
+  /** A `generate` invocation is killed (its further database and SDK calls fail) this often… */
+  killGenerate: number;
+  /** …after a delay drawn from this range, so that most kills land mid-stream. */
+  killAfterMs: [number, number];
+  /** At most this many kills per order (0: no limit), to keep a test's recovery time bounded. */
+  maxKillsPerOrder: number;
+}
+
 export interface Faults {
   pay: PayFaults;
   llm: ModelFaults & { byModel: Record<string, Partial<ModelFaults>> };
+  worker: WorkerFaults;
 }
 
 export function defaultFaults(): Faults {
@@ -51,12 +62,20 @@ export function defaultFaults(): Faults {
       answerTokens: 60,
       byModel: {},
     },
+    worker: { killGenerate: 0, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
   };
 }
 
 function rate(value: unknown, name: string): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error(`${name} must be a number from 0 to 1`);
   return value;
+}
+
+function range(value: unknown, name: string): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0) || value[0] > value[1]) {
+    throw new Error(`${name} must be [min, max] in ms`);
+  }
+  return [value[0] as number, value[1] as number];
 }
 
 function nonNegative(value: unknown, name: string): number {
@@ -99,7 +118,7 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (patch === null || typeof patch !== 'object') throw new Error('faults must be an object');
   const next: Faults = JSON.parse(JSON.stringify(current)) as Faults;
   const input = patch as Record<string, unknown>;
-  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm)`);
+  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'worker' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm, worker)`);
   const base = input.reset === true ? defaultFaults() : next;
   if (input.pay !== undefined) {
     const pay = input.pay as Record<string, unknown>;
@@ -127,6 +146,18 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
         modelFaults(faults as Record<string, unknown>, into, `llm.byModel.${model}`);
         base.llm.byModel[model] = into;
       }
+    }
+  }
+  if (input.worker !== undefined) {
+    if (input.worker === null || typeof input.worker !== 'object') throw new Error('worker must be an object');
+    for (const [key, value] of Object.entries(input.worker as Record<string, unknown>)) {
+      if (key === 'killGenerate') base.worker.killGenerate = rate(value, 'worker.killGenerate');
+      else if (key === 'killAfterMs') base.worker.killAfterMs = range(value, 'worker.killAfterMs');
+      else if (key === 'maxKillsPerOrder') {
+        if (!Number.isInteger(value) || (value as number) < 0) throw new Error('worker.maxKillsPerOrder must be a whole number ≥ 0');
+        base.worker.maxKillsPerOrder = value as number;
+      }
+      else throw new Error(`worker.${key} is not a fault`);
     }
   }
   return base;

@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
-const ROOT = resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder with a package.json (from test/support, or from .build when bundled into a tool). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..', '..');
+  }
+}
+
+const ROOT = findRoot(__dirname);
 
 export interface CallResult<T = Record<string, unknown>> {
   status: number;
@@ -124,6 +132,7 @@ export class LocalRuntime {
     await this.signal('SIGKILL');
   }
 
+  /** Stops the process (gracefully unless it is already gone, e.g. after kill()) and boots it again on the same DATA_DIR. */
   async restart(env: Record<string, string> = {}): Promise<void> {
     await this.stop();
     Object.assign(this.env, env);
@@ -134,6 +143,7 @@ export class LocalRuntime {
 
   private signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
+    // A process ended by a signal has exitCode null and signalCode set: it is gone all the same.
     if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolveExit) => {
       child.once('exit', () => resolveExit());

@@ -1,0 +1,106 @@
+import type { OrderDocument } from '../core/orders/order';
+import type { StoreSnapshot } from './store';
+
+/** The money invariants of DESIGN.md, each a count that must be 0, with a few offending orders to look at. */
+export interface InvariantReport {
+  generationWithoutConfirmedPayment: string[];
+  ordersPaidTwice: string[];
+  refundsIssuedTwice: string[];
+  paidOrdersNeitherCompletedNorRefunded: string[];
+  tamperedNotificationsAccepted: string[];
+  ordersCompletedAndRefunded: string[];
+  ordersGeneratedTwice: string[];
+}
+
+export const INVARIANT_LABELS: Record<keyof InvariantReport, string> = {
+  generationWithoutConfirmedPayment: 'generations without confirmed payment (of the right amount)',
+  ordersPaidTwice: 'orders paid twice',
+  refundsIssuedTwice: 'refunds issued twice (or more refunded than paid)',
+  paidOrdersNeitherCompletedNorRefunded: 'paid orders neither completed nor refunded',
+  tamperedNotificationsAccepted: 'tampered notifications accepted',
+  ordersCompletedAndRefunded: 'orders both completed and refunded',
+  ordersGeneratedTwice: 'orders generated twice',
+};
+
+const PAID_TRADE = new Set(['SUCCESS', 'REFUND']);
+/** Statuses an order can only reach through a confirmed payment. */
+const AFTER_PAYMENT = new Set(['paid', 'generating', 'completed', 'refunding', 'refunded']);
+
+/**
+ * Checks the stored orders and audit events against the payment ledger.
+ * `tamperedChanges` are the orders a forged or tampered notification was seen to change (by the
+ * driver that sent it); every order paid with an amount other than the ledger's counts too.
+ */
+export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string[] = []): InvariantReport {
+  const tradeByNo = new Map(snapshot.trades.map((t) => [t.outTradeNo, t]));
+  const orderByNo = new Map(snapshot.orders.map((o) => [o.outTradeNo, o]));
+  const eventCount = new Map<string, number>();
+  for (const event of snapshot.events) {
+    const key = `${event.orderId}\u0000${event.type}`;
+    eventCount.set(key, (eventCount.get(key) ?? 0) + 1);
+  }
+  const count = (order: OrderDocument, type: string) => eventCount.get(`${order._id}\u0000${type}`) ?? 0;
+
+  const report: InvariantReport = {
+    generationWithoutConfirmedPayment: [],
+    ordersPaidTwice: [],
+    refundsIssuedTwice: [],
+    paidOrdersNeitherCompletedNorRefunded: [],
+    tamperedNotificationsAccepted: [...new Set(tamperedChanges)],
+    ordersCompletedAndRefunded: [],
+    ordersGeneratedTwice: [],
+  };
+
+  const refundsByTrade = new Map<string, { records: number; fen: number }>();
+  for (const refund of snapshot.refunds) {
+    const sum = refundsByTrade.get(refund.outTradeNo) ?? { records: 0, fen: 0 };
+    sum.records += 1;
+    sum.fen += refund.refundFen;
+    refundsByTrade.set(refund.outTradeNo, sum);
+  }
+
+  for (const order of snapshot.orders) {
+    const trade = tradeByNo.get(order.outTradeNo);
+    const confirmed = count(order, 'payment_confirmed');
+    // The ledger decides whether money arrived; the audit log is not trusted for it (a kill -9
+    // between an order's update and its audit append can lose the event, see the README).
+    const reachedPaid = AFTER_PAYMENT.has(order.status) || confirmed > 0 || count(order, 'generation_started') > 0;
+    if (reachedPaid) {
+      const paidInLedger = trade !== undefined && PAID_TRADE.has(trade.state);
+      if (!paidInLedger) report.generationWithoutConfirmedPayment.push(order._id);
+      if (trade && paidInLedger && trade.amountFen !== order.amountFen) {
+        report.generationWithoutConfirmedPayment.push(order._id);
+        report.tamperedNotificationsAccepted.push(order._id);
+      }
+    }
+    if (confirmed > 1) report.ordersPaidTwice.push(order._id);
+    if (count(order, 'refund_confirmed') > 1) report.refundsIssuedTwice.push(order._id);
+    if (count(order, 'generation_completed') > 1) report.ordersGeneratedTwice.push(order._id);
+    const refunded = refundsByTrade.get(order.outTradeNo);
+    if (order.status === 'completed' && refunded) report.ordersCompletedAndRefunded.push(order._id);
+  }
+
+  for (const trade of snapshot.trades) {
+    const refunded = refundsByTrade.get(trade.outTradeNo);
+    if (refunded && (refunded.records > 1 || refunded.fen > trade.amountFen)) report.refundsIssuedTwice.push(trade.outTradeNo);
+    if (!PAID_TRADE.has(trade.state)) continue;
+    const order = orderByNo.get(trade.outTradeNo);
+    const finished =
+      order !== undefined &&
+      (order.status === 'completed' ||
+        order.status === 'refunded' ||
+        // Money that arrived for an order already closed goes back in full; the order stays closed.
+        (order.status === 'closed' && refunded !== undefined && refunded.fen === trade.amountFen));
+    if (!finished) report.paidOrdersNeitherCompletedNorRefunded.push(order?._id ?? trade.outTradeNo);
+  }
+  return report;
+}
+
+export function violations(report: InvariantReport): number {
+  return Object.values(report).reduce((sum, ids: string[]) => sum + ids.length, 0);
+}
+
+/** Counts per invariant, for assertions and tables (all must be 0). */
+export function invariantCounts(report: InvariantReport): Record<keyof InvariantReport, number> {
+  return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof InvariantReport, number>;
+}
