@@ -30,6 +30,8 @@ export interface AppContext {
 
 /** How long a caller waits for `generate` to be dispatched before it returns on its own. */
 const DISPATCH_WAIT_MS = 800;
+/** How often the dispatcher looks whether `generate` has claimed the order. */
+const DISPATCH_POLL_MS = 20;
 
 function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
   if (env.payMode === 'v3') return createV3Provider(process.env);
@@ -48,11 +50,12 @@ export function createContext(cloud: WxCloud): AppContext {
   const db = cloud.database();
   const now = () => Date.now();
   let payments: PaymentProvider | null = null;
+  const orders = new OrderRepository(db, now);
   return {
     cloud,
     db,
     env,
-    orders: new OrderRepository(db, now),
+    orders,
     // Built on first use: functions that never touch payments (listTiers, listOrders) then need no
     // merchant key in their environment.
     get payments() {
@@ -64,11 +67,24 @@ export function createContext(cloud: WxCloud): AppContext {
     health: new StoreProviderHealth(db, env.breaker, now),
     now,
     async dispatchGeneration(orderId: string) {
+      let settled = false;
+      const before = await orders.findById(orderId);
       const invocation = cloud.callFunction({ name: 'generate', data: { orderId } }).then(
         () => undefined,
         (error: unknown) => log('warn', 'generate_dispatch_failed', { orderId, error: String(error) }),
       );
-      await Promise.race([invocation, new Promise((resolve) => setTimeout(resolve, DISPATCH_WAIT_MS))]);
+      void invocation.finally(() => {
+        settled = true;
+      });
+      // Dispatched means `generate` is running: it has claimed the order (a new status or lease).
+      // Until then, or for at most DISPATCH_WAIT_MS, this instance stays up so that the invocation
+      // request really leaves it.
+      const deadline = Date.now() + DISPATCH_WAIT_MS;
+      while (!settled && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, DISPATCH_POLL_MS));
+        const order = await orders.findById(orderId).catch(() => null);
+        if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) return;
+      }
     },
   };
 }

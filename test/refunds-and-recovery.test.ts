@@ -124,7 +124,7 @@ describe('long-polling getOrder', () => {
       let known = created.order;
       const answers: Record<string, any>[] = [];
       while (known.status !== 'completed') {
-        const answer = await runtime.call('getOrder', { orderId: known.orderId, waitMs: 3000, knownRev: known.rev, ...(settleMs ? { settleMs } : {}) }, user);
+        const answer = await runtime.call('getOrder', { orderId: known.orderId, waitMs: 3000, knownRev: known.rev, ...(settleMs ? { settleMs, knownStatus: known.status, knownChars: known.output.length } : {}) }, user);
         answers.push(answer.order);
         known = answer.order;
       }

@@ -3,7 +3,7 @@ import { findOwnOrder } from '../orders/ownership';
 import { isTerminal } from '../orders/states';
 import { queryPendingPayment } from '../payments/verifyPending';
 import type { AppContext } from '../context';
-import { optionalInteger, requiredString } from './input';
+import { optionalInteger, optionalString, requiredString } from './input';
 import type { ClientHandler } from './serve';
 
 /** A long-poll never holds a request longer than this, far inside the platform's ~5 s window. */
@@ -23,12 +23,18 @@ async function nudge(ctx: AppContext, order: OrderDocument): Promise<void> {
   }
 }
 
+/** What the caller already shows: the order's status and how much of its text. */
+interface KnownView {
+  status: string;
+  chars: number;
+}
+
 /**
  * A change the page should see at once: a new status, or the first text of the answer. Further
  * growth of text already shown may wait (settleMs), so that one call carries several batches.
  */
-function isUrgent(before: OrderDocument, now: OrderDocument): boolean {
-  return now.status !== before.status || (before.output.length === 0 && now.output.length > 0) || isTerminal(now.status);
+function isUrgent(known: KnownView, now: OrderDocument): boolean {
+  return now.status !== known.status || (known.chars === 0 && now.output.length > 0) || isTerminal(now.status);
 }
 
 export const getOrder: ClientHandler = async (ctx, input, caller) => {
@@ -37,22 +43,22 @@ export const getOrder: ClientHandler = async (ctx, input, caller) => {
   const knownRev = optionalInteger(input, 'knownRev', 0, Number.MAX_SAFE_INTEGER);
   // With settleMs, text that keeps growing is gathered until that long after the call began.
   const settleMs = Math.min(optionalInteger(input, 'settleMs', 0, 60_000) ?? 0, waitMs);
+  const knownStatus = optionalString(input, 'knownStatus', 32);
+  const knownChars = optionalInteger(input, 'knownChars', 0, Number.MAX_SAFE_INTEGER);
   const startedAt = Date.now();
   let order = await findOwnOrder(ctx, caller, orderId);
   await nudge(ctx, order);
-  const first = order;
+  // What the caller shows: as it says, or else the order as it stood when the call began.
+  const known: KnownView = { status: knownStatus ?? order.status, chars: knownChars ?? order.output.length };
   const baseline = knownRev ?? order.rev;
-  // Already newer than what the caller has: answer at once.
-  if (order.rev <= baseline) {
-    while (!isTerminal(order.status)) {
-      const elapsed = Date.now() - startedAt;
-      const changed = order.rev > baseline;
-      if (changed && (isUrgent(first, order) || elapsed >= settleMs)) break;
-      const left = (changed ? settleMs : waitMs) - elapsed;
-      if (left <= 0) break;
-      await sleep(Math.min(POLL_INTERVAL_MS, left));
-      order = (await ctx.orders.findById(orderId)) ?? order;
-    }
+  while (!isTerminal(order.status)) {
+    const elapsed = Date.now() - startedAt;
+    const changed = order.rev > baseline;
+    if (changed && (isUrgent(known, order) || elapsed >= settleMs)) break;
+    const left = (changed ? settleMs : waitMs) - elapsed;
+    if (left <= 0) break;
+    await sleep(Math.min(POLL_INTERVAL_MS, left));
+    order = (await ctx.orders.findById(orderId)) ?? order;
   }
   return {
     order: toClientOrder(order),

@@ -7,10 +7,10 @@
  * calls back off on their own ladder up to 8 s, so a broken network never turns into a poll storm.
  * Never more than one call in flight: a poll is only scheduled once the previous one has settled.
  *
- * While an answer streams, the server writes a batch every ~250 ms and each long-poll returns at
- * the first change, so "none after a change" alone would make about four invocations a second.
- * Calls therefore start at least MIN_SPACING_MS apart: about one a second while text arrives
- * (bench/pagePolling.ts prints the figures).
+ * While an answer streams, the server writes a batch every ~250 ms. The page asks getOrder to
+ * gather growing text for up to 3 s (settleMs), and calls start at least MIN_SPACING_MS apart in
+ * any case, so a streaming answer costs about one invocation per 3 s (`npm run bench` prints the
+ * invocations per 20-second answer).
  */
 
 /** What one poll found. `finished`: the order reached a final state, polling ends. */

@@ -114,6 +114,10 @@ export interface GetOrderInput {
    * first text still comes back at once): fewer invocations while an answer streams.
    */
   settleMs?: number;
+  /** The status the page shows, so that only a new status (or the first text) ends a settle early. */
+  knownStatus?: OrderStatus;
+  /** How many characters of output the page shows. */
+  knownChars?: number;
 }
 
 export interface GetOrderResult {

@@ -72,7 +72,7 @@ describe('order page', () => {
     await server.answer(order({ rev: 1 }));
     expect(headline(page)).toBe('正在确认支付…');
 
-    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 1 });
+    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 1, knownStatus: 'pending_payment', knownChars: 0 });
     const paidAt = Date.now() - 5_000;
     await server.answer(order({ status: 'generating', rev: 3, paidAt, output: 'Tea leaves' }));
     expect(headline(page)).toMatch(/^正在生成…（已 \d+ 秒）$/);
@@ -129,7 +129,7 @@ describe('order page', () => {
     expect(server.calls).toHaveLength(2);
 
     page.triggerPageLifeTime('show');
-    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 3 });
+    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 3, knownStatus: 'generating', knownChars: 4 });
     // Showing twice does not start a second poll alongside the first.
     page.triggerPageLifeTime('show');
     await settle(20);
@@ -160,7 +160,7 @@ describe('order page', () => {
     expect(page.querySelector('#trouble')).toBeUndefined();
     // The retry asked afresh (no rev yet); after it the page long-polls from rev 2.
     expect(server.calls.slice(0, 2)).toEqual([{ orderId: 'ord_1' }, { orderId: 'ord_1' }]);
-    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 2 });
+    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 2, knownStatus: 'generating', knownChars: 0 });
   });
 
   test('an order that is not the user\'s is "not found" and is not polled again', async () => {

@@ -172,7 +172,16 @@ Component({
       if (!state) return 'finished';
       const known = state.order;
       const answer = await cloudApi().getOrder(
-        known ? { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, settleMs: LONG_POLL_WAIT_MS, knownRev: known.rev } : { orderId: state.orderId },
+        known
+          ? {
+              orderId: state.orderId,
+              waitMs: LONG_POLL_WAIT_MS,
+              settleMs: LONG_POLL_WAIT_MS,
+              knownRev: known.rev,
+              knownStatus: known.status,
+              knownChars: known.output.length,
+            }
+          : { orderId: state.orderId },
       );
       if (states.get(this) !== state) return 'finished';
       if (!answer.ok) {
