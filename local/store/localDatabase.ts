@@ -1,6 +1,7 @@
 import Datastore from '@seald-io/nedb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { keepAppendHandleOpen } from './appender';
 import type {
   Collection,
   Database,
@@ -216,6 +217,7 @@ const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
  */
 export class LocalStore {
   private readonly stores = new Map<string, Promise<Datastore<Record<string, unknown>>>>();
+  private readonly closers: (() => void)[] = [];
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -226,8 +228,10 @@ export class LocalStore {
     if (!store) {
       if (!/^[a-z_]{1,40}$/.test(name)) return Promise.reject(new Error(`database: bad collection name ${name}`));
       store = (async () => {
-        const datastore = new Datastore<Record<string, unknown>>({ filename: join(this.dir, `${name}.db`), corruptAlertThreshold: 0.05 });
+        const filename = join(this.dir, `${name}.db`);
+        const datastore = new Datastore<Record<string, unknown>>({ filename, corruptAlertThreshold: 0.05 });
         await datastore.loadDatabaseAsync();
+        this.closers.push(keepAppendHandleOpen(datastore, filename));
         for (const index of INDEXES[name] ?? []) await datastore.ensureIndexAsync(index);
         datastore.setAutocompactionInterval(5 * 60_000);
         return datastore;
@@ -250,5 +254,6 @@ export class LocalStore {
       datastore.stopAutocompaction();
       await datastore.compactDatafileAsync();
     }
+    for (const close of this.closers) close();
   }
 }
