@@ -195,7 +195,10 @@ async function pagePolls(runtime: LocalRuntime, orderId: string, user: string, s
       runtime,
       orderId,
       user,
-      known ? { waitMs: 3000, ...(settle ? { settleMs: 3000 } : {}), knownRev: known.rev, knownStatus: known.status, knownChars: known.output.length } : {},
+      known
+        ? { waitMs: 3000, ...(settle ? { settleMs: 3000 } : {}), knownRev: known.rev, knownStatus: known.status, knownChars: known.output.length }
+        : // Opened right after paying: the first call already waits for news.
+          { waitMs: 3000, ...(settle ? { settleMs: 3000 } : {}) },
     );
     const changed = !known || seen.rev !== known.rev;
     known = seen;

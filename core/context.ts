@@ -30,8 +30,8 @@ export interface AppContext {
 
 /** How long a caller waits for `generate` to be dispatched before it returns on its own. */
 const DISPATCH_WAIT_MS = 800;
-/** How often the dispatcher looks whether `generate` has claimed the order. */
-const DISPATCH_POLL_MS = 20;
+/** When the dispatcher first looks whether `generate` has claimed the order (then 2×, 4×, …). */
+const DISPATCH_FIRST_LOOK_MS = 10;
 
 function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
   if (env.payMode === 'v3') return createV3Provider(process.env);
@@ -80,8 +80,10 @@ export function createContext(cloud: WxCloud): AppContext {
       // Until then, or for at most DISPATCH_WAIT_MS, this instance stays up so that the invocation
       // request really leaves it.
       const deadline = Date.now() + DISPATCH_WAIT_MS;
-      while (!settled && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, DISPATCH_POLL_MS));
+      // Looks soon, then less often: a warm `generate` claims within milliseconds, a cold one
+      // may take the whole wait, and every look is a database read.
+      for (let pause = DISPATCH_FIRST_LOOK_MS; !settled && Date.now() < deadline; pause *= 2) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
         const order = await orders.findById(orderId).catch(() => null);
         if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) return;
       }

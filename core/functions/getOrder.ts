@@ -34,7 +34,12 @@ interface KnownView {
  * growth of text already shown may wait (settleMs), so that one call carries several batches.
  */
 function isUrgent(known: KnownView, now: OrderDocument): boolean {
-  return now.status !== known.status || (known.chars === 0 && now.output.length > 0) || isTerminal(now.status);
+  return stage(now.status) !== stage(known.status) || (known.chars === 0 && now.output.length > 0) || isTerminal(now.status);
+}
+
+/** What the page shows: `paid` and `generating` both read "writing…", so one is no news after the other. */
+function stage(status: string): string {
+  return status === 'paid' ? 'generating' : status;
 }
 
 export const getOrder: ClientHandler = async (ctx, input, caller) => {

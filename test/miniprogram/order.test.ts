@@ -68,7 +68,8 @@ describe('order page', () => {
     expect(headline(page)).toBe('正在确认支付…');
     expect(page.querySelector('#spinner')).toBeDefined();
 
-    expect(await server.nextCall()).toEqual({ orderId: 'ord_1' });
+    // Just paid: the first call already waits for news.
+    expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000 });
     await server.answer(order({ rev: 1 }));
     expect(headline(page)).toBe('正在确认支付…');
 
@@ -158,8 +159,11 @@ describe('order page', () => {
     expect(server.calls).toHaveLength(1);
     await server.answer(order({ status: 'generating', rev: 2, paidAt: Date.now() }));
     expect(page.querySelector('#trouble')).toBeUndefined();
-    // The retry asked afresh (no rev yet); after it the page long-polls from rev 2.
-    expect(server.calls.slice(0, 2)).toEqual([{ orderId: 'ord_1' }, { orderId: 'ord_1' }]);
+    // The retry asked afresh (no rev yet, still waiting for news); after it the page long-polls from rev 2.
+    expect(server.calls.slice(0, 2)).toEqual([
+      { orderId: 'ord_1', waitMs: 3000, settleMs: 3000 },
+      { orderId: 'ord_1', waitMs: 3000, settleMs: 3000 },
+    ]);
     expect(await server.nextCall()).toEqual({ orderId: 'ord_1', waitMs: 3000, settleMs: 3000, knownRev: 2, knownStatus: 'generating', knownChars: 0 });
   });
 

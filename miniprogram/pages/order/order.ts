@@ -181,7 +181,10 @@ Component({
               knownStatus: known.status,
               knownChars: known.output.length,
             }
-          : { orderId: state.orderId },
+          : state.paidOnThisPhone
+            ? // Just paid: nothing to show but "confirming" yet, so the first call may wait for news.
+              { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, settleMs: LONG_POLL_WAIT_MS }
+            : { orderId: state.orderId },
       );
       if (states.get(this) !== state) return 'finished';
       if (!answer.ok) {
