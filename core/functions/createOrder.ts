@@ -85,9 +85,10 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
       clientIp: caller.clientIp,
       attach: order._id,
     });
-    await ctx.orders.patch(orderId, { status: 'pending_payment' }, { payment });
-    const stored = await ctx.orders.findById(orderId);
-    return { order: toClientOrder(stored ?? order), payment };
+    const kept = await ctx.orders.patch(orderId, { status: 'pending_payment' }, { payment });
+    // The patch bumped rev by one; nothing else can have touched an order nobody has paid yet.
+    const stored = kept ? { ...order, payment, rev: order.rev + 1 } : ((await ctx.orders.findById(orderId)) ?? order);
+    return { order: toClientOrder(stored), payment };
   } catch (error) {
     log('error', 'prepay_failed', { orderId, error: error instanceof Error ? error.message : String(error) });
     await ctx.orders.transition({
