@@ -20,6 +20,10 @@ export const payCallback: TriggerHandler = async (ctx, event) => {
     log('warn', 'pay_callback_malformed', {});
     return ACKNOWLEDGED;
   }
+  // A repeat for an order already paid can change nothing: acknowledge it without asking the
+  // provider (one network call saved per duplicate). Pending and closed orders still need the query.
+  const order = await ctx.orders.findByOutTradeNo(outTradeNo);
+  if (order && order.status !== 'pending_payment' && order.status !== 'closed') return ACKNOWLEDGED;
   const trade = await ctx.payments.queryOrder(outTradeNo);
   if (trade.state !== 'SUCCESS' && trade.state !== 'REFUND') {
     log('warn', 'pay_callback_not_confirmed_by_provider', { outTradeNo, state: trade.state });
