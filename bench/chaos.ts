@@ -122,7 +122,8 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
   const runId = randomBytes(3).toString('hex');
   const runtime = await LocalRuntime.start({
     TIMER_INTERVAL_SECONDS: String(options.reconcileEverySeconds),
-    ORDER_TTL_SECONDS: String(options.orderTtlSeconds),
+    // WeChat Pay v3 refuses a time_expire less than a minute ahead (and so does start-up).
+    ORDER_TTL_SECONDS: String(options.payMode === 'v3' ? Math.max(70, options.orderTtlSeconds) : options.orderTtlSeconds),
     RATE_LIMIT_PER_MINUTE: '10000',
     ...(options.payMode === 'v3' ? { PAY_MODE: 'v3' } : {}),
   });

@@ -103,10 +103,17 @@ async function latencies(runtime: LocalRuntime, users: number, thinkMs = 0): Pro
 }
 
 /** Payment notifications delivered straight to payCallback, 30% of them sent 2–5 times, shuffled, 50 at once. */
-async function notificationThroughput(runtime: LocalRuntime): Promise<{ perSecond: number; duplicatesPerSecond: number; sent: number; orders: number; confirmed: number }> {
+async function notificationThroughput(
+  runtime: LocalRuntime,
+  generationAlongside: boolean,
+): Promise<{ perSecond: number; duplicatesPerSecond: number; sent: number; orders: number; confirmed: number }> {
   const orders = 600;
-  // The simulator sends nothing here: this benchmark is the only sender.
-  await runtime.faults({ pay: { drop: 1, duplicate: 0, tamper: 0, delayMs: [0, 0] }, llm: { firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 2 } });
+  // The simulator sends nothing here: this benchmark is the only sender. With generationAlongside,
+  // each started generation streams its (short) answer in this same process while notifications
+  // arrive; without, the model holds its first token past the measurement, so the figure is the
+  // notification handling itself (in the cloud, generations run in instances of their own).
+  const llm = generationAlongside ? { firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 2 } : { firstTokenMs: 6_000, tokensPerSecond: 1000, answerTokens: 2 };
+  await runtime.faults({ pay: { drop: 1, duplicate: 0, tamper: 0, delayMs: [0, 0] }, llm });
   const paid = await pool(orders, 20, async () => {
     const user = freshUser('notify');
     const order = await createOrder(runtime, user);
@@ -304,12 +311,20 @@ async function main(): Promise<void> {
     rows.push({ measure: `getOrder p50 / p99, 100 users pausing 0.5–1.5 s between actions (${paced.get.length} calls)`, figure: `${ms(percentile(paced.get, 50))} / ${ms(percentile(paced.get, 99))}`, target: 'p99 < 100 ms', met: percentile(paced.get, 99) < 100 });
 
     console.log('  payment notifications with 30% duplicates…');
-    const notify = await notificationThroughput(runtime);
+    const notify = await notificationThroughput(runtime, true);
     rows.push({
-      measure: `payment notifications handled per second, 30% duplicated (${notify.sent} for ${notify.orders} orders, 50 at once; ${notify.confirmed} orders confirmed)`,
+      measure: `payment notifications handled per second, 30% duplicated (${notify.sent} for ${notify.orders} orders, 50 at once; ${notify.confirmed} orders confirmed), each started generation streaming in the same process`,
       figure: `${Math.round(notify.perSecond)} /s`,
       target: '≥ 1,000 /s',
       met: notify.perSecond >= 1000,
+    });
+    const handling = await notificationThroughput(runtime, false);
+    await sleep(8_000); // let the held generations finish before the next measurement
+    rows.push({
+      measure: `same, 30% duplicated (${handling.sent} for ${handling.orders} orders; ${handling.confirmed} confirmed), the model holding its first token until after the measurement (notification handling and generate's claim only)`,
+      figure: `${Math.round(handling.perSecond)} /s`,
+      target: '≥ 1,000 /s',
+      met: handling.perSecond >= 1000,
     });
     rows.push({ measure: `same notifications replayed once the orders were paid (all duplicates: acknowledged, nothing changes)`, figure: `${Math.round(notify.duplicatesPerSecond)} /s`, target: '≥ 1,000 /s', met: notify.duplicatesPerSecond >= 1000 });
 

@@ -239,32 +239,38 @@ describe('payment notifications with generated, replayed and reordered input', (
   });
 
   test('the API v3 notification endpoint refuses generated requests without changing anything', async () => {
-    const unpaid = await order('fuzz-v3-unpaid');
-    const before = await snapshot(unpaid);
-    const probe = await runtime.post<{ code?: string; errMsg?: string }>('/api/notify/wechatpay', {});
-    // Until PAY_MODE=v3 lands (branch `payments`), the route does not exist and answers 404.
-    const v3Available = probe.status !== 404;
-    const header = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 300 }), fc.constantFrom('', 'FORGED', String(Math.floor(Date.now() / 1000)), '0', '99999999999'));
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(jsonValue, fc.record({ id: text, event_type: fc.constantFrom('TRANSACTION.SUCCESS', 'REFUND.SUCCESS'), resource_type: fc.constant('encrypt-resource'), resource: fc.record({ algorithm: fc.constant('AEAD_AES_256_GCM'), ciphertext: fc.base64String(), nonce: text, associated_data: text }) })),
-        fc.record({ 'Wechatpay-Serial': header, 'Wechatpay-Timestamp': header, 'Wechatpay-Nonce': header, 'Wechatpay-Signature': header }, { requiredKeys: [] }),
-        async (notification, headers) => {
-          const safeHeaders = Object.fromEntries(Object.entries(headers).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)));
-          const { status, json } = await runtime.post<{ code?: string; message?: string }>('/api/notify/wechatpay', JSON.stringify(notification) ?? 'null', safeHeaders);
-          if (!v3Available) {
-            expect(status).toBe(404);
-            return;
-          }
-          expect(status).toBeGreaterThanOrEqual(400);
-          expect(json.code).toBe('FAIL');
-          expect(typeof json.message).toBe('string');
-        },
-      ),
-      { numRuns: RUNS },
-    );
-    expect(await snapshot(unpaid)).toEqual(before);
-    await healthy();
+    // A runtime in PAY_MODE=v3, so that the real signature and decryption checks answer.
+    const v3 = await LocalRuntime.start({ PAY_MODE: 'v3', RATE_LIMIT_PER_MINUTE: '100000' });
+    try {
+      const user = 'fuzz-v3-unpaid';
+      const created = await v3.call('createOrder', { tier: 'quick', prompt: 'fuzz v3 notifications' }, user);
+      expect(created.ok).toBe(true);
+      const v3Snapshot = async () => {
+        const answer = await v3.call('getOrder', { orderId: created.order.orderId }, user);
+        return { status: answer.order.status as string, rev: answer.order.rev as number };
+      };
+      const before = await v3Snapshot();
+      const header = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 300 }), fc.constantFrom('', 'FORGED', String(Math.floor(Date.now() / 1000)), '0', '99999999999'));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(jsonValue, fc.record({ id: text, event_type: fc.constantFrom('TRANSACTION.SUCCESS', 'REFUND.SUCCESS'), resource_type: fc.constant('encrypt-resource'), resource: fc.record({ algorithm: fc.constant('AEAD_AES_256_GCM'), ciphertext: fc.base64String(), nonce: text, associated_data: text }) })),
+          fc.record({ 'Wechatpay-Serial': header, 'Wechatpay-Timestamp': header, 'Wechatpay-Nonce': header, 'Wechatpay-Signature': header }, { requiredKeys: [] }),
+          async (notification, headers) => {
+            const safeHeaders = Object.fromEntries(Object.entries(headers).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)));
+            const { status, json } = await v3.post<{ code?: string; message?: string }>('/api/notify/wechatpay', JSON.stringify(notification) ?? 'null', safeHeaders);
+            expect(status).toBeGreaterThanOrEqual(400);
+            expect(status).not.toBe(404);
+            expect(json.code).toBe('FAIL');
+            expect(typeof json.message).toBe('string');
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      expect(await v3Snapshot()).toEqual(before);
+      expect((await v3.get<{ ok: boolean }>('/healthz')).ok).toBe(true);
+    } finally {
+      await v3.stop();
+    }
   });
 });
 

@@ -217,7 +217,7 @@ describe('API v3 configuration', () => {
     try {
       const answer = await shortLived.call('createOrder', { tier: 'quick', prompt: 'hi' }, 'ttl-user');
       expect(answer).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
-      expect(shortLived.output).toContain('ORDER_TTL_SECONDS must be ≥ 60');
+      expect(shortLived.output).toContain('ORDER_TTL_SECONDS must be ≥ 70');
       const orders = join(shortLived.dataDir, 'functions', 'orders.db');
       expect(existsSync(orders) ? readFileSync(orders, 'utf8').trim() : '').toBe('');
     } finally {

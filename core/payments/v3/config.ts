@@ -2,8 +2,8 @@ import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } fr
 
 /** WeChat Pay API v3's production host; the local runtime points WECHATPAY_BASE_URL at itself. */
 export const WECHATPAY_PRODUCTION_URL = 'https://api.mch.weixin.qq.com';
-/** WeChat requires `time_expire` at least one minute ahead when the order is placed. */
-export const V3_MIN_ORDER_TTL_SECONDS = 60;
+/** WeChat requires `time_expire` at least one minute ahead when the order is placed; 10 s more covers the request's transit. */
+export const V3_MIN_ORDER_TTL_SECONDS = 70;
 
 /** Everything the v3 provider and the notification entry need, read from the environment only. */
 export interface V3Config {
