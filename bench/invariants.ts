@@ -104,3 +104,6 @@ export function violations(report: InvariantReport): number {
 export function invariantCounts(report: InvariantReport): Record<keyof InvariantReport, number> {
   return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof InvariantReport, number>;
 }
+
+/** What a run that broke no money rule reports: every invariant counted at 0. */
+export const NO_VIOLATIONS = Object.fromEntries(Object.keys(INVARIANT_LABELS).map((key) => [key, 0])) as Record<keyof InvariantReport, number>;
