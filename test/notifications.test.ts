@@ -92,4 +92,25 @@ describe('payment notifications', () => {
     const sources = orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
     expect(sources).toEqual(['query_order_by_page']);
   });
+
+  test('a user whose payment notification is late can order again: the paid order is found and goes on', async () => {
+    await runtime.restart({ PAYMENT_GRACE_SECONDS: '0' });
+    await runtime.faults({ pay: { drop: 1 } });
+    const first = await order('eager-buyer');
+    await runtime.pay(first.outTradeNo);
+    const second = await runtime.call('createOrder', { tier: 'quick', prompt: 'And another question' }, 'eager-buyer');
+    expect(second.ok).toBe(true);
+    const done = await runtime.waitForOrder(first.orderId, (o) => o.status === 'completed', 'eager-buyer');
+    expect(done.status).toBe('completed');
+    const sources = orderEvents(runtime.dataDir, first.orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    expect(sources).toEqual(['query_order_on_create']);
+  });
+
+  test('an unpaid pending order still blocks a second one', async () => {
+    await runtime.restart({ PAYMENT_GRACE_SECONDS: '0' });
+    await order('undecided');
+    const second = await runtime.call('createOrder', { tier: 'quick', prompt: 'Another' }, 'undecided');
+    expect(second.ok).toBe(false);
+    expect(second.error.code).toBe('ACTIVE_PAYMENT_EXISTS');
+  });
 });

@@ -5,6 +5,7 @@ import { newOrderId, newOutTradeNo } from '../orders/ids';
 import { toClientOrder, type OrderDocument } from '../orders/order';
 import { redact } from '../privacy/redact';
 import { sealOpenid } from '../security/identity';
+import { queryPendingPayment } from '../payments/verifyPending';
 import { optionalBoolean } from './input';
 import type { ClientHandler } from './serve';
 
@@ -41,7 +42,10 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
   const lock = new ActivePaymentLock(ctx.db);
   const holder = await lock.take(caller.userHash, orderId, expiresAt, async (holderId) => {
     const held = await ctx.orders.findById(holderId);
-    return !held || held.status !== 'pending_payment' || held.expiresAt <= ctx.now();
+    if (!held || held.status !== 'pending_payment' || held.expiresAt <= ctx.now()) return true;
+    // Paid, but its notification is late? Then it is no longer in the way (and starts generating).
+    if (ctx.now() - held.createdAt < ctx.env.paymentGraceMs) return false;
+    return (await queryPendingPayment(ctx, held, 'query_order_on_create')) === 'confirmed';
   });
   if (holder !== null) {
     const pending = await ctx.orders.findById(holder);

@@ -11,20 +11,24 @@ export class ActivePaymentLock {
   /** Returns null when taken, or the order id that holds it. */
   async take(userHash: string, orderId: string, expiresAt: number, isStale: (holder: string) => Promise<boolean>): Promise<string | null> {
     const collection = this.db.collection(ACTIVE_PAYMENTS);
-    try {
-      await collection.add({ data: { _id: userHash, orderId, expiresAt } });
-      return null;
-    } catch {
-      // Held already: take it over only if the holder's order is no longer payable.
+    let holder: string | null = null;
+    // A few rounds at most: another request may release or take the lock between two steps.
+    for (let round = 0; round < 3; round += 1) {
+      try {
+        await collection.add({ data: { _id: userHash, orderId, expiresAt } });
+        return null;
+      } catch {
+        // Held already: take it over only if the holder's order is no longer payable.
+      }
+      const { data } = await collection.where({ _id: userHash }).limit(1).get();
+      const current = data[0]?.orderId;
+      if (typeof current !== 'string') continue; // released meanwhile: try to insert again
+      holder = current;
+      if (!(await isStale(holder))) return holder;
+      const result = await collection.where({ _id: userHash, orderId: holder }).update({ data: { orderId, expiresAt } });
+      if (result.stats.updated === 1) return null;
     }
-    const { data } = await collection.where({ _id: userHash }).limit(1).get();
-    const holder = data[0]?.orderId;
-    if (typeof holder !== 'string') return this.take(userHash, orderId, expiresAt, async () => false);
-    if (!(await isStale(holder))) return holder;
-    const result = await collection.where({ _id: userHash, orderId: holder }).update({ data: { orderId, expiresAt } });
-    if (result.stats.updated === 1) return null;
-    const { data: now } = await collection.where({ _id: userHash }).limit(1).get();
-    return typeof now[0]?.orderId === 'string' ? (now[0].orderId as string) : holder;
+    return holder ?? orderId;
   }
 
   async release(userHash: string, orderId: string): Promise<void> {
