@@ -259,9 +259,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const kills = killsByOrder.get(orderId) ?? 0;
     if (maxKillsPerOrder > 0 && kills >= maxKillsPerOrder) return;
     const [min, max] = killAfterMs;
-    setTimeout(() => {
+    const kill = () => {
       if (host.stop(invocation)) killsByOrder.set(orderId, kills + 1);
-    }, max > min ? randomInt(min, max + 1) : min);
+    };
+    // [0, 0]: the worker dies before it does anything (a function that cannot start at all).
+    if (max === 0) kill();
+    else setTimeout(kill, max > min ? randomInt(min, max + 1) : min);
   };
   await simulator.resume();
 

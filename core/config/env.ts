@@ -10,6 +10,10 @@ export interface AppEnv {
   paymentGraceMs: number;
   /** How long reconcile leaves a pending order to its notification before asking the provider. */
   reconcileGraceMs: number;
+  /** Orders reconcile takes per category per run. */
+  reconcileBatch: number;
+  /** After this long a paid order that is not being answered is refunded. */
+  giveUpAfterMs: number;
   rateLimitPerMinute: number;
   llm: { baseURL?: string; apiKey?: string; model?: string; localURL?: string };
   cloudPay: { subMchId: string; envId: string };
@@ -73,6 +77,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     orderTtlMs: orderTtlSeconds * 1000,
     paymentGraceMs: positiveNumber(env, 'PAYMENT_GRACE_SECONDS', 8) * 1000,
     reconcileGraceMs: positiveNumber(env, 'RECONCILE_NOTIFICATION_GRACE_SECONDS', 30) * 1000,
+    reconcileBatch: Math.max(1, Math.floor(positiveNumber(env, 'RECONCILE_BATCH_SIZE', 50))),
+    giveUpAfterMs: positiveNumber(env, 'RECONCILE_GIVE_UP_SECONDS', 600) * 1000,
     rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
     llm: {
       baseURL: env.LLM_BASE_URL || undefined,

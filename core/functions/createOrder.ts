@@ -11,6 +11,8 @@ import type { ClientHandler } from './serve';
 
 /** Prompts longer than this are refused before anything else is looked at. */
 const ABSOLUTE_PROMPT_LIMIT = 20_000;
+/** A lock whose order is still missing after this long was left by a request that failed. */
+const LOCK_WITHOUT_ORDER_MS = 10_000;
 
 export const createOrder: ClientHandler = async (ctx, input, caller) => {
   const tierId = input.tier;
@@ -40,13 +42,15 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
   const orderId = newOrderId();
   const expiresAt = now + ctx.env.orderTtlMs;
   const lock = new ActivePaymentLock(ctx.db);
-  const holder = await lock.take(caller.userHash, orderId, expiresAt, async (holderId) => {
+  const holder = await lock.take(caller.userHash, orderId, expiresAt, async (holderId, heldForMs) => {
     const held = await ctx.orders.findById(holderId);
-    if (!held || held.status !== 'pending_payment' || held.expiresAt <= ctx.now()) return true;
+    // No order behind a fresh lock: another request (a second tap) is still storing it.
+    if (!held) return heldForMs > LOCK_WITHOUT_ORDER_MS;
+    if (held.status !== 'pending_payment' || held.expiresAt <= ctx.now()) return true;
     // Paid, but its notification is late? Then it is no longer in the way (and starts generating).
     if (ctx.now() - held.createdAt < ctx.env.paymentGraceMs) return false;
     return (await queryPendingPayment(ctx, held, 'query_order_on_create')) === 'confirmed';
-  });
+  }, ctx.now);
   if (holder !== null) {
     const pending = await ctx.orders.findById(holder);
     throw new AppError('ACTIVE_PAYMENT_EXISTS', 'you already have an order waiting for payment', {

@@ -9,13 +9,12 @@ import { MAX_ATTEMPTS } from './generate';
 import { pruneNotifyNonces } from './payNotify';
 import type { TriggerHandler } from './serve';
 
-/** Orders handled per category per run: bounded work for a function with a time limit. */
-export const RECONCILE_BATCH = 50;
 /** No new item is started after this long, so a run ends well inside the function's 60 s. */
 export const RECONCILE_BUDGET_MS = 40_000;
 /** A claim by one run keeps another (running at the same time) off the same order; a crashed run's claim lapses. */
 const CLAIM_MS = 90_000;
 const PAID_NOT_STARTED_MS = 15_000;
+
 const REFUND_REASON = 'AI generation failed';
 
 export interface ReconcileReport {
@@ -91,7 +90,9 @@ export const reconcile: TriggerHandler = async (ctx) => {
     ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
 
   const each = async (condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
-    for (const order of await ctx.orders.find(condition, RECONCILE_BATCH)) {
+    // Least-visited first (never visited sort first): orders that cannot settle (a refund the
+    // provider keeps rejecting) take their turn without starving newer ones.
+    for (const order of await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses')) {
       if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
       const until = await claim(ctx, order);
       if (until === null) {
@@ -123,6 +124,21 @@ export const reconcile: TriggerHandler = async (ctx) => {
       await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
     }
   };
+
+  // 0. First, money owed back: refunds not yet confirmed, for failed answers and for late payments on closed orders:
+  //    ask where they stand; ask again, with the same refund number, if never taken or rejected.
+  const recheckRefund = async (order: OrderDocument): Promise<void> => {
+    if (order.refund?.status === 'requested') {
+      const state = await checkRefund(ctx, order._id);
+      report.refundsChecked += 1;
+      if (state !== 'not_found') return;
+    }
+    await audit(order, 'refund_requested_again', { previous: order.refund?.status ?? 'none', outRefundNo: order.refund?.outRefundNo ?? null });
+    await requestRefund(ctx, order, order.status === 'closed' ? 'order was closed before payment arrived' : REFUND_REASON);
+    report.refundsRequested += 1;
+  };
+  await each({ status: 'refunding' }, recheckRefund);
+  await each({ status: 'closed', 'refund.status': _.in(['requested', 'rejected']) }, recheckRefund);
 
   // 1. Expired unpaid orders: ask first (the money may have come), then close at the provider and here.
   //    The prepay's time_expire is this same expiresAt, so the provider takes no money after it.
@@ -162,21 +178,8 @@ export const reconcile: TriggerHandler = async (ctx) => {
     }
   });
 
-  // 4. Paid, but generation never started (the dispatch was lost).
-  await each({ status: 'paid', paidAt: _.lt(now - PAID_NOT_STARTED_MS) }, async (order) => {
-    await audit(order, 'generation_redispatched');
-    await ctx.dispatchGeneration(order._id);
-    report.redispatched += 1;
-  });
-
-  // 5. Generating with an expired lease: the worker died. Resume, or refund after too many tries.
-  await each({ status: 'generating', leaseExpiresAt: _.lt(now) }, async (order) => {
-    if (order.attempts < MAX_ATTEMPTS) {
-      await audit(order, 'generation_redispatched', { attempts: order.attempts });
-      await ctx.dispatchGeneration(order._id);
-      report.redispatched += 1;
-      return;
-    }
+  /** Gives up on an answer: `generating → refunding` (only when no live worker holds it) and the refund. */
+  async function abandon(order: OrderDocument): Promise<void> {
     const moved = await ctx.orders.transition({
       orderId: order._id,
       from: 'generating',
@@ -191,22 +194,40 @@ export const reconcile: TriggerHandler = async (ctx) => {
       const refunding = await ctx.orders.findById(order._id);
       if (refunding) await requestRefund(ctx, refunding, REFUND_REASON);
     }
+  }
+
+  // 4. Paid, but generation never started (the dispatch was lost). After RECONCILE_GIVE_UP_SECONDS
+  //    (a broken deploy, a function that cannot start) the order is refunded instead.
+  await each({ status: 'paid', paidAt: _.lt(now - Math.min(PAID_NOT_STARTED_MS, ctx.env.giveUpAfterMs)) }, async (order) => {
+    if (order.paidAt !== undefined && ctx.now() - order.paidAt > ctx.env.giveUpAfterMs) {
+      // Take it from `generate` (paid → generating, with no lease to renew), then refund it.
+      const taken = await ctx.orders.transition({
+        orderId: order._id,
+        from: 'paid',
+        to: 'generating',
+        set: { leaseId: 'reconcile', leaseExpiresAt: 0, attempts: MAX_ATTEMPTS },
+        reason: 'generation_never_started',
+        detail: { by: 'reconcile' },
+      });
+      if (taken) await abandon({ ...order, status: 'generating', attempts: MAX_ATTEMPTS, leaseExpiresAt: 0 });
+      return;
+    }
+    await audit(order, 'generation_redispatched');
+    await ctx.dispatchGeneration(order._id);
+    report.redispatched += 1;
   });
 
-  // 6. Refunds not yet confirmed, for failed answers and for late payments on closed orders:
-  //    ask where they stand; ask again, with the same refund number, if never taken or rejected.
-  const recheckRefund = async (order: OrderDocument): Promise<void> => {
-    if (order.refund?.status === 'requested') {
-      const state = await checkRefund(ctx, order._id);
-      report.refundsChecked += 1;
-      if (state !== 'not_found') return;
+  // 5. Generating with an expired lease: the worker died. Resume, or refund after too many tries.
+  await each({ status: 'generating', leaseExpiresAt: _.lt(now) }, async (order) => {
+    const deadFor = ctx.now() - (order.leaseExpiresAt ?? 0);
+    if (order.attempts < MAX_ATTEMPTS && deadFor < ctx.env.giveUpAfterMs) {
+      await audit(order, 'generation_redispatched', { attempts: order.attempts });
+      await ctx.dispatchGeneration(order._id);
+      report.redispatched += 1;
+      return;
     }
-    await audit(order, 'refund_requested_again', { previous: order.refund?.status ?? 'none', outRefundNo: order.refund?.outRefundNo ?? null });
-    await requestRefund(ctx, order, order.status === 'closed' ? 'order was closed before payment arrived' : REFUND_REASON);
-    report.refundsRequested += 1;
-  };
-  await each({ status: 'refunding' }, recheckRefund);
-  await each({ status: 'closed', 'refund.status': _.in(['requested', 'rejected']) }, recheckRefund);
+    await abandon(order);
+  });
 
   const prunedNonces = await pruneNotifyNonces(ctx).catch(() => 0);
   if (Object.values(report).some((n) => n > 0)) log('info', 'reconcile_report', { ...report, prunedNonces });

@@ -55,8 +55,10 @@ export class OutputWriter {
       if (this.leaseLost) return;
       const set: Record<string, unknown> = { leaseExpiresAt: this.now() + this.leaseMs };
       if (text !== this.written) set.output = text;
+      const write = () => this.orders.patch(this.orderId, { status: 'generating', leaseId: this.leaseId }, set, set.output !== undefined);
       try {
-        const held = await this.orders.patch(this.orderId, { status: 'generating', leaseId: this.leaseId }, set, set.output !== undefined);
+        // One failed write (a passing store error) is tried again before the answer is given up.
+        const held = await write().catch(write);
         if (!held) this.leaseLost = true;
         else this.written = text;
       } catch {

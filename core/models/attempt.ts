@@ -141,6 +141,8 @@ export async function runAttempt(
     }
     if (timedOut) throw classify(null, text.length > 0, timedOut);
     if (!finishReason) throw new AttemptFailure('broken_stream', 'stream ended without finish_reason', text.length > 0);
+    // A clean end with nothing said is no answer: the next model tries, or the order is refunded.
+    if (!text.trim()) throw new AttemptFailure('broken_stream', 'the stream ended with an empty answer', false);
     if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider', text.length > 0);
     return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: Date.now() - startedAt };
   } catch (error) {

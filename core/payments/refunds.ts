@@ -21,7 +21,8 @@ function refundable(order: OrderDocument): boolean {
 /** Asks the provider to refund the order in full. Every rejection is an audit event and an error log line. */
 export async function requestRefund(ctx: AppContext, order: OrderDocument, reason: string): Promise<'requested' | 'rejected' | 'unanswered' | 'skipped'> {
   if (!refundable(order) || order.refund?.status === 'succeeded') return 'skipped';
-  const when = { status: order.status };
+  // A refund confirmed meanwhile (its notification raced this call) is never written back to pending.
+  const when = { status: order.status, 'refund.status': ctx.db.command.neq('succeeded') };
   const outRefundNo = outRefundNoFor(order.outTradeNo);
   const requestedAt = order.refund?.requestedAt ?? ctx.now();
   let answer;

@@ -15,7 +15,8 @@ export function localAnswerTokens(prompt: string, count: number): string[] {
   const opening = chinese ? [`关于“${[...prompt].slice(0, 12).join('')}”：`] : [`About "${prompt.slice(0, 24)}": `];
   const tokens = [...opening];
   for (let i = 0; tokens.length < count; i += 1) tokens.push(words[i % words.length] as string);
-  return tokens.slice(0, Math.max(1, count));
+  // answerTokens 0: a stream that ends cleanly with nothing said (some gateways do that).
+  return count <= 0 ? [] : tokens.slice(0, count);
 }
 
 export interface ModelServerStats {
