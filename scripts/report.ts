@@ -8,10 +8,8 @@
  * The store is read from a copy of its file, so a running `npm run dev` is never disturbed
  * (opening an NeDB file rewrites it).
  */
-import Datastore from '@seald-io/nedb';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readCollectionFile } from '../local/store/readCopy';
 
 export interface ReportOrder {
   tier: string;
@@ -37,21 +35,6 @@ export interface TierFigures {
   marginFen: number;
   promptTokens: number;
   completionTokens: number;
-}
-
-/** Every document of one collection file, read from a private copy of the file. */
-export async function readCollectionFile(file: string): Promise<Record<string, unknown>[]> {
-  if (!existsSync(file)) return [];
-  const dir = mkdtempSync(join(tmpdir(), 'report-'));
-  try {
-    const copy = join(dir, 'copy.db');
-    copyFileSync(file, copy);
-    const store = new Datastore<Record<string, unknown>>({ filename: copy });
-    await store.loadDatabaseAsync();
-    return (await store.findAsync({})) as unknown as Record<string, unknown>[];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 const round4 = (value: number) => Math.round(value * 10_000) / 10_000;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readCollectionFile } from '../../scripts/report';
+import { readCollectionFile } from '../../local/store/readCopy';
 import type { LocalRuntime } from './runtime';
 
 /** Fast local-model defaults for routing tests: answers in a fraction of a second. */

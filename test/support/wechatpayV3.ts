@@ -1,22 +1,13 @@
 import { createCipheriv, createPublicKey, createSign, createVerify, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { V3_KEYS_FILE, type LocalV3Keys } from '../../local/pay/v3Keys';
 
 /** The local WeChat Pay's keys, as the runtime keeps them in its DATA_DIR. */
-export interface V3Keys {
-  appId: string;
-  mchId: string;
-  platformSerial: string;
-  platformPrivateKey: string;
-  platformPublicKey: string;
-  merchantSerial: string;
-  merchantPrivateKey: string;
-  merchantPublicKey: string;
-  apiV3Key: string;
-}
+export type V3Keys = LocalV3Keys;
 
 export function readV3Keys(dataDir: string): V3Keys {
-  return JSON.parse(readFileSync(join(dataDir, 'wechatpay-keys.json'), 'utf8')) as V3Keys;
+  return JSON.parse(readFileSync(join(dataDir, V3_KEYS_FILE), 'utf8')) as V3Keys;
 }
 
 export interface NotificationOptions {
