@@ -25,7 +25,7 @@ describe('payment notifications', () => {
     const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
     expect(done.outputComplete).toBe(true);
     await sleep(300); // let the late copies land too
-    const events = orderEvents(runtime.dataDir, orderId);
+    const events = await orderEvents(runtime.dataDir, orderId);
     expect(events.filter((e) => e.type === 'payment_confirmed')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'generation_started')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'generation_completed')).toHaveLength(1);
@@ -36,11 +36,10 @@ describe('payment notifications', () => {
 
   test('a callback whose amount differs from the order does not mark it paid', async () => {
     const { orderId, outTradeNo } = await order();
-    const trades = () => readCollection(runtime.dataDir, 'platform', 'paysim_trades');
     // The user really paid, but the only notification that arrives claims another amount.
     await runtime.faults({ pay: { drop: 1 } });
     await runtime.pay(outTradeNo);
-    const trade = trades().find((t) => t.outTradeNo === outTradeNo);
+    const trade = (await readCollection(runtime.dataDir, 'platform', 'paysim_trades')).find((t) => t.outTradeNo === outTradeNo);
     expect(trade?.state).toBe('SUCCESS');
     const answer = await runtime.trigger('payCallback', {
       returnCode: 'SUCCESS',
@@ -50,17 +49,17 @@ describe('payment notifications', () => {
       totalFee: 1,
     });
     expect(answer).toEqual({ errcode: 0, errmsg: '' });
-    const stored = storedOrder(runtime.dataDir, orderId);
+    const stored = await storedOrder(runtime.dataDir, orderId);
     expect(stored?.status).toBe('pending_payment');
-    expect(orderEvents(runtime.dataDir, orderId).map((e) => e.type)).toContain('amount_mismatch');
+    expect((await orderEvents(runtime.dataDir, orderId)).map((e) => e.type)).toContain('amount_mismatch');
   });
 
   test('a forged callback for an order nobody paid changes nothing', async () => {
     const { orderId, outTradeNo } = await order();
     const answer = await runtime.trigger('payCallback', { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo, totalFee: 50, transactionId: '4200000000000000000000000001' });
     expect(answer).toEqual({ errcode: 0, errmsg: '' });
-    expect(storedOrder(runtime.dataDir, orderId)?.status).toBe('pending_payment');
-    expect(orderEvents(runtime.dataDir, orderId).map((e) => e.type)).toEqual(['created']);
+    expect((await storedOrder(runtime.dataDir, orderId))?.status).toBe('pending_payment');
+    expect((await orderEvents(runtime.dataDir, orderId)).map((e) => e.type)).toEqual(['created']);
   });
 
   test('a dropped notification is recovered by reconcile', async () => {
@@ -69,7 +68,7 @@ describe('payment notifications', () => {
     const { orderId, outTradeNo } = await order();
     await runtime.pay(outTradeNo);
     await sleep(200);
-    expect(storedOrder(runtime.dataDir, orderId)?.status).toBe('pending_payment');
+    expect((await storedOrder(runtime.dataDir, orderId))?.status).toBe('pending_payment');
     // Reconcile gives notifications 30 s; a run "later" is simulated by a reconcile with the order aged.
     const early = await runtime.trigger('reconcile');
     expect(early.recoveredPayments).toBe(0);
@@ -78,7 +77,7 @@ describe('payment notifications', () => {
     expect(report.recoveredPayments).toBe(1);
     const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
     expect(done.output.length).toBeGreaterThan(0);
-    const sources = orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    const sources = (await orderEvents(runtime.dataDir, orderId)).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
     expect(sources).toEqual(['query_order_by_reconcile']);
   });
 
@@ -89,7 +88,7 @@ describe('payment notifications', () => {
     await runtime.pay(outTradeNo);
     const done = await runtime.waitForOrder(orderId, (o) => o.status === 'completed', 'payer');
     expect(done.status).toBe('completed');
-    const sources = orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    const sources = (await orderEvents(runtime.dataDir, orderId)).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
     expect(sources).toEqual(['query_order_by_page']);
   });
 
@@ -102,7 +101,7 @@ describe('payment notifications', () => {
     expect(second.ok).toBe(true);
     const done = await runtime.waitForOrder(first.orderId, (o) => o.status === 'completed', 'eager-buyer');
     expect(done.status).toBe('completed');
-    const sources = orderEvents(runtime.dataDir, first.orderId).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
+    const sources = (await orderEvents(runtime.dataDir, first.orderId)).filter((e) => e.type === 'payment_confirmed').map((e) => e.detail.source);
     expect(sources).toEqual(['query_order_on_create']);
   });
 

@@ -25,11 +25,11 @@ describe('when every model fails', () => {
     await runtime.trigger('reconcile');
     await runtime.trigger('refundCallback', { outTradeNo });
     await sleep(200);
-    const refunds = readCollection(runtime.dataDir, 'platform', 'paysim_refunds').filter((r) => r.outTradeNo === outTradeNo);
+    const refunds = (await readCollection(runtime.dataDir, 'platform', 'paysim_refunds')).filter((r) => r.outTradeNo === outTradeNo);
     expect(refunds).toHaveLength(1);
     expect(refunds[0]?.refundFen).toBe(amountFen);
     expect(refunds[0]?.state).toBe('SUCCESS');
-    const events = orderEvents(runtime.dataDir, orderId).map((e) => e.type);
+    const events = (await orderEvents(runtime.dataDir, orderId)).map((e) => e.type);
     expect(events.filter((t) => t === 'generation_failed')).toHaveLength(1);
     expect(events.filter((t) => t === 'refund_confirmed')).toHaveLength(1);
     // Both models of the chain were tried before giving up.
@@ -46,7 +46,7 @@ describe('when every model fails', () => {
     const done = await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'completed', 'lucky');
     // The restarted answer is one answer: its opening appears once.
     expect(done.output.match(/About "Fall through please"/g)).toHaveLength(1);
-    expect(storedOrder(runtime.dataDir, created.order.orderId)?.usage.model).toBe('deepseek-chat');
+    expect((await storedOrder(runtime.dataDir, created.order.orderId))?.usage.model).toBe('deepseek-chat');
     await runtime.faults({ reset: true });
   });
 });

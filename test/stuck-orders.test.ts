@@ -13,7 +13,7 @@ describe('orders that get stuck are still settled', () => {
       const done = await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'completed' || o.status === 'refunded', 'empty-answer');
       expect(done.status).toBe('completed');
       expect(done.output.length).toBeGreaterThan(0);
-      expect(storedOrder(runtime.dataDir, created.order.orderId)?.usage.model).toBe('deepseek-chat');
+      expect((await storedOrder(runtime.dataDir, created.order.orderId))?.usage.model).toBe('deepseek-chat');
     } finally {
       await runtime.stop();
     }
@@ -27,14 +27,14 @@ describe('orders that get stuck are still settled', () => {
       const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Nobody will answer' }, 'never-started');
       await runtime.pay(created.order.outTradeNo);
       await sleep(1_500);
-      expect(storedOrder(runtime.dataDir, created.order.orderId)?.status).toBe('paid');
+      expect((await storedOrder(runtime.dataDir, created.order.orderId))?.status).toBe('paid');
       // Past the give-up time, reconcile stops re-dispatching and refunds.
       await runtime.trigger('reconcile');
       const refunded = await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'refunded', 'never-started', 15_000);
       expect(refunded.status).toBe('refunded');
-      const types = orderEvents(runtime.dataDir, created.order.orderId).map((e) => e.type);
+      const types = (await orderEvents(runtime.dataDir, created.order.orderId)).map((e) => e.type);
       expect(types).toContain('generation_never_started');
-      const refunds = readCollection(runtime.dataDir, 'platform', 'paysim_refunds').filter((r) => r.outTradeNo === created.order.outTradeNo);
+      const refunds = (await readCollection(runtime.dataDir, 'platform', 'paysim_refunds')).filter((r) => r.outTradeNo === created.order.outTradeNo);
       expect(refunds).toHaveLength(1);
     } finally {
       await runtime.stop();
@@ -57,7 +57,7 @@ describe('orders that get stuck are still settled', () => {
       await runtime.trigger('reconcile');
       // Within two runs of two, every one of the three was asked about again.
       for (const orderId of orderIds) {
-        expect(orderEvents(runtime.dataDir, orderId).filter((e) => e.type === 'refund_requested_again').length).toBeGreaterThanOrEqual(1);
+        expect((await orderEvents(runtime.dataDir, orderId)).filter((e) => e.type === 'refund_requested_again').length).toBeGreaterThanOrEqual(1);
       }
       // Once the provider takes refunds again, they all end refunded.
       await runtime.faults({ pay: { refundReject: 0 } });

@@ -1,36 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCollectionFile } from '../../local/store/readCopy';
 
 /**
- * Reads a collection of the runtime's durable store straight from its NeDB file, without opening
- * it for writing (the running runtime owns the file). Later lines win; deleted documents vanish.
+ * Reads a collection of a runtime's durable store from a private copy of its NeDB file (the
+ * running runtime owns the file and keeps writing it).
  */
-export function readCollection<T = Record<string, any>>(dataDir: string, area: 'functions' | 'platform', name: string): T[] {
-  const file = join(dataDir, area, `${name}.db`);
-  if (!existsSync(file)) return [];
-  const documents = new Map<string, T>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let document: Record<string, unknown>;
-    try {
-      document = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a torn last line after a crash
-    }
-    if ('$$indexCreated' in document || '$$indexRemoved' in document) continue;
-    const id = String(document._id);
-    if (document.$$deleted === true) documents.delete(id);
-    else documents.set(id, document as T);
-  }
-  return [...documents.values()];
+export async function readCollection<T = Record<string, any>>(dataDir: string, area: 'functions' | 'platform', name: string): Promise<T[]> {
+  return (await readCollectionFile(join(dataDir, area, `${name}.db`))) as unknown as T[];
 }
 
-export function orderEvents(dataDir: string, orderId: string): Record<string, any>[] {
-  return readCollection(dataDir, 'functions', 'order_events')
-    .filter((event) => event.orderId === orderId)
-    .sort((a, b) => a.at - b.at);
+export async function orderEvents(dataDir: string, orderId: string): Promise<Record<string, any>[]> {
+  return (await readCollection(dataDir, 'functions', 'order_events')).filter((event) => event.orderId === orderId).sort((a, b) => a.at - b.at);
 }
 
-export function storedOrder(dataDir: string, orderId: string): Record<string, any> | undefined {
-  return readCollection(dataDir, 'functions', 'orders').find((order) => order._id === orderId);
+export async function storedOrder(dataDir: string, orderId: string): Promise<Record<string, any> | undefined> {
+  return (await readCollection(dataDir, 'functions', 'orders')).find((order) => order._id === orderId);
 }
