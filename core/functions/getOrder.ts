@@ -34,7 +34,8 @@ interface KnownView {
  * growth of text already shown may wait (settleMs), so that one call carries several batches.
  */
 function isUrgent(known: KnownView, now: OrderDocument): boolean {
-  return stage(now.status) !== stage(known.status) || (known.chars === 0 && now.output.length > 0) || isTerminal(now.status);
+  // (A final status ends the wait in the loop itself.)
+  return stage(now.status) !== stage(known.status) || (known.chars === 0 && now.output.length > 0);
 }
 
 /** What the page shows: `paid` and `generating` both read "writing…", so one is no news after the other. */
