@@ -39,6 +39,6 @@ export const payCallback: TriggerHandler = async (ctx, event) => {
     amountFen: trade.amountFen === notifiedFen ? notifiedFen : -1,
     ...(typeof transactionId === 'string' ? { transactionId } : {}),
     source: 'cloudpay_callback',
-  });
+  }, order);
   return ACKNOWLEDGED;
 };

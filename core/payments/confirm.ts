@@ -20,8 +20,13 @@ export type ConfirmOutcome = 'confirmed' | 'duplicate' | 'amount_mismatch' | 'un
  * decides exactly once who starts generation; every duplicate is acknowledged and changes nothing.
  * The caller must already have verified the evidence (signature, or the provider's own answer).
  */
-export async function confirmPayment(ctx: AppContext, evidence: PaymentEvidence): Promise<ConfirmOutcome> {
-  const order = await ctx.orders.findByOutTradeNo(evidence.outTradeNo);
+export async function confirmPayment(
+  ctx: AppContext,
+  evidence: PaymentEvidence,
+  /** The order, when the caller has just read it (the status change itself stays conditional). */
+  known?: OrderDocument | null,
+): Promise<ConfirmOutcome> {
+  const order = known !== undefined ? known : await ctx.orders.findByOutTradeNo(evidence.outTradeNo);
   if (!order) {
     log('warn', 'payment_for_unknown_order', { outTradeNo: evidence.outTradeNo, source: evidence.source });
     return 'unknown_order';
