@@ -216,6 +216,8 @@ const NUMBER_TOKEN = new RegExp(`(?<![0-9])(?<!0[xX])(?:[+(]{1,2})?[0-9]+(?:${GR
 const GROUP = /[0-9]+[Xx]?/g;
 /** The longest identifier in digits (a 0086-prefixed mobile is 15, a card 19; refund ids are matched above). */
 const LONGEST_DIGITS = 19;
+/** Digit counts an identifier can have: mobile 11 (13, 15 with 86 / 0086), ID 15 or 18, card 15–19. */
+const IDENTIFIER_LENGTHS = new Set([11, 13, 15, 16, 17, 18, 19]);
 
 interface Group {
   digits: string;
@@ -277,6 +279,7 @@ function numberSpans(token: string, offset: number): Span[] {
     for (let j = i; j < groups.length; j += 1) {
       length += (groups[j] as Group).digits.length;
       if (length > LONGEST_DIGITS) break;
+      if (!IDENTIFIER_LENGTHS.has(length)) continue;
       const kind = classify(groups.slice(i, j + 1), false);
       if (kind) found = { j, kind };
     }
