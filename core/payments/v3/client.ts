@@ -20,8 +20,13 @@ const REQUEST_TIMEOUT_MS = 5_000;
 
 /**
  * One signed v3 call. The answer is believed only when its own `Wechatpay-*` signature verifies
- * against the platform key (as WeChat asks of merchants). node:http(s) rather than fetch, since
- * CloudBase still offers Node 16.
+ * against the platform key its `Wechatpay-Serial` names (as WeChat asks of merchants). With a
+ * WeChat Pay public key configured, the request names it in `Wechatpay-Serial`: WeChat signs the
+ * answer with the public key only then, and with the platform certificate otherwise
+ * (https://pay.weixin.qq.com/doc/v3/merchant/4012154180; the same rule for brand APIs:
+ * https://pay.weixin.qq.com/doc/brand/4015433973). A merchant that has not switched yet still gets
+ * certificate-signed answers, which verify as long as that certificate is configured too.
+ * node:http(s) rather than fetch, since CloudBase still offers Node 16.
  */
 export function callV3(config: V3Config, method: 'GET' | 'POST', pathWithQuery: string, payload?: Record<string, unknown>, now: () => number = Date.now): Promise<V3Response> {
   const body = payload === undefined ? '' : JSON.stringify(payload);
@@ -38,6 +43,7 @@ export function callV3(config: V3Config, method: 'GET' | 'POST', pathWithQuery: 
           Accept: 'application/json',
           'User-Agent': 'paid-ai-wechat/1.0',
           Authorization: authorization({ mchId: config.mchId, serial: config.merchantSerial, key: config.merchantPrivateKey, method, pathWithQuery: signedPath, body, now: now() }),
+          ...(config.publicKeyId ? { 'Wechatpay-Serial': config.publicKeyId } : {}),
           ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
         },
       },

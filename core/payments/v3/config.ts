@@ -13,6 +13,13 @@ export interface V3Config {
   merchantPrivateKey: KeyObject;
   /** WeChat Pay's platform public key (or certificate's key), by its serial / public key id. */
   platformKeys: ReadonlyMap<string, KeyObject>;
+  /**
+   * The WeChat Pay public key's id (`PUB_KEY_ID_…`) when one is configured. Every request then
+   * carries it as `Wechatpay-Serial`, because WeChat signs its answer with the public key only
+   * when the request names it; otherwise answers come signed with the platform certificate.
+   * https://pay.weixin.qq.com/doc/v3/merchant/4012154180 (如何从平台证书切换成微信支付公钥)
+   */
+  publicKeyId?: string;
   apiV3Key: Buffer;
   notifyUrl: string;
   baseUrl: string;
@@ -29,6 +36,9 @@ export class V3ConfigError extends Error {
 function pem(value: string): string {
   return value.includes('\\n') ? value.replace(/\\n/g, '\n') : value;
 }
+
+/** WeChat Pay public key ids are `PUB_KEY_ID_` and the key's id; certificate serials are 40 hex characters. */
+export const PUBLIC_KEY_ID_PREFIX = 'PUB_KEY_ID_';
 
 /** A WeChat Pay public key (pub_key.pem) or a platform certificate (wechatpay_….pem). */
 function publicKeyOf(text: string): KeyObject {
@@ -87,6 +97,17 @@ export function readV3Config(env: NodeJS.ProcessEnv): V3Config {
       }
     }
   }
+  const publicKeyIds = [...platformKeys.keys()].filter((serial) => serial.startsWith(PUBLIC_KEY_ID_PREFIX));
+  if (publicKeyIds.length > 1) problems.push(`only one WeChat Pay public key (${PUBLIC_KEY_ID_PREFIX}…) can be configured at a time`);
+  for (const [serialName, serial, keyText] of [
+    ['WECHATPAY_PLATFORM_SERIAL', platformSerial, platformKeyText],
+    ['WECHATPAY_PLATFORM_CERT_SERIAL', certSerial ?? '', certText ?? ''],
+  ] as const) {
+    if (serial.startsWith(PUBLIC_KEY_ID_PREFIX) && pem(keyText).includes('BEGIN CERTIFICATE')) {
+      problems.push(`${serialName} is a WeChat Pay public key id (${PUBLIC_KEY_ID_PREFIX}…): its key is pub_key.pem, not a certificate`);
+    }
+  }
+  const publicKeyId = publicKeyIds[0];
   // The API v3 key is 32 ASCII characters, used as the AES-256 key as is.
   const apiV3Key = Buffer.from(apiV3KeyText, 'utf8');
   if (apiV3KeyText && apiV3Key.length !== 32) problems.push('WECHATPAY_API_V3_KEY must be the 32-character API v3 key');
@@ -105,5 +126,5 @@ export function readV3Config(env: NodeJS.ProcessEnv): V3Config {
     problems.push(`ORDER_TTL_SECONDS must be ≥ ${V3_MIN_ORDER_TTL_SECONDS}: WeChat Pay refuses a time_expire less than a minute ahead`);
   }
   if (problems.length > 0 || !merchantPrivateKey) throw new V3ConfigError(problems);
-  return { appId, mchId, merchantSerial, merchantPrivateKey, platformKeys, apiV3Key, notifyUrl, baseUrl };
+  return { appId, mchId, merchantSerial, merchantPrivateKey, platformKeys, apiV3Key, notifyUrl, baseUrl, ...(publicKeyId ? { publicKeyId } : {}) };
 }
