@@ -1,5 +1,5 @@
 import { readField } from '../payments/fields';
-import { checkRefund } from '../payments/refunds';
+import { checkRefund } from '../orders/lifecycle';
 import { ACKNOWLEDGED } from './payCallback';
 import type { TriggerHandler } from './serve';
 
