@@ -3,6 +3,7 @@ import { PROVIDERS, type ProviderConfig } from './config/providers';
 import { TIERS, type TierConfig } from './config/tiers';
 import { validateTiers } from './config/validate';
 import { applyTierOverrides } from './config/overrides';
+import { callFunctionDispatcher, type DispatchGeneration } from './generation/dispatch';
 import { StoreProviderHealth } from './models/breaker';
 import type { ProviderHealth } from './models/router';
 import { OrderRepository } from './orders/repository';
@@ -10,7 +11,6 @@ import { CloudPayProvider } from './payments/cloudPay';
 import type { PaymentProvider } from './payments/provider';
 import { createV3Provider } from './payments/v3/provider';
 import type { Database, WxCloud } from './platform/wxCloud';
-import { log } from './log';
 
 /** Everything a function needs, built once per warm instance from the SDK and the environment. */
 export interface AppContext {
@@ -25,13 +25,8 @@ export interface AppContext {
   health: ProviderHealth;
   now(): number;
   /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
-  dispatchGeneration(orderId: string): Promise<void>;
+  dispatchGeneration: DispatchGeneration;
 }
-
-/** How long a caller waits for `generate` to be dispatched before it returns on its own. */
-const DISPATCH_WAIT_MS = 800;
-/** When the dispatcher first looks whether `generate` has claimed the order (then 2×, 4×, …). */
-const DISPATCH_FIRST_LOOK_MS = 10;
 
 function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
   if (env.payMode === 'v3') return createV3Provider(process.env);
@@ -66,27 +61,6 @@ export function createContext(cloud: WxCloud): AppContext {
     providers: PROVIDERS,
     health: new StoreProviderHealth(db, env.breaker, now),
     now,
-    async dispatchGeneration(orderId: string) {
-      let settled = false;
-      const before = await orders.findById(orderId);
-      const invocation = cloud.callFunction({ name: 'generate', data: { orderId } }).then(
-        () => undefined,
-        (error: unknown) => log('warn', 'generate_dispatch_failed', { orderId, error: String(error) }),
-      );
-      void invocation.finally(() => {
-        settled = true;
-      });
-      // Dispatched means `generate` is running: it has claimed the order (a new status or lease).
-      // Until then, or for at most DISPATCH_WAIT_MS, this instance stays up so that the invocation
-      // request really leaves it.
-      const deadline = Date.now() + DISPATCH_WAIT_MS;
-      // Looks soon, then less often: a warm `generate` claims within milliseconds, a cold one
-      // may take the whole wait, and every look is a database read.
-      for (let pause = DISPATCH_FIRST_LOOK_MS; !settled && Date.now() < deadline; pause *= 2) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
-        const order = await orders.findById(orderId).catch(() => null);
-        if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) return;
-      }
-    },
+    dispatchGeneration: callFunctionDispatcher(cloud, orders),
   };
 }

@@ -9,17 +9,11 @@
  * (opening an NeDB file rewrites it).
  */
 import { join, resolve } from 'node:path';
+import type { OrderDocument } from '../core/orders/order';
 import { readCollectionFile } from '../local/store/readCopy';
 
-export interface ReportOrder {
-  tier: string;
-  status: string;
-  amountFen: number;
-  paymentFeeFen?: number;
-  marginFen?: number;
-  rollout?: string;
-  usage?: { costFen: number; model: string; provider: string; promptTokens: number; completionTokens: number };
-}
+/** The stored fields the report reads. */
+export type ReportOrder = Pick<OrderDocument, 'tier' | 'status' | 'amountFen' | 'paymentFeeFen' | 'marginFen' | 'rollout' | 'usage'>;
 
 export interface TierFigures {
   tier: string;

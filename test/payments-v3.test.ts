@@ -209,6 +209,29 @@ describe('refunds over API v3', () => {
     expect(view.events.find((e) => e.type === 'refund_abnormal')?.detail).toMatchObject({ state: 'ABNORMAL', source: 'v3_refund_notification' });
     expect(runtime.output).toContain('"refund_abnormal_needs_operator"');
   });
+
+  test('signed refund notifications about a refund that never existed are acknowledged and change nothing', async () => {
+    // A cancelled order that was never paid, and a completed one that was never refunded.
+    const cancelled = await newOrder();
+    expect((await runtime.call('cancelOrder', { orderId: cancelled.order.orderId }, cancelled.user)).order.status).toBe('closed');
+    const completed = await newOrder();
+    expect((await runtime.pay(completed.order.outTradeNo)).ok).toBe(true);
+    await runtime.waitForOrder(completed.order.orderId, (o) => o.status === 'completed', completed.user);
+    for (const { order } of [cancelled, completed]) {
+      const before = await inspectOrder(runtime.url, order.outTradeNo);
+      // ABNORMAL and CLOSED first: they used to leave a refund record behind that SUCCESS then "confirmed".
+      for (const [eventType, state] of [['REFUND.ABNORMAL', 'ABNORMAL'], ['REFUND.CLOSED', 'CLOSED'], ['REFUND.SUCCESS', 'SUCCESS']] as const) {
+        const notification = buildNotification(keys, { eventType, resource: refundResource(keys, order.outTradeNo, order.amountFen, state) });
+        expect((await postRaw(runtime.url, notification)).status).toBe(204);
+      }
+      await unchanged(order.outTradeNo, before);
+      expect(before.order.refund).toBeUndefined();
+      // Logged, but raised to no operator.
+      const alerts = runtime.output.split('\n').filter((line) => line.includes('refund_abnormal_needs_operator') && line.includes(order.orderId));
+      expect(alerts).toEqual([]);
+    }
+    expect(runtime.output).toContain('"v3_refund_for_unknown_refund"');
+  });
 });
 
 describe('API v3 configuration', () => {

@@ -1,6 +1,6 @@
 import { AppError } from '../errors';
 import { log } from '../log';
-import { ActivePaymentLock } from '../orders/activePayment';
+import { closeUnpaid, recordProviderClosed } from '../orders/lifecycle';
 import { toClientOrder } from '../orders/order';
 import { findOwnOrder } from '../orders/ownership';
 import { confirmPayment } from '../payments/confirm';
@@ -25,23 +25,16 @@ export const cancelOrder: ClientHandler = async (ctx, input, caller) => {
     if (error instanceof AppError) throw error;
     log('warn', 'payment_query_failed_on_cancel', { orderId, error: String(error) });
   }
-  const moved = await ctx.orders.transition({
-    orderId,
-    from: 'pending_payment',
-    to: 'closed',
-    set: { closedAt: ctx.now(), providerClosed: false },
-    reason: 'cancelled_by_user',
-  });
-  if (!moved) {
+  const closed = await closeUnpaid(ctx, order, { reason: 'cancelled_by_user' });
+  if (!closed) {
     const current = await findOwnOrder(ctx, caller, orderId);
     throw new AppError('INVALID_STATE', `the order is ${current.status} now`, { order: toClientOrder(current) });
   }
-  await new ActivePaymentLock(ctx.db).release(order.userHash, orderId);
   // Cloud pay refuses to close an order in its first 5 minutes; reconcile closes it later then.
   try {
-    if (await ctx.payments.closeOrder(order.outTradeNo)) await ctx.orders.patch(orderId, {}, { providerClosed: true }, false);
+    if (await ctx.payments.closeOrder(order.outTradeNo)) await recordProviderClosed(ctx, closed);
   } catch (error) {
     log('warn', 'provider_close_deferred', { orderId, error: String(error) });
   }
-  return { order: toClientOrder((await ctx.orders.findById(orderId)) ?? order) };
+  return { order: toClientOrder(closed) };
 };

@@ -2,6 +2,7 @@ import { AppError } from '../errors';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
 import { newOrderId, newOutTradeNo } from '../orders/ids';
+import { closeUnpaid, recordPrepay } from '../orders/lifecycle';
 import { toClientOrder, type OrderDocument } from '../orders/order';
 import { redact } from '../privacy/redact';
 import { sealOpenid } from '../security/identity';
@@ -93,20 +94,11 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
       clientIp: caller.clientIp,
       attach: order._id,
     });
-    const kept = await ctx.orders.patch(orderId, { status: 'pending_payment' }, { payment });
-    // The patch bumped rev by one; nothing else can have touched an order nobody has paid yet.
-    const stored = kept ? { ...order, payment, rev: order.rev + 1 } : ((await ctx.orders.findById(orderId)) ?? order);
+    const stored = await recordPrepay(ctx, order, payment);
     return { order: toClientOrder(stored), payment };
   } catch (error) {
     log('error', 'prepay_failed', { orderId, error: error instanceof Error ? error.message : String(error) });
-    await ctx.orders.transition({
-      orderId,
-      from: 'pending_payment',
-      to: 'closed',
-      set: { closedAt: ctx.now(), providerClosed: true, error: { code: 'PAYMENT_UNAVAILABLE', message: 'payment could not be started' } },
-      reason: 'prepay_failed',
-    });
-    await lock.release(caller.userHash, orderId);
+    await closeUnpaid(ctx, order, { reason: 'prepay_failed' });
     throw new AppError('PAYMENT_UNAVAILABLE', 'WeChat Pay is not available right now; nothing was charged, please try again');
   }
 };

@@ -1,56 +1,26 @@
-import type { AppContext } from '../context';
 import { buildMessages } from '../generation/messages';
+import { HEARTBEAT_MS } from '../generation/lease';
 import { OutputWriter } from '../generation/outputWriter';
 import { log } from '../log';
 import { resolveEndpoint } from '../models/endpoints';
 import { chooseChain } from '../models/rollout';
 import { routeCompletion } from '../models/router';
 import { newLeaseId } from '../orders/ids';
-import { sendResultMessage } from '../notify/subscribe';
-import { requestRefund } from '../payments/refunds';
+import { beginRefund, claimGeneration, completeGeneration, renewLease } from '../orders/lifecycle';
 import type { TriggerHandler } from './serve';
-
-/** How long a claim on an order lasts without renewal; renewed with every output batch. */
-export const LEASE_MS = 15_000;
-const HEARTBEAT_MS = 5_000;
-/** A generation whose worker died is resumed (restarted cleanly) at most this many times in all. */
-export const MAX_ATTEMPTS = 3;
-
-async function claim(ctx: AppContext, orderId: string, leaseId: string): Promise<boolean> {
-  const now = ctx.now();
-  const _ = ctx.db.command;
-  const fresh = await ctx.orders.transition({
-    orderId,
-    from: 'paid',
-    to: 'generating',
-    set: { leaseId, leaseExpiresAt: now + LEASE_MS, attempts: 1, generationStartedAt: now },
-    reason: 'generation_started',
-  });
-  if (fresh) return true;
-  // A worker that died (killed, timed out) left its lease to run out: restart cleanly.
-  return ctx.orders.transition({
-    orderId,
-    from: 'generating',
-    to: 'generating',
-    when: { leaseExpiresAt: _.lt(now), attempts: _.lt(MAX_ATTEMPTS) },
-    set: { leaseId, leaseExpiresAt: now + LEASE_MS, attempts: _.inc(1), output: '', generationStartedAt: now },
-    reason: 'generation_resumed',
-  });
-}
 
 export const generate: TriggerHandler = async (ctx, event) => {
   const orderId = event.orderId;
   if (typeof orderId !== 'string' || orderId.length > 64) return { started: false, reason: 'bad_input' };
   const leaseId = newLeaseId();
-  if (!(await claim(ctx, orderId, leaseId))) return { started: false, reason: 'not_claimable' };
-  const order = await ctx.orders.findById(orderId);
-  const tier = order && ctx.tiers.find((t) => t.id === order.tier);
-  if (!order || !tier) throw new Error(`generate: order ${orderId} or its tier vanished`);
+  const order = await claimGeneration(ctx, orderId, leaseId);
+  if (!order) return { started: false, reason: 'not_claimable' };
+  const tier = ctx.tiers.find((t) => t.id === order.tier);
+  if (!tier) throw new Error(`generate: the tier of order ${orderId} vanished`);
 
   // Staged rollout: a stable share of users (by user hash) get the tier's candidate chain.
   const chain = chooseChain(tier, order.userHash);
-  const rollout = chain.rollout ? { rollout: chain.rollout } : {};
-  const writer = new OutputWriter(ctx.orders, orderId, leaseId, LEASE_MS, ctx.now);
+  const writer = new OutputWriter((output) => renewLease(ctx, orderId, leaseId, output), ctx.now);
   const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
   let route;
   try {
@@ -74,55 +44,27 @@ export const generate: TriggerHandler = async (ctx, event) => {
     return { started: true, finished: false, reason: 'lease_lost' };
   }
 
+  const rollout = chain.rollout ? { rollout: chain.rollout } : {};
   if (route.ok) {
-    // Fee and cost are kept to 1/10000 fen so that sums over many orders stay exact to the fen.
-    const feeFen = Math.round(order.amountFen * ctx.env.paymentFeeRate * 10_000) / 10_000;
-    const completed = await ctx.orders.transition({
-      orderId,
-      from: 'generating',
-      to: 'completed',
-      when: { leaseId },
-      set: {
-        output: route.text,
-        outputComplete: true,
-        completedAt: ctx.now(),
-        usage: {
-          provider: route.provider,
-          model: route.model,
-          promptTokens: route.promptTokens,
-          completionTokens: route.completionTokens,
-          estimated: route.estimated,
-          costFen: route.costFen,
-          latencyMs: route.latencyMs,
-          firstTokenMs: route.firstTokenMs,
-        },
-        paymentFeeFen: feeFen,
-        ...rollout,
-        marginFen: Math.round((order.amountFen - feeFen - route.costFen) * 10_000) / 10_000,
+    const completed = await completeGeneration(ctx, order, leaseId, {
+      text: route.text,
+      usage: {
+        provider: route.provider,
+        model: route.model,
+        promptTokens: route.promptTokens,
+        completionTokens: route.completionTokens,
+        estimated: route.estimated,
+        costFen: route.costFen,
+        latencyMs: route.latencyMs,
+        firstTokenMs: route.firstTokenMs,
       },
-      reason: 'generation_completed',
-      detail: { attempts: route.attempts },
+      attempts: route.attempts,
+      ...rollout,
     });
-    if (completed) {
-      const done = await ctx.orders.findById(orderId);
-      if (done) await sendResultMessage(ctx, done);
-    }
-    return { started: true, finished: completed, status: completed ? 'completed' : 'lease_lost' };
+    return { started: true, finished: completed !== null, status: completed ? 'completed' : 'lease_lost' };
   }
 
   log('warn', 'generation_failed', { orderId, reason: route.reason, attempts: route.attempts.length });
-  const refunding = await ctx.orders.transition({
-    orderId,
-    from: 'generating',
-    to: 'refunding',
-    when: { leaseId },
-    set: { output: '', error: { code: 'GENERATION_FAILED', message: 'every model failed; the payment is being refunded' }, ...rollout },
-    reason: 'generation_failed',
-    detail: { reason: route.reason, attempts: route.attempts },
-  });
-  if (refunding) {
-    const failed = await ctx.orders.findById(orderId);
-    if (failed) await requestRefund(ctx, failed, 'AI generation failed');
-  }
-  return { started: true, finished: refunding, status: 'refunding' };
+  const refunding = await beginRefund(ctx, order, { reason: 'generation_failed', leaseId, failure: route.reason, attempts: route.attempts, ...rollout });
+  return { started: true, finished: refunding !== null, status: 'refunding' };
 };

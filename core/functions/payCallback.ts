@@ -2,9 +2,8 @@ import { readField } from '../payments/fields';
 import { log } from '../log';
 import { OUT_TRADE_NO_PATTERN } from '../orders/ids';
 import { confirmPayment } from '../payments/confirm';
+import { ACKNOWLEDGED } from '../payments/callbackAnswer';
 import type { TriggerHandler } from './serve';
-
-export const ACKNOWLEDGED = { errcode: 0, errmsg: '' } as const;
 
 /**
  * The cloud-pay payment result. The platform calls this function, but so could anyone who can

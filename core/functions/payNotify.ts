@@ -1,17 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { AppContext } from '../context';
 import { log } from '../log';
-import { outRefundNoFor } from '../orders/ids';
+import { recordRefundProblem, settleRefund } from '../orders/lifecycle';
 import { confirmPayment } from '../payments/confirm';
-import { settleRefund, surfaceRefundProblem } from '../payments/refunds';
-import { TIMESTAMP_WINDOW_SECONDS } from '../payments/v3/crypto';
+import { holdsRefund } from '../payments/refunds';
+import { releaseNonce, takeNonce } from '../payments/v3/nonces';
 import { openNotification, type RefundNotification, type TransactionNotification } from '../payments/v3/notification';
 import { V3PaymentProvider } from '../payments/v3/provider';
 import type { TriggerHandler } from './serve';
-
-/** Nonces of notifications already taken, kept for a little longer than the timestamp window. */
-export const NOTIFY_NONCES = 'wechatpay_nonces';
-export const NONCE_RETENTION_MS = 2 * TIMESTAMP_WINDOW_SECONDS * 1000;
 
 /** What a CloudBase HTTP-triggered function receives (an integration request). */
 export interface HttpTriggerEvent {
@@ -42,24 +37,6 @@ function rawBody(event: HttpTriggerEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
 }
 
-/**
- * Takes the notification's nonce, once. A second notification with the same nonce within the
- * window is a replay: WeChat signs each delivery anew (its retries run for a day, far past the
- * 5-minute timestamp window), so its own retries never reuse one.
- */
-async function takeNonce(ctx: AppContext, serial: string, nonce: string): Promise<string | null> {
-  const id = createHash('sha256').update(`${serial}\n${nonce}`).digest('hex');
-  const nonces = ctx.db.collection(NOTIFY_NONCES);
-  try {
-    await nonces.add({ data: { _id: id, at: ctx.now() } });
-    return id;
-  } catch (error) {
-    const { data } = await nonces.where({ _id: id }).limit(1).get();
-    if (data.length > 0) return null;
-    throw error;
-  }
-}
-
 async function handleTransaction(ctx: AppContext, notification: TransactionNotification): Promise<HttpTriggerAnswer> {
   if (notification.tradeState !== 'SUCCESS') return HANDLED;
   const order = await ctx.orders.findByOutTradeNo(notification.outTradeNo);
@@ -83,8 +60,10 @@ async function handleTransaction(ctx: AppContext, notification: TransactionNotif
 
 async function handleRefund(ctx: AppContext, notification: RefundNotification): Promise<HttpTriggerAnswer> {
   const order = await ctx.orders.findByOutTradeNo(notification.outTradeNo);
-  if (!order || notification.outRefundNo !== outRefundNoFor(order.outTradeNo)) {
-    log('warn', 'v3_refund_for_unknown_order', { outTradeNo: notification.outTradeNo });
+  if (!order || !holdsRefund(order, notification.outRefundNo)) {
+    // Signed by WeChat, yet about no refund of ours (e.g. an order that was never paid): nothing
+    // to change, nothing for an operator; acknowledged so that WeChat stops sending it.
+    log('warn', 'v3_refund_for_unknown_refund', { outTradeNo: notification.outTradeNo, eventType: notification.eventType, ...(order ? { orderId: order._id, status: order.status } : {}) });
     return HANDLED;
   }
   if (notification.eventType === 'REFUND.SUCCESS' && notification.refundStatus === 'SUCCESS') {
@@ -95,7 +74,7 @@ async function handleRefund(ctx: AppContext, notification: RefundNotification): 
     await settleRefund(ctx, order, 'v3_refund_notification');
     return HANDLED;
   }
-  await surfaceRefundProblem(ctx, order, notification.eventType === 'REFUND.CLOSED' ? 'CLOSED' : 'ABNORMAL', 'v3_refund_notification');
+  await recordRefundProblem(ctx, order, notification.eventType === 'REFUND.CLOSED' ? 'CLOSED' : 'ABNORMAL', 'v3_refund_notification');
   return HANDLED;
 }
 
@@ -116,7 +95,7 @@ export const payNotify: TriggerHandler = async (ctx, event) => {
   }
   let nonceId: string | null;
   try {
-    nonceId = await takeNonce(ctx, opened.headers.serial, opened.headers.nonce);
+    nonceId = await takeNonce(ctx.db, opened.headers.serial, opened.headers.nonce, ctx.now());
   } catch (error) {
     log('error', 'v3_notification_not_stored', { error: String(error) });
     return refused(500, 'try again');
@@ -131,14 +110,7 @@ export const payNotify: TriggerHandler = async (ctx, event) => {
   } catch (error) {
     // Not handled: give the nonce back so that WeChat's next delivery is taken, and ask for it.
     log('error', 'v3_notification_failed', { id: opened.notification.id, error: error instanceof Error ? error.message : String(error) });
-    await ctx.db.collection(NOTIFY_NONCES).where({ _id: nonceId }).remove().catch(() => undefined);
+    await releaseNonce(ctx.db, nonceId).catch(() => undefined);
     return refused(500, 'try again');
   }
 };
-
-/** Old nonces are dropped by reconcile, a bounded batch at a time. */
-export async function pruneNotifyNonces(ctx: AppContext): Promise<number> {
-  const _ = ctx.db.command;
-  const { stats } = await ctx.db.collection(NOTIFY_NONCES).where({ at: _.lt(ctx.now() - NONCE_RETENTION_MS) }).remove();
-  return stats.removed;
-}

@@ -1,12 +1,12 @@
 import type { AppContext } from '../context';
+import { MAX_ATTEMPTS } from '../generation/lease';
 import { log } from '../log';
-import { ActivePaymentLock } from '../orders/activePayment';
+import { beginRefund, checkRefund, closeUnpaid, recordProviderClosed, refundUnstarted, requestRefund } from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
+import type { OrderCondition } from '../orders/repository';
 import { confirmPayment } from '../payments/confirm';
-import { checkRefund, requestRefund } from '../payments/refunds';
+import { pruneNotifyNonces } from '../payments/v3/nonces';
 import { queryPendingPayment } from '../payments/verifyPending';
-import { MAX_ATTEMPTS } from './generate';
-import { pruneNotifyNonces } from './payNotify';
 import type { TriggerHandler } from './serve';
 
 /** No new item is started after this long, so a run ends well inside the function's 60 s. */
@@ -14,8 +14,6 @@ export const RECONCILE_BUDGET_MS = 40_000;
 /** A claim by one run keeps another (running at the same time) off the same order; a crashed run's claim lapses. */
 const CLAIM_MS = 90_000;
 const PAID_NOT_STARTED_MS = 15_000;
-
-const REFUND_REASON = 'AI generation failed';
 
 export interface ReconcileReport {
   recoveredPayments: number;
@@ -29,12 +27,6 @@ export interface ReconcileReport {
   skippedClaimed: number;
 }
 
-interface ReconcileMarks {
-  reconcileClaimUntil?: number;
-  /** How many reconcile passes finished on this order: a run holding an older copy cannot claim it. */
-  reconcilePasses?: number;
-}
-
 /**
  * Claims an order for this run. The claim is conditional on the order being exactly as this run
  * listed it (status, no live claim, same number of finished passes), so a second run that listed
@@ -43,15 +35,15 @@ interface ReconcileMarks {
 async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
   const now = ctx.now();
   const _ = ctx.db.command;
-  const marks = order as unknown as ReconcileMarks;
-  if (marks.reconcileClaimUntil !== undefined && marks.reconcileClaimUntil > now) return null;
+  if (order.reconcileClaimUntil !== undefined && order.reconcileClaimUntil > now) return null;
   const until = now + CLAIM_MS;
+  // A run holding an older copy (fewer finished passes) cannot claim it.
   const won = await ctx.orders.patch(
     order._id,
     {
       status: order.status,
-      reconcileClaimUntil: marks.reconcileClaimUntil === undefined ? _.exists(false) : marks.reconcileClaimUntil,
-      reconcilePasses: marks.reconcilePasses === undefined ? _.exists(false) : marks.reconcilePasses,
+      reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
+      reconcilePasses: order.reconcilePasses ?? _.exists(false),
     },
     { reconcileClaimUntil: until },
     false,
@@ -89,7 +81,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
   const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) =>
     ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
 
-  const each = async (condition: Record<string, unknown>, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
+  const each = async (condition: OrderCondition, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
     // Least-visited first (never visited sort first): orders that cannot settle (a refund the
     // provider keeps rejecting) take their turn without starving newer ones.
     for (const order of await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses')) {
@@ -111,18 +103,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
 
   const closeExpired = async (order: OrderDocument): Promise<void> => {
     const providerClosed = await ctx.payments.closeOrder(order.outTradeNo).catch(() => false);
-    const moved = await ctx.orders.transition({
-      orderId: order._id,
-      from: 'pending_payment',
-      to: 'closed',
-      set: { closedAt: ctx.now(), providerClosed },
-      reason: 'expired',
-      detail: { by: 'reconcile', providerClosed },
-    });
-    if (moved) {
-      report.closedExpired += 1;
-      await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
-    }
+    if (await closeUnpaid(ctx, order, { reason: 'expired', providerClosed })) report.closedExpired += 1;
   };
 
   // 0. First, money owed back: refunds not yet confirmed, for failed answers and for late payments on closed orders:
@@ -134,7 +115,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
       if (state !== 'not_found') return;
     }
     await audit(order, 'refund_requested_again', { previous: order.refund?.status ?? 'none', outRefundNo: order.refund?.outRefundNo ?? null });
-    await requestRefund(ctx, order, order.status === 'closed' ? 'order was closed before payment arrived' : REFUND_REASON);
+    await requestRefund(ctx, order);
     report.refundsRequested += 1;
   };
   await each({ status: 'refunding' }, recheckRefund);
@@ -157,8 +138,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
   //    provider will not close because the order was paid, that is a late payment: refund it.
   await each({ status: 'closed', providerClosed: false }, async (order) => {
     if (await ctx.payments.closeOrder(order.outTradeNo)) {
-      await ctx.orders.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
-      await audit(order, 'closed_at_provider');
+      await recordProviderClosed(ctx, order, {});
       report.closedAtProvider += 1;
       return;
     }
@@ -172,44 +152,16 @@ export const reconcile: TriggerHandler = async (ctx) => {
       });
       if (outcome === 'late_payment_refunded') report.latePayments += 1;
     } else if (trade.state === 'CLOSED' || trade.state === 'REVOKED' || trade.state === 'NOT_FOUND') {
-      await ctx.orders.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
-      await audit(order, 'closed_at_provider', { providerState: trade.state });
+      await recordProviderClosed(ctx, order, { providerState: trade.state });
       report.closedAtProvider += 1;
     }
   });
-
-  /** Gives up on an answer: `generating → refunding` (only when no live worker holds it) and the refund. */
-  async function abandon(order: OrderDocument): Promise<void> {
-    const moved = await ctx.orders.transition({
-      orderId: order._id,
-      from: 'generating',
-      to: 'refunding',
-      when: { leaseExpiresAt: _.lt(ctx.now()) },
-      set: { output: '', error: { code: 'GENERATION_FAILED', message: 'the answer could not be finished; the payment is being refunded' } },
-      reason: 'generation_abandoned',
-      detail: { by: 'reconcile', attempts: order.attempts },
-    });
-    if (moved) {
-      report.refundedStuck += 1;
-      const refunding = await ctx.orders.findById(order._id);
-      if (refunding) await requestRefund(ctx, refunding, REFUND_REASON);
-    }
-  }
 
   // 4. Paid, but generation never started (the dispatch was lost). After RECONCILE_GIVE_UP_SECONDS
   //    (a broken deploy, a function that cannot start) the order is refunded instead.
   await each({ status: 'paid', paidAt: _.lt(now - Math.min(PAID_NOT_STARTED_MS, ctx.env.giveUpAfterMs)) }, async (order) => {
     if (order.paidAt !== undefined && ctx.now() - order.paidAt > ctx.env.giveUpAfterMs) {
-      // Take it from `generate` (paid → generating, with no lease to renew), then refund it.
-      const taken = await ctx.orders.transition({
-        orderId: order._id,
-        from: 'paid',
-        to: 'generating',
-        set: { leaseId: 'reconcile', leaseExpiresAt: 0, attempts: MAX_ATTEMPTS },
-        reason: 'generation_never_started',
-        detail: { by: 'reconcile' },
-      });
-      if (taken) await abandon({ ...order, status: 'generating', attempts: MAX_ATTEMPTS, leaseExpiresAt: 0 });
+      if (await refundUnstarted(ctx, order)) report.refundedStuck += 1;
       return;
     }
     await audit(order, 'generation_redispatched');
@@ -226,10 +178,10 @@ export const reconcile: TriggerHandler = async (ctx) => {
       report.redispatched += 1;
       return;
     }
-    await abandon(order);
+    if (await beginRefund(ctx, order, { reason: 'generation_abandoned', attempts: order.attempts })) report.refundedStuck += 1;
   });
 
-  const prunedNonces = await pruneNotifyNonces(ctx).catch(() => 0);
+  const prunedNonces = await pruneNotifyNonces(ctx.db, ctx.now()).catch(() => 0);
   if (Object.values(report).some((n) => n > 0)) log('info', 'reconcile_report', { ...report, prunedNonces });
   return report;
 };

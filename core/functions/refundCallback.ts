@@ -1,6 +1,6 @@
 import { readField } from '../payments/fields';
-import { checkRefund } from '../payments/refunds';
-import { ACKNOWLEDGED } from './payCallback';
+import { checkRefund } from '../orders/lifecycle';
+import { ACKNOWLEDGED } from '../payments/callbackAnswer';
 import type { TriggerHandler } from './serve';
 
 /**

@@ -1,4 +1,5 @@
-import type { OrderRepository } from '../orders/repository';
+/** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
+export type RenewLease = (output?: string) => Promise<boolean>;
 
 /** Output is written in batches (not one write per token): at most every this many ms… */
 export const FLUSH_INTERVAL_MS = 250;
@@ -18,10 +19,7 @@ export class OutputWriter {
   leaseLost = false;
 
   constructor(
-    private readonly orders: OrderRepository,
-    private readonly orderId: string,
-    private readonly leaseId: string,
-    private readonly leaseMs: number,
+    private readonly renew: RenewLease,
     private readonly now: () => number,
   ) {}
 
@@ -53,9 +51,8 @@ export class OutputWriter {
     this.lastFlushAt = this.now();
     this.chain = this.chain.then(async () => {
       if (this.leaseLost) return;
-      const set: Record<string, unknown> = { leaseExpiresAt: this.now() + this.leaseMs };
-      if (text !== this.written) set.output = text;
-      const write = () => this.orders.patch(this.orderId, { status: 'generating', leaseId: this.leaseId }, set, set.output !== undefined);
+      const output = text !== this.written ? text : undefined;
+      const write = () => this.renew(output);
       try {
         // One failed write (a passing store error) is tried again before the answer is given up.
         const held = await write().catch(write);

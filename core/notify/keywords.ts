@@ -2,7 +2,8 @@ import type { KeywordKind } from '../config/subscribe';
 
 /**
  * Limits per keyword kind (characters), from the subscribe message documentation
- * (WECHAT-FACTS.md, "Subscribe messages"). A value that breaks them fails the send with 47003.
+ * (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html,
+ * "订阅消息参数值内容限制说明"). A value that breaks them fails the send with 47003.
  */
 export const KEYWORD_MAX_CHARS: Record<KeywordKind, number> = {
   thing: 20,

@@ -32,18 +32,21 @@ export function messageData(ctx: AppContext, order: OrderDocument): Record<strin
   return data;
 }
 
+export type MessageOutcome = 'sent' | 'failed' | 'not_sent';
+
 /**
  * Sends the one subscribe message a user accepted, when the order completes or is refunded. The
  * send is claimed first with a conditional update so it happens at most once, and the sealed
- * openid is erased afterwards whatever the outcome.
+ * openid is erased afterwards whatever the outcome. `not_sent`: nothing to send (not subscribed,
+ * not finished) or another caller claimed the send first; nothing was written.
  */
-export async function sendResultMessage(ctx: AppContext, order: OrderDocument): Promise<boolean> {
+export async function sendResultMessage(ctx: AppContext, order: OrderDocument): Promise<MessageOutcome> {
   const subscription = order.subscription;
-  if (!subscription?.accepted || !subscription.openidSealed || subscription.sentAt) return false;
-  if (order.status !== 'completed' && order.status !== 'refunded') return false;
+  if (!subscription?.accepted || !subscription.openidSealed || subscription.sentAt) return 'not_sent';
+  if (order.status !== 'completed' && order.status !== 'refunded') return 'not_sent';
   const _ = ctx.db.command;
   const claimed = await ctx.orders.patch(order._id, { 'subscription.sentAt': _.exists(false) }, { 'subscription.sentAt': ctx.now() }, false);
-  if (!claimed) return false;
+  if (!claimed) return 'not_sent';
   let error: string | undefined;
   try {
     const answer = await ctx.cloud.openapi.subscribeMessage.send({
@@ -60,8 +63,8 @@ export async function sendResultMessage(ctx: AppContext, order: OrderDocument): 
     const code = (failure as { errCode?: number }).errCode;
     error = code !== undefined ? `errCode ${code}` : String(failure);
   }
-  await ctx.orders.patch(order._id, {}, { 'subscription.openidSealed': ctx.db.command.remove(), ...(error ? { 'subscription.lastError': error } : {}) }, false);
+  await ctx.orders.patch(order._id, {}, { 'subscription.openidSealed': _.remove(), ...(error ? { 'subscription.lastError': error } : {}) }, false);
   if (error) log('warn', 'subscribe_message_failed', { orderId: order._id, error });
   else await ctx.orders.audit({ orderId: order._id, type: 'subscribe_message_sent', at: ctx.now() });
-  return !error;
+  return error ? 'failed' : 'sent';
 }

@@ -62,17 +62,27 @@ export interface OrderDocument {
   providerClosed?: boolean;
   leaseId?: string;
   leaseExpiresAt?: number;
+  /** When the current generation attempt claimed the order. */
+  generationStartedAt?: number;
   attempts: number;
   lastPaymentQueryAt?: number;
   usage?: OrderUsage;
+  /** The payment provider's fee on this order, to 1/10000 fen (set when it completes). */
+  paymentFeeFen?: number;
+  /** Price − fee − model cost, to 1/10000 fen (set when it completes). */
+  marginFen?: number;
   refund?: OrderRefund;
   subscription?: OrderSubscription;
   rollout?: string;
+  /** A reconcile run working on this order holds it until then (a crashed run's claim lapses). */
+  reconcileClaimUntil?: number;
+  /** How many reconcile passes finished on this order (the least-visited are looked at first). */
+  reconcilePasses?: number;
   /** The `wx.requestPayment` parameters, kept so the user can pay again after cancelling the sheet. */
   payment?: RequestPaymentParams;
 }
 
-/** An order as the client sees it (DESIGN.md "Cloud functions"). */
+/** An order as the client sees it: the answer of `getOrder`, `listOrders`, `cancelOrder` and `createOrder`. */
 export interface ClientOrder {
   orderId: string;
   outTradeNo: string;

@@ -1,5 +1,5 @@
-import type { Database, Document } from '../platform/wxCloud';
-import type { OrderDocument } from './order';
+import type { Database, Document, QueryCommand } from '../platform/wxCloud';
+import type { OrderDocument, OrderRefund, OrderSubscription } from './order';
 import { canTransition, type OrderStatus } from './states';
 
 export const ORDERS = 'orders';
@@ -15,14 +15,26 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** A stored field's value, or a database command on it (`_.inc(1)`, `_.remove()`, `_.lt(now)`, …). */
+type Fields<T> = { [K in keyof T]?: T[K] | QueryCommand };
+/** One field of a sub-document, by its dotted path (`'refund.status'`). */
+type Nested<Path extends string, T> = { [K in keyof T & string as `${Path}.${K}`]?: T[K] | QueryCommand };
+
+/**
+ * What a write sets on an order, or what a condition matches: declared fields of `OrderDocument`
+ * only (status and rev are the repository's own), whole or by a sub-document's dotted path.
+ */
+export type OrderWrite = Fields<Omit<OrderDocument, '_id' | 'status' | 'rev'>> & Nested<'refund', OrderRefund> & Nested<'subscription', OrderSubscription>;
+export type OrderCondition = Fields<OrderDocument> & Nested<'refund', OrderRefund> & Nested<'subscription', OrderSubscription>;
+
 export interface TransitionRequest {
   orderId: string;
   from: OrderStatus;
   to: OrderStatus;
   /** Fields written together with the new status. */
-  set?: Record<string, unknown>;
+  set?: OrderWrite;
   /** Further conditions the order must meet (e.g. the caller's lease). */
-  when?: Record<string, unknown>;
+  when?: OrderCondition;
   reason: string;
   detail?: Record<string, unknown>;
 }
@@ -53,7 +65,7 @@ export class OrderRepository {
     return (data[0] as unknown as OrderDocument | undefined) ?? null;
   }
 
-  async find(condition: Record<string, unknown>, limit: number, orderBy = 'createdAt'): Promise<OrderDocument[]> {
+  async find(condition: OrderCondition, limit: number, orderBy: keyof OrderDocument = 'createdAt'): Promise<OrderDocument[]> {
     const { data } = await this.db.collection(ORDERS).where(condition).orderBy(orderBy, 'asc').limit(limit).get();
     return data as unknown as OrderDocument[];
   }
@@ -72,8 +84,11 @@ export class OrderRepository {
     return total;
   }
 
-  /** Returns true when this call made the transition, false when the order was not in `from`. */
-  async transition(request: TransitionRequest): Promise<boolean> {
+  /**
+   * Returns the order as it stands after this call made the transition (read once, here), or null
+   * when the order was not in `from` (or failed `when`) and nothing changed.
+   */
+  async transition(request: TransitionRequest): Promise<OrderDocument | null> {
     if (!canTransition(request.from, request.to)) {
       throw new Error(`order state machine: ${request.from} → ${request.to} is not allowed`);
     }
@@ -83,7 +98,7 @@ export class OrderRepository {
       .collection(ORDERS)
       .where({ ...request.when, _id: request.orderId, status: request.from })
       .update({ data: { ...request.set, status: request.to, rev: _.inc(1), updatedAt: at } });
-    if (result.stats.updated !== 1) return false;
+    if (result.stats.updated !== 1) return null;
     await this.audit({
       orderId: request.orderId,
       type: request.reason,
@@ -92,14 +107,16 @@ export class OrderRepository {
       at,
       ...(request.detail ? { detail: request.detail } : {}),
     });
-    return true;
+    const updated = await this.findById(request.orderId);
+    if (!updated) throw new Error(`order ${request.orderId} vanished after its ${request.from} → ${request.to} transition`);
+    return updated;
   }
 
   /**
    * A change that is not a status change. `visible` changes (output, refund facts) bump `rev` so
    * long-polling pages wake up; bookkeeping (claims, lease renewals) does not.
    */
-  async patch(orderId: string, when: Record<string, unknown>, set: Record<string, unknown>, visible = true): Promise<boolean> {
+  async patch(orderId: string, when: OrderCondition, set: OrderWrite, visible = true): Promise<boolean> {
     const _ = this.db.command;
     const result = await this.db
       .collection(ORDERS)

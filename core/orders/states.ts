@@ -1,6 +1,8 @@
 /**
- * The order state machine (a contract, DESIGN.md "Order states"). Every status change in the
- * product goes through `transition()` in ./transitions.ts, which checks this table.
+ * The order state machine: the one table of allowed status changes (a contract; see
+ * docs/ARCHITECTURE.md, "Order lifecycle"). Every status change in the product is a command of
+ * ./lifecycle.ts, which writes it through `OrderRepository.transition()` (./repository.ts); that
+ * refuses any change this table does not allow.
  */
 export const ORDER_STATUSES = [
   'pending_payment',

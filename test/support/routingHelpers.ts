@@ -1,26 +1,13 @@
 import { join } from 'node:path';
+import type { OrderDocument } from '../../core/orders/order';
 import { readCollectionFile } from '../../local/store/readCopy';
 import type { LocalRuntime } from './runtime';
 
 /** Fast local-model defaults for routing tests: answers in a fraction of a second. */
 export const FAST_MODEL = { firstTokenMs: 20, tokensPerSecond: 400, answerTokens: 24 };
 
-export interface StoredOrder {
-  _id: string;
-  status: string;
-  tier: string;
-  amountFen: number;
-  output: string;
-  prompt: string;
-  redactions: Record<string, number>;
-  userHash: string;
-  rollout?: string;
-  paymentFeeFen?: number;
-  marginFen?: number;
-  generationStartedAt?: number;
-  usage?: { provider: string; model: string; promptTokens: number; completionTokens: number; estimated: boolean; costFen: number };
-  subscription?: { accepted: boolean; openidSealed?: string; sentAt?: number };
-}
+/** An order as the functions store it. */
+export type StoredOrder = OrderDocument;
 
 export interface StoredEvent {
   orderId: string;
