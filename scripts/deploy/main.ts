@@ -12,7 +12,8 @@ import { catalogProblems, DeployConfigError, envProblems, parseEnvFile, validate
  * npm run deploy                 validate, then deploy every function and collection of cloudbaserc.json
  * npm run deploy -- --plan       validate and print what would be created or changed (offline)
  * npm run deploy -- --write      regenerate cloudbaserc.json and cloudfunctions/<name>/config.json from the catalog
- * --env-file <path>              the env file (default .env.deploy)
+ * --env-path <path>              the env file (default .env.deploy); not `--env-file`, which Node 20
+ *                                takes as its own option wherever it appears on the command line
  */
 interface Options {
   mode: 'deploy' | 'plan' | 'write';
@@ -26,8 +27,8 @@ function parseArgs(argv: readonly string[]): Options {
     const arg = argv[i];
     if (arg === '--plan') mode = 'plan';
     else if (arg === '--write') mode = 'write';
-    else if (arg === '--env-file' && argv[i + 1]) envFile = argv[++i] as string;
-    else throw new Error(`unknown argument ${arg}: use --plan, --write or --env-file <path>`);
+    else if (arg === '--env-path' && argv[i + 1]) envFile = argv[++i] as string;
+    else throw new Error(`unknown argument ${arg}: use --plan, --write or --env-path <path>`);
   }
   return { mode, envFile };
 }

@@ -7,7 +7,7 @@ import { compileWithCi, loadCi, readProjectConfig } from './ci';
 import { compileWxmlAndWxss, formatProblem, type CompileProblem } from './wxmlWxss';
 
 /**
- * npm run upload -- [--version 1.2.3] [--desc "…"] [--env-file .env.deploy]
+ * npm run upload -- [--version 1.2.3] [--desc "…"] [--env-path .env.deploy]
  *   compiles with WeChat's toolchain, then uploads a version with miniprogram-ci
  *   (https://developers.weixin.qq.com/miniprogram/dev/devtools/ci.html); needs MINIPROGRAM_APPID
  *   and MINIPROGRAM_UPLOAD_KEY_PATH, from the environment or the env file.
@@ -51,8 +51,8 @@ async function upload(root: string, argv: readonly string[]): Promise<number> {
     const next = argv[i + 1];
     if (arg === '--version' && next) version = argv[++i] as string;
     else if (arg === '--desc' && next) desc = argv[++i] as string;
-    else if (arg === '--env-file' && next) envFile = argv[++i] as string;
-    else throw new Error(`unknown argument ${arg}: use --version, --desc, --env-file or --compile-check`);
+    else if (arg === '--env-path' && next) envFile = argv[++i] as string;
+    else throw new Error(`unknown argument ${arg}: use --version, --desc, --env-path or --compile-check`);
   }
   const envPath = resolve(root, envFile);
   const fileValues = existsSync(envPath) ? parseEnvFile(readFileSync(envPath, 'utf8')) : {};
