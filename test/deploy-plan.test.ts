@@ -166,3 +166,21 @@ describe('npm run deploy refuses to start with a wrong env file', () => {
     expect(run.stdout).not.toContain('ensure-tools');
   });
 });
+
+describe('npm run upload without an appid and upload key', () => {
+  test('exits naming both settings, before compiling or uploading anything', () => {
+    const env = { ...process.env };
+    delete env.MINIPROGRAM_APPID;
+    delete env.MINIPROGRAM_UPLOAD_KEY_PATH;
+    const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'deploy.mjs'), '--entry', 'upload', '--env-path', join(scratch, 'none.env')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env,
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('MINIPROGRAM_APPID is not set');
+    expect(run.stderr).toContain('MINIPROGRAM_UPLOAD_KEY_PATH is not set');
+    expect(run.stdout).not.toContain('summer-compiler');
+  });
+});
