@@ -357,5 +357,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.stack : error);
+  // fetch hides the reason (refused, reset…) in `cause`.
+  if (error instanceof Error && error.cause) console.error('cause:', error.cause);
   process.exit(1);
 });
