@@ -73,6 +73,8 @@ export interface ClientOrder {
   status: OrderStatus;
   tier: string;
   amountFen: number;
+  /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
+  prompt: string;
   output: string;
   outputComplete: boolean;
   /** Incremented on every change; sent back as `knownRev` when long-polling. */

@@ -188,6 +188,7 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     status: 'pending_payment',
     tier: 'quick',
     amountFen: 50,
+    prompt: '第一个问题：猫',
     output: '',
     outputComplete: false,
     rev: 1,
