@@ -8,6 +8,8 @@
 import { join, resolve } from 'node:path';
 import simulate, { type RootComponent } from 'miniprogram-simulate';
 import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
+import { nodesText, type AnswerBlock, type RichTextNode } from '../../miniprogram/services/markdown';
+import { setRevealPace } from '../../miniprogram/services/textFlow';
 import type {
   ClientOrder,
   CancelOrderInput,
@@ -215,4 +217,32 @@ export function answerModals(confirm: boolean): jest.Mock {
 
 export function resetCloud(): void {
   setCloudApi(null);
+}
+
+/** The answer as the reader sees it: the text of every rendered Markdown block, blocks joined by newlines. */
+export function answerText(component: PageComponent): string {
+  const blocks = (component.instance.data.blocks ?? []) as AnswerBlock[];
+  return blocks.map((block) => nodesText(block.nodes)).join('\n');
+}
+
+/** The rich-text nodes the order page hands WeChat, one list per block. */
+export function answerNodes(component: PageComponent): RichTextNode[][] {
+  return ((component.instance.data.blocks ?? []) as AnswerBlock[]).map((block) => block.nodes);
+}
+
+/** Every element name used in some nodes, depth first. */
+export function elementNames(nodes: readonly RichTextNode[]): string[] {
+  return nodes.flatMap((node) => ('type' in node ? [] : [node.name, ...elementNames(node.children ?? [])]));
+}
+
+/**
+ * The order page reveals new text at an even pace between long-polls; tests run that pace on a
+ * fast clock (same code, shorter intervals) so that they wait milliseconds, not seconds.
+ */
+export function fastReveal(): void {
+  setRevealPace({ tickMs: 5, nextAnswerDueMs: 60, finishWithinMs: 20 });
+}
+
+export function normalReveal(): void {
+  setRevealPace({});
 }
