@@ -1,7 +1,7 @@
 /**
  * Model answers are Markdown. They are parsed with `marked`'s lexer (vendored, see
  * vendor/markdown.js) and turned into `rich-text` nodes, WeChat's own renderer for trusted HTML
- * elements (https://developers.weixin.qq.com/miniprogram/dev/component/rich-text.html): element
+ * elements (WeChat docs: 组件 > 基础内容 > rich-text): element
  * nodes `{ name, attrs: { style }, children }` and text nodes `{ type: 'text', text }`, whose text
  * "supports entities", so `&` and `<` are written as entities.
  *

@@ -1,12 +1,12 @@
 /**
- * WeChat's privacy authorization (https://developers.weixin.qq.com/miniprogram/dev/framework/user-privacy/PrivacyAuthorize.html):
+ * WeChat's privacy authorization (WeChat docs: 小程序隐私协议开发指南, framework/user-privacy/PrivacyAuthorize):
  * before a protected API runs for a user who has not agreed to the mini program's 用户隐私保护指引,
  * the base library calls the `wx.onNeedPrivacyAuthorization` listener with a `resolve` function and
  * holds the API pending. The app shows its own consent sheet (components/privacy-sheet); agreeing
  * goes through `<button open-type="agreePrivacyAuthorization">` and then
  * `resolve({ buttonId, event: 'agree' })`; refusing is `resolve({ event: 'disagree' })`, and the
  * API then fails with `<api>:fail privacy permission is not authorized`.
- * (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/privacy/wx.onNeedPrivacyAuthorization.html)
+ * (WeChat docs: API > 开放接口 > 隐私信息授权 > wx.onNeedPrivacyAuthorization)
  *
  * Of the APIs this app calls, `wx.setClipboardData` (the "copy answer" button) is protected (the
  * guide's 剪切板 / Clipboard item); `wx.requestPayment` and `wx.requestSubscribeMessage` have their
@@ -34,7 +34,7 @@ export function listenForPrivacyRequests(): void {
   if (listening || typeof wx === 'undefined' || typeof wx.onNeedPrivacyAuthorization !== 'function') return;
   listening = true;
   // miniprogram-api-typings types the listener as `(res) => void`; the documented listener is
-  // `(resolve, eventInfo: { referrer })` (wx.onNeedPrivacyAuthorization, linked above).
+  // `(resolve, eventInfo: { referrer })` (the wx.onNeedPrivacyAuthorization page named above).
   const onNeed = wx.onNeedPrivacyAuthorization as unknown as (listener: (resolve: Resolve, info?: { referrer?: string }) => void) => void;
   onNeed((resolve, info) => {
     // A newer request supersedes one still open (its API fails; the newer one is shown).

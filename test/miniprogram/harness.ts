@@ -30,11 +30,25 @@ export type PageComponent = RootComponent<WechatMiniprogram.IAnyObject, WechatMi
   triggerPageLifeTime(lifetime: 'show' | 'hide' | 'resize'): void;
 };
 
+/**
+ * Components several pages use, loaded once per test file: jest runs a module's `Component()` only
+ * the first time it is required, so simulate could not register the same component for a second page.
+ */
+let shared: Record<string, string> | null = null;
+function sharedComponents(): Record<string, string> {
+  if (!shared) {
+    shared = {
+      'privacy-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/privacy-sheet/privacy-sheet'), 'privacy-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
+    };
+  }
+  return shared;
+}
+
 /** Renders a page (e.g. 'pages/order/order') with its query as properties and attaches it, as WeChat opens it. */
 export function openPage(page: string, query: Record<string, string> = {}): PageComponent {
   let id = loaded.get(page);
   if (!id) {
-    id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT });
+    id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT, usingComponents: sharedComponents() });
     loaded.set(page, id);
   }
   const component = simulate.render(id, query) as PageComponent;
