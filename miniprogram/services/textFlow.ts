@@ -37,6 +37,15 @@ export function longPollInput(orderId: string, known: ClientOrder | null, justPa
   return justPaid ? { orderId, waitMs: LONG_POLL_WAIT_MS, settleMs: LONG_POLL_WAIT_MS } : { orderId };
 }
 
+/**
+ * Whether text is shown at once rather than revealed: only what is already written when the page
+ * opens on an order (a reload, history, a subscribe message). Right after paying, even the first
+ * text flows in, or the page would jump and then wait for the next long-poll.
+ */
+export function showAtOnce(firstSight: boolean, justPaid: boolean): boolean {
+  return firstSight && !justPaid;
+}
+
 /** The end of the first `count` UTF-16 units, moved back so that no surrogate pair is split. */
 function safeCut(text: string, count: number): number {
   if (count <= 0) return 0;

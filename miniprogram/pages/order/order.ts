@@ -13,7 +13,7 @@ import { openPaymentSheet } from '../../services/payment';
 import { Poller, type PollResult } from '../../services/poller';
 import { refusedPrivacy } from '../../services/privacy';
 import { hasRedactions, questionSegments, type QuestionSegment } from '../../services/question';
-import { longPollInput, Reveal } from '../../services/textFlow';
+import { longPollInput, Reveal, showAtOnce } from '../../services/textFlow';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, setTitle, toast } from '../../services/ui';
 import { isTerminalStatus, type ActivePaymentDetails, type ClientOrder, type ErrorBody, type RequestPaymentParams } from '../../services/types';
@@ -131,6 +131,8 @@ Component({
 
   pageLifetimes: {
     show() {
+      // Whether a page lies below this one; WeChat lists the page itself by the time it is shown.
+      this.setData({ openedFirst: openedFirst() });
       this.resume();
     },
     hide() {
@@ -224,7 +226,7 @@ Component({
       if (order.status !== 'pending_payment') state.payment = null;
       const done = order.outputComplete || isTerminalStatus(order.status);
       // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
-      state.reveal.receive(order.output, done, firstSight);
+      state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
       this.render();
     },
 
