@@ -1,5 +1,5 @@
 /**
- * The shapes the five client-callable cloud functions answer with (DESIGN.md "Cloud functions").
+ * The shapes the five client-callable cloud functions answer with (core/functions/*.ts).
  * They mirror core/functions/*.ts and core/orders/order.ts on purpose: the mini program bundle
  * must hold no server code, so these small types are duplicated here rather than imported.
  */
