@@ -7,6 +7,7 @@ import { Poller, type PollResult } from '../miniprogram/services/poller';
 import { LocalRuntime } from '../test/support/runtime';
 import { ms, percentile, type Row } from './figures';
 import { gatewayRows, measureGatewayOverhead } from './gateway';
+import { textFlowRows } from './textFlow';
 
 /**
  * `npm run bench`: measures the product on this machine, in one run, against a local runtime
@@ -335,6 +336,9 @@ async function main(): Promise<void> {
     rows.push({ measure: `getOrder calls per ${polls.answerSeconds.toFixed(0)}-second generation, the order page's policy (services/poller.ts; long-poll waitMs 3000, settleMs 3000, knownRev)`, figure: String(polls.page), target: '≤ 8', met: polls.page <= 8 });
     rows.push({ measure: 'same poller without settleMs (each long-poll returns at the first output batch)', figure: String(polls.eager), target: '(comparison)', met: null });
     rows.push({ measure: 'same, naive page polling once a second', figure: String(polls.naive), target: '(comparison)', met: null });
+
+    console.log('  text flow on the order page, 20-second answer at 10 tokens/s (about 21 s)…');
+    rows.push(...(await textFlowRows(runtime, freshUser('text-flow'))));
   } finally {
     await runtime.stop();
   }

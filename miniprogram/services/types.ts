@@ -1,5 +1,5 @@
 /**
- * The shapes the five client-callable cloud functions answer with (DESIGN.md "Cloud functions").
+ * The shapes the five client-callable cloud functions answer with (core/functions/*.ts).
  * They mirror core/functions/*.ts and core/orders/order.ts on purpose: the mini program bundle
  * must hold no server code, so these small types are duplicated here rather than imported.
  */
@@ -73,6 +73,8 @@ export interface ClientOrder {
   status: OrderStatus;
   tier: string;
   amountFen: number;
+  /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
+  prompt: string;
   output: string;
   outputComplete: boolean;
   /** Incremented on every change; sent back as `knownRev` when long-polling. */
