@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 /**
  * Per-order platform operations, as measured by a benchmark run: what one order of each outcome
  * consumed on CloudBase (invocations, database reads and writes, function compute). `npm run
- * report` prices them (core/config/platformPrices.ts). The file is written by the benchmark that
+ * report` prices them (scripts/platformPrices.ts). The file is written by the benchmark that
  * counts operations; until one has, there is no file and the report says so.
  */
 

@@ -1,9 +1,9 @@
 import type { OrderOperations } from '../bench/orderOperations';
-import { platformCostFen, type PlatformPrices } from '../core/config/platformPrices';
+import { platformCostFen, type PlatformPrices } from './platformPrices';
 
 /**
  * `npm run report`'s platform column: CloudBase's money per tier, from measured per-order operation
- * counts (bench/orderOperations.ts) priced by core/config/platformPrices.ts, taken off each
+ * counts (bench/orderOperations.ts) priced by scripts/platformPrices.ts, taken off each
  * tier's margin. The payment fee is already in the margin (each order records it). Without
  * measured counts nothing is estimated: the report says the platform cost is not included.
  */

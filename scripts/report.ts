@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type { OrderDocument } from '../core/orders/order';
 import { readCollectionFile } from '../local/store/readCopy';
 import { orderOperationsPath, readOrderOperations } from '../bench/orderOperations';
-import { readPlatformPrices } from '../core/config/platformPrices';
+import { readPlatformPrices } from './platformPrices';
 import { formatPlatformSection, platformMargins } from './platformMargin';
 
 /** The stored fields the report reads. */

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PROVIDERS } from '../core/config/providers';
 import { GENERATE_FUNCTION_LIMIT_MS } from '../core/config/validate';
-import { CLIENT_CALLABLE, configJsonFor, FUNCTION_NAMES, FUNCTIONS, TRIGGERED } from '../core/functions/catalog';
+import { CLIENT_CALLABLE, configJsonFor, FUNCTION_NAMES, FUNCTIONS, TRIGGERED, type FunctionSpec } from '../core/functions/catalog';
 import { COLLECTIONS } from '../scripts/deploy/collections';
 import { ENV_VARS, FUNCTION_ENV_VARS } from '../scripts/deploy/envSpec';
 import { buildManifest, serializeManifest, type Manifest } from '../scripts/deploy/manifest';
@@ -33,7 +33,9 @@ describe('one function catalog drives the folders, their config.json and the man
     const wrapper = read(join(FUNCTIONS_DIR, name, 'index.ts'));
     const door = FUNCTIONS[name].caller === 'client' ? 'clientFunction' : 'triggeredFunction';
     expect(wrapper).toContain(`import { ${name} } from '../../core/functions/${name}';`);
-    expect(wrapper).toMatch(new RegExp(`export const main = ${door}\\(cloud, ${name}\\);`));
+    const spec: FunctionSpec = FUNCTIONS[name];
+    const options = spec.http ? ', \\{ http: true \\}' : '';
+    expect(wrapper).toMatch(new RegExp(`export const main = ${door}\\(cloud, ${name}${options}\\);`));
     // A client door on a platform function (or the reverse) would expose or refuse the wrong callers.
     const otherDoor = door === 'clientFunction' ? 'triggeredFunction' : 'clientFunction';
     expect(wrapper).not.toContain(otherDoor);

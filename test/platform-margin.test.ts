@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrderOperationsError, parseOrderOperations, readOrderOperations, writeOrderOperations, type OrderOperations } from '../bench/orderOperations';
-import type { PlatformPrices } from '../core/config/platformPrices';
+import type { PlatformPrices } from '../scripts/platformPrices';
 import { formatPlatformSection, platformMargins, type MarginRow } from '../scripts/platformMargin';
 
 /**

@@ -5,7 +5,7 @@ import {
   platformCostFen,
   readPlatformPrices,
   type PlatformPrices,
-} from '../core/config/platformPrices';
+} from '../scripts/platformPrices';
 
 /**
  * The money the platforms take per order (docs/COSTS.md): known usage under known prices gives

@@ -36,6 +36,8 @@ export interface FunctionSpec {
   /** Open API calls made through `cloud.openapi` (config.json `permissions.openapi`). */
   openapi: readonly string[];
   triggers: readonly TimerTrigger[];
+  /** Also reached through CloudBase HTTP access (`wx_http`): WeChat Pay API v3 notifications. */
+  http?: true;
 }
 
 const SUBSCRIBE_SEND = 'subscribeMessage.send';
@@ -48,7 +50,7 @@ export const FUNCTIONS = {
   cancelOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
   listTiers: { caller: 'client', timeoutSeconds: 3, memoryMb: 256, openapi: [], triggers: [] },
   payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [] },
-  payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
+  payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], http: true },
   refundCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
   // A generation streams for up to the function's whole window.
   generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
