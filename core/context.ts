@@ -23,7 +23,7 @@ export interface AppContext {
   providers: readonly ProviderConfig[];
   /** The providers' circuit breakers, shared through the store. */
   health: ProviderHealth;
-  now(): number;
+  now: () => number;
   /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
   dispatchGeneration: DispatchGeneration;
 }
