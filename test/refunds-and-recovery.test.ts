@@ -1,5 +1,6 @@
 import { LocalRuntime } from './support/runtime';
 import { orderEvents, readCollection, storedOrder } from './support/store';
+import type { Json } from './support/json';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -122,7 +123,7 @@ describe('long-polling getOrder', () => {
       const created = await runtime.call('createOrder', { tier: 'quick', prompt: `Stream for ${user}` }, user);
       await runtime.pay(created.order.outTradeNo);
       let known = created.order;
-      const answers: Record<string, any>[] = [];
+      const answers: Json[] = [];
       while (known.status !== 'completed') {
         const answer = await runtime.call('getOrder', { orderId: known.orderId, waitMs: 3000, knownRev: known.rev, ...(settleMs ? { settleMs, knownStatus: known.status, knownChars: known.output.length } : {}) }, user);
         answers.push(answer.order);
@@ -133,7 +134,7 @@ describe('long-polling getOrder', () => {
     const eager = await follow(undefined, 'eager-reader');
     const settled = await follow(3000, 'patient-read');
     await runtime.faults({ reset: true });
-    const growth = (answers: Record<string, any>[]) => answers.filter((o, i) => i > 0 && o.status === 'generating' && answers[i - 1]?.status === 'generating').length;
+    const growth = (answers: Json[]) => answers.filter((o, i) => i > 0 && o.status === 'generating' && answers[i - 1]?.status === 'generating').length;
     expect(growth(settled)).toBeLessThan(growth(eager));
     // Every status the order went through was still seen on its own.
     expect(settled.map((o) => o.status)).toContain('generating');
