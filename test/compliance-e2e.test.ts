@@ -123,7 +123,7 @@ describe('the answer is checked as it streams', () => {
     expect(checks.length).toBeGreaterThanOrEqual(3);
     expect(checks.every((c) => c.suggest === 'pass')).toBe(true);
     const view = await inspectOrder(runtime.url, order.outTradeNo);
-    expect(view.events.find((e: { type: string }) => e.type === 'generation_completed')?.detail?.contentChecks).toBe(checks.length - 1);
+    expect(view.events.find((e) => e.type === 'generation_completed')?.detail?.contentChecks).toBe(checks.length - 1);
   });
 
   test('a risky answer is never shown: it is withheld, the payment is refunded, and the order says why', async () => {
@@ -138,7 +138,7 @@ describe('the answer is checked as it streams', () => {
     expect(refunded.refundedAt).toBeGreaterThanOrEqual(refunded.paidAt);
 
     const view = await inspectOrder(runtime.url, order.outTradeNo);
-    const withheld = view.events.find((e: { type: string }) => e.type === 'content_refused');
+    const withheld = view.events.find((e) => e.type === 'content_refused');
     expect(withheld).toMatchObject({ from: 'generating', to: 'refunding', detail: { verdict: { outcome: 'risky', label: 20001 } } });
     expect(view.order).not.toHaveProperty('payerOpenidSealed');
     expect(view.order.output).toBe('');
@@ -156,7 +156,7 @@ describe('the answer is checked as it streams', () => {
     expect(shown.every((output) => output === '')).toBe(true);
     expect(refunded.error.code).toBe('CONTENT_UNCHECKED');
     const view = await inspectOrder(runtime.url, created.order.outTradeNo);
-    expect(view.events.find((e: { type: string }) => e.type === 'content_unchecked')?.detail?.verdict).toMatchObject({ outcome: 'unavailable', errCode: -1 });
+    expect(view.events.find((e) => e.type === 'content_unchecked')?.detail?.verdict).toMatchObject({ outcome: 'unavailable', errCode: -1 });
     // Nothing was shipped for a refunded order.
     expect((await shippingRecords()).some((r) => r.orderKey.out_trade_no === created.order.outTradeNo || r.key.endsWith(String(view.order.transactionId)))).toBe(false);
   });
@@ -170,7 +170,7 @@ describe('shipping information (发货信息管理)', () => {
     const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'uploaded');
     expect(view.order.shipping).toMatchObject({ status: 'uploaded', attempts: 1 });
     expect(view.order).not.toHaveProperty('payerOpenidSealed');
-    expect(view.events.filter((e: { type: string }) => e.type === 'shipping_uploaded')).toEqual([expect.objectContaining({ detail: { attempt: 1, by: 'completion' } })]);
+    expect(view.events.filter((e) => e.type === 'shipping_uploaded')).toEqual([expect.objectContaining({ detail: { attempt: 1, by: 'completion' } })]);
     const record = (await shippingRecords()).find((r) => r.key === `tx:${view.order.transactionId}`);
     expect(record).toMatchObject({ orderKey: { order_number_type: 2, transaction_id: view.order.transactionId }, logisticsType: 3, deliveryMode: 1 });
     expect(record?.shippingList).toEqual([{ item_desc: view.order.description }]);
@@ -184,7 +184,7 @@ describe('shipping information (发货信息管理)', () => {
     let view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'failed');
     expect(view.order.shipping).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringContaining('errCode -1') });
     expect(view.order.payerOpenidSealed).toEqual(expect.any(String));
-    expect(view.events.filter((e: { type: string }) => e.type === 'shipping_upload_failed')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ attempt: 1, by: 'completion', errCode: -1 }) })]);
+    expect(view.events.filter((e) => e.type === 'shipping_upload_failed')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ attempt: 1, by: 'completion', errCode: -1 }) })]);
 
     // Still failing: reconcile tries, records it, and keeps the order for later.
     const again = await runtime.trigger('reconcile');
@@ -199,7 +199,7 @@ describe('shipping information (发货信息管理)', () => {
     view = await inspectOrder(runtime.url, order.outTradeNo);
     expect(view.order.shipping).toMatchObject({ status: 'uploaded', attempts: 3 });
     expect(view.order).not.toHaveProperty('payerOpenidSealed');
-    const attempts = view.events.filter((e: { type: string }) => e.type.startsWith('shipping_')).map((e: { type: string; detail: { attempt: number; by: string } }) => [e.type, e.detail.attempt, e.detail.by]);
+    const attempts = view.events.filter((e) => e.type.startsWith('shipping_')).map((e) => [e.type, e.detail.attempt, e.detail.by]);
     expect(attempts).toEqual([
       ['shipping_upload_failed', 1, 'completion'],
       ['shipping_upload_failed', 2, 'reconcile'],
