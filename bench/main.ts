@@ -5,10 +5,14 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { Poller, type PollResult } from '../miniprogram/services/poller';
 import { LocalRuntime } from '../test/support/runtime';
+import { ms, percentile, type Row } from './figures';
+import { gatewayRows, measureGatewayOverhead } from './gateway';
+import { textFlowRows } from './textFlow';
 
 /**
  * `npm run bench`: measures the product on this machine, in one run, against a local runtime
- * process it starts itself (loopback only), and prints one markdown table. It prints figures and
+ * process it starts itself and (gateway overhead) the local model server in this process, loopback
+ * only, and prints one markdown table. It prints figures and
  * compares them with the targets; it never fails on timing.
  */
 
@@ -22,21 +26,7 @@ const ROOT = (() => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => performance.now();
 
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-const ms = (value: number) => (Number.isFinite(value) ? `${value < 10 ? value.toFixed(1) : Math.round(value)} ms` : 'n/a');
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-
-interface Row {
-  measure: string;
-  figure: string;
-  target: string;
-  met: boolean | null;
-}
 
 /** Runs `count` tasks with at most `width` at once. */
 async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
@@ -291,42 +281,49 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const rows: Row[] = [];
+  // In this process, before the runtime starts: our routing/attempt/output code against the local
+  // model server, beside the openai client calling it directly (bench/gateway.ts).
+  console.log('bench: gateway overhead, in process (loopback)…');
+  rows.push(...gatewayRows(await measureGatewayOverhead({ log: (line) => console.log(line) })));
+
   console.log(`bench: starting a local runtime (loopback) on ${availableParallelism()} cores…`);
   const runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '1000000', ORDER_TTL_SECONDS: '600', TIMER_INTERVAL_SECONDS: '0' });
-  const rows: Row[] = [];
+  // Local-only figures: one runtime process on this machine, its store answering in microseconds.
+  // They are kept as information; in the cloud every call is an instance of its own and every
+  // store operation a network round trip, so they carry no pass/fail target.
+  const local = 'one process on this machine';
   try {
     await runtime.faults({ llm: { firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 2 } });
     await latencies(runtime, 5); // warm-up: code paths, store files, HTTP connections
     for (const users of [1, 10, 100]) {
       console.log(`  createOrder/getOrder at ${users} concurrent user(s)…`);
       const { create, get } = await latencies(runtime, users);
-      const target = users === 100 ? 'p99 < 100 ms' : '';
-      const met = (values: number[]) => (users === 100 ? percentile(values, 99) < 100 : null);
-      rows.push({ measure: `createOrder p50 / p99, ${users} concurrent user${users > 1 ? 's' : ''} (${create.length} calls)`, figure: `${ms(percentile(create, 50))} / ${ms(percentile(create, 99))}`, target, met: met(create) });
-      rows.push({ measure: `getOrder p50 / p99, ${users} concurrent user${users > 1 ? 's' : ''} (${get.length} calls)`, figure: `${ms(percentile(get, 50))} / ${ms(percentile(get, 99))}`, target, met: met(get) });
+      rows.push({ measure: `createOrder p50 / p99, ${users} concurrent user${users > 1 ? 's' : ''} (${create.length} calls), ${local}`, figure: `${ms(percentile(create, 50))} / ${ms(percentile(create, 99))}`, target: '(information)', met: null });
+      rows.push({ measure: `getOrder p50 / p99, ${users} concurrent user${users > 1 ? 's' : ''} (${get.length} calls), ${local}`, figure: `${ms(percentile(get, 50))} / ${ms(percentile(get, 99))}`, target: '(information)', met: null });
     }
     console.log('  createOrder/getOrder at 100 users who pause about a second between actions…');
     const paced = await latencies(runtime, 100, 1_000);
-    rows.push({ measure: `createOrder p50 / p99, 100 users pausing 0.5–1.5 s between actions (${paced.create.length} calls)`, figure: `${ms(percentile(paced.create, 50))} / ${ms(percentile(paced.create, 99))}`, target: 'p99 < 100 ms', met: percentile(paced.create, 99) < 100 });
-    rows.push({ measure: `getOrder p50 / p99, 100 users pausing 0.5–1.5 s between actions (${paced.get.length} calls)`, figure: `${ms(percentile(paced.get, 50))} / ${ms(percentile(paced.get, 99))}`, target: 'p99 < 100 ms', met: percentile(paced.get, 99) < 100 });
+    rows.push({ measure: `createOrder p50 / p99, 100 users pausing 0.5–1.5 s between actions (${paced.create.length} calls), ${local}`, figure: `${ms(percentile(paced.create, 50))} / ${ms(percentile(paced.create, 99))}`, target: '(information)', met: null });
+    rows.push({ measure: `getOrder p50 / p99, 100 users pausing 0.5–1.5 s between actions (${paced.get.length} calls), ${local}`, figure: `${ms(percentile(paced.get, 50))} / ${ms(percentile(paced.get, 99))}`, target: '(information)', met: null });
 
     console.log('  payment notifications with 30% duplicates…');
     const notify = await notificationThroughput(runtime, true);
     rows.push({
-      measure: `payment notifications handled per second, 30% duplicated (${notify.sent} for ${notify.orders} orders, 50 at once; ${notify.confirmed} orders confirmed), each started generation streaming in the same process`,
+      measure: `payment notifications handled per second, 30% duplicated (${notify.sent} for ${notify.orders} orders, 50 at once; ${notify.confirmed} orders confirmed), each started generation streaming in the same process, ${local}`,
       figure: `${Math.round(notify.perSecond)} /s`,
-      target: '≥ 1,000 /s',
-      met: notify.perSecond >= 1000,
+      target: '(information)',
+      met: null,
     });
     const handling = await notificationThroughput(runtime, false);
     await sleep(8_000); // let the held generations finish before the next measurement
     rows.push({
-      measure: `same, 30% duplicated (${handling.sent} for ${handling.orders} orders; ${handling.confirmed} confirmed), the model holding its first token until after the measurement (notification handling and generate's claim only)`,
+      measure: `same, 30% duplicated (${handling.sent} for ${handling.orders} orders; ${handling.confirmed} confirmed), the model holding its first token until after the measurement (notification handling and generate's claim only), ${local}`,
       figure: `${Math.round(handling.perSecond)} /s`,
-      target: '≥ 1,000 /s',
-      met: handling.perSecond >= 1000,
+      target: '(information)',
+      met: null,
     });
-    rows.push({ measure: `same notifications replayed once the orders were paid (all duplicates: acknowledged, nothing changes)`, figure: `${Math.round(notify.duplicatesPerSecond)} /s`, target: '≥ 1,000 /s', met: notify.duplicatesPerSecond >= 1000 });
+    rows.push({ measure: `same notifications replayed once the orders were paid (all duplicates: acknowledged, nothing changes), ${local}`, figure: `${Math.round(notify.duplicatesPerSecond)} /s`, target: '(information)', met: null });
 
     console.log('  pipeline overhead, payment to first visible token…');
     const overhead = await pipelineOverhead(runtime);
@@ -339,6 +336,9 @@ async function main(): Promise<void> {
     rows.push({ measure: `getOrder calls per ${polls.answerSeconds.toFixed(0)}-second generation, the order page's policy (services/poller.ts; long-poll waitMs 3000, settleMs 3000, knownRev)`, figure: String(polls.page), target: '≤ 8', met: polls.page <= 8 });
     rows.push({ measure: 'same poller without settleMs (each long-poll returns at the first output batch)', figure: String(polls.eager), target: '(comparison)', met: null });
     rows.push({ measure: 'same, naive page polling once a second', figure: String(polls.naive), target: '(comparison)', met: null });
+
+    console.log('  text flow on the order page, 20-second answer at 10 tokens/s (about 21 s)…');
+    rows.push(...(await textFlowRows(runtime, freshUser('text-flow'))));
   } finally {
     await runtime.stop();
   }
@@ -350,7 +350,7 @@ async function main(): Promise<void> {
   rows.push({ measure: `cloud function bundles (${bundles.length}): ${bundles.map((b) => `${b.name} ${kb(b.bytes)}`).join(', ')}`, figure: `largest ${kb(largest)}`, target: '< 400 KB each', met: largest < 400 * 1024 });
 
   const lines = [
-    `Measured ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${command}\` on ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, Node ${process.version}, ${process.platform}; one local runtime process on 127.0.0.1.`,
+    `Measured ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${command}\` on ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, Node ${process.version}, ${process.platform}; gateway overhead in the bench process against the local model server, the rest against one local runtime process, all on 127.0.0.1. Rows marked "one process on this machine" are information only: they measure the local runtime, not the cloud.`,
     '',
     '| measure | figure | target | |',
     '|---|---|---|---|',
@@ -361,5 +361,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.stack : error);
+  // fetch hides the reason (refused, reset…) in `cause`.
+  if (error instanceof Error && error.cause) console.error('cause:', error.cause);
   process.exit(1);
 });

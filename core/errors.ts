@@ -11,6 +11,7 @@ export type ErrorCode =
   /** The content check could not be made; no order was made, try again later. */
   | 'CONTENT_CHECK_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
   | 'INTERNAL';

@@ -11,6 +11,9 @@
 import { join, resolve } from 'node:path';
 import type { OrderDocument } from '../core/orders/order';
 import { readCollectionFile } from '../local/store/readCopy';
+import { orderOperationsPath, readOrderOperations } from '../bench/orderOperations';
+import { readPlatformPrices } from '../core/config/platformPrices';
+import { formatPlatformSection, platformMargins } from './platformMargin';
 
 /** The stored fields the report reads. */
 export type ReportOrder = Pick<OrderDocument, 'tier' | 'status' | 'amountFen' | 'paymentFeeFen' | 'marginFen' | 'rollout' | 'usage'>;
@@ -113,12 +116,18 @@ export async function reportFor(dataDir: string): Promise<TierFigures[]> {
 async function main(): Promise<void> {
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const rows = await reportFor(dataDir);
+  // Platform cost (CloudBase) per tier, from measured per-order operation counts if a benchmark wrote them.
+  const operationsPath = orderOperationsPath();
+  const operations = readOrderOperations(operationsPath);
+  const prices = readPlatformPrices();
   if (process.argv.includes('--json')) {
-    process.stdout.write(`${JSON.stringify({ dataDir, tiers: rows, total: totals(rows) }, null, 2)}\n`);
+    const platform = operations ? { prices, operations, tiers: platformMargins(rows, operations, prices) } : { included: false, reason: `no measured per-order operation counts (${operationsPath})` };
+    process.stdout.write(`${JSON.stringify({ dataDir, tiers: rows, total: totals(rows), platform }, null, 2)}\n`);
     return;
   }
   process.stdout.write(`orders in ${dataDir} (amounts in yuan; 1 yuan = 100 fen)\n`);
   process.stdout.write(rows.length === 0 ? 'no paid orders yet\n' : `${formatReport(rows)}\n`);
+  if (rows.length > 0) process.stdout.write(`\n${formatPlatformSection(rows, operations, prices, operationsPath)}\n`);
 }
 
 if (require.main === module) {

@@ -5,7 +5,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { answerBlocks, nodesText } from '../miniprogram/services/markdown';
 import { LocalRuntime } from './support/runtime';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -72,6 +73,24 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
+/** The text a reader sees of a Markdown answer, as the mini program renders it, without white space. */
+function renderedText(markdown: string): string {
+  return answerBlocks(markdown, true)
+    .map((block) => nodesText(block.nodes))
+    .join('')
+    .replace(/\s+/g, '');
+}
+
+/** The element is on the phone's first screen: inside the page window without scrolling. */
+async function expectInFirstScreen(page: Page, element: Locator): Promise<void> {
+  const box = await element.boundingBox();
+  const window = await page.locator('.mp-page:not([hidden])').boundingBox();
+  const scrollTop = await page.locator('.mp-page:not([hidden])').evaluate((node) => (node as unknown as { scrollTop: number }).scrollTop);
+  expect({ visible: box !== null, scrolled: scrollTop }).toEqual({ visible: true, scrolled: 0 });
+  if (!box || !window) return;
+  expect({ top: box.y >= window.y - 0.5, bottom: box.y + box.height <= window.y + window.height + 0.5 }).toEqual({ top: true, bottom: true });
+}
+
 /** Chooses a tier, writes the prompt and taps pay on the home page. */
 async function orderFromHome(page: Page, tier: string, prompt: string, screenshotPrefix: string): Promise<void> {
   const tierCard = page.locator(inPage(HOME, `tier-${tier}`));
@@ -131,21 +150,25 @@ function orderIdFrom(page: Page): string {
 }
 
 describe('the browser preview of the mini program', () => {
-  test('a user chooses a tier, pays in the WeChat Pay sheet, reads the answer as it is written and finds it in history', async () => {
+  test('a user chooses a tier, pays, reads the Markdown answer as it is written, copies it after the privacy consent, and finds it in history', async () => {
     // Slow enough that the page shows the answer growing between long-polls (about 6 s in all).
     await runtime.faults({ llm: { tokensPerSecond: 12, answerTokens: 60 } });
-    const page = await openPreview(`e2e-paid-${process.pid}`);
+    const user = `e2e-paid-${process.pid}`;
+    const page = await openPreview(user);
     await orderFromHome(page, 'expert', '用三句话介绍一下长城', 'paid');
 
-    // The expert tier runs long: the page offers the result message before paying.
+    // The expert tier runs long: the page offers the result message before paying, named by its title.
     const consent = page.locator('.mp-subscribe-sheet');
     await consent.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await consent.textContent()).toContain('AI 回答结果通知');
+    expect(await consent.textContent()).not.toContain('local-result-template');
     await shot(page, 'paid-3-subscribe');
     await consent.locator('[data-action="accept"]').click();
 
     await payInSheet(page, '¥4.99', 'paid-4-pay-sheet');
 
-    // The order page: the answer streams in. A partial answer is on screen before the order completes.
+    // The order page: the question as stored, then the answer streams in as Markdown.
+    expect(await page.locator(inPage(ORDER, 'question')).textContent()).toContain('用三句话介绍一下长城');
     const output = page.locator(inPage(ORDER, 'output'));
     const status = page.locator(inPage(ORDER, 'status'));
     await page.waitForFunction(
@@ -161,29 +184,54 @@ describe('the browser preview of the mini program', () => {
     const partial = (await output.textContent()) ?? '';
     await shot(page, 'paid-5-streaming');
     await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
-    const answer = (await output.textContent()) ?? '';
-    expect(answer.startsWith(partial)).toBe(true);
-    expect(answer.length).toBeGreaterThan(partial.length);
-    expect(answer).toContain('长城');
-    await shot(page, 'paid-6-completed');
     const orderId = orderIdFrom(page);
-    const stored = await runtime.call('getOrder', { orderId }, `e2e-paid-${process.pid}`);
+    const stored = await runtime.call('getOrder', { orderId }, user);
     expect(stored.order.status).toBe('completed');
-    expect(stored.order.output).toBe(answer);
+    expect(stored.order.prompt).toBe('用三句话介绍一下长城');
+    // Every block of the stored answer ends up on screen, rendered (compared without white space).
+    const expected = renderedText(stored.order.output as string);
+    const answer = await until('the whole answer is shown', async () => ((await output.textContent()) ?? '').replace(/\s+/g, ''), (text) => text === expected);
+    expect(answer.startsWith(partial.replace(/\s+/g, ''))).toBe(true);
+    expect(answer.length).toBeGreaterThan(partial.replace(/\s+/g, '').length);
+    expect(answer).toContain('长城');
+    // Markdown became elements: the heading, the list and its items; no Markdown marks are left.
+    expect(await output.locator('h2').count()).toBe(1);
+    expect(await output.locator('h2').textContent()).toContain('长城');
+    expect(await output.locator('ul > li').count()).toBeGreaterThan(0);
+    expect(answer).not.toMatch(/---|^- /);
+    await shot(page, 'paid-6-completed');
 
-    // Back home, then the order history shows this order with the start of its answer.
-    // "Ask another" redirects to a new home page (the first one stays below it, as in WeChat), then "my orders".
-    await page.locator(inPage(ORDER, 'ask-another')).click();
+    // The actions after the answer sit on one line each, inside the first screen.
+    const copy = page.locator(inPage(ORDER, 'copy'));
+    const another = page.locator(inPage(ORDER, 'ask-another'));
+    await expectInFirstScreen(page, copy);
+    await expectInFirstScreen(page, another);
+    expect(Math.round((await another.boundingBox())?.height ?? 0)).toBe(Math.round((await copy.boundingBox())?.height ?? -1));
+
+    // Copying is a protected API: the app's own consent sheet comes first; agreeing copies.
+    await copy.click();
+    const privacy = page.locator(inPage(ORDER, 'privacy-sheet'));
+    await privacy.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await privacy.textContent()).toContain('《用户隐私保护指引》');
+    await shot(page, 'paid-7-privacy');
+    await privacy.locator('#agree-btn').click();
+    await until('the copy is confirmed', () => page.locator('#phone .mp-toast').textContent().catch(() => ''), (text) => (text ?? '').includes('内容已复制'));
+    await privacy.waitFor({ state: 'detached' });
+
+    // "New question" goes back to the home page below (no second home page), then "my orders".
+    await another.click();
+    await until('back on the one home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
     await page.locator(inPage(HOME, 'history')).click();
     const row = page.locator(inPage(HISTORY, `order-${orderId}`));
     await row.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await row.locator(`.${pageClass(HISTORY, 'row-status')}`).getAttribute('class')).toContain(pageClass(HISTORY, 'status-completed'));
-    expect(answer.startsWith(((await row.locator(`.${pageClass(HISTORY, 'row-preview')}`).textContent()) ?? '').replace(/…$/, '').trim())).toBe(true);
-    await shot(page, 'paid-7-history');
+    expect(await page.locator(inPage(HISTORY, `question-${orderId}`)).textContent()).toBe('用三句话介绍一下长城');
+    expect(answer.startsWith(((await row.locator(`.${pageClass(HISTORY, 'row-preview')}`).textContent()) ?? '').replace(/\s+/g, ''))).toBe(true);
+    await shot(page, 'paid-8-history');
 
     // The subscribe message the runtime sent when the answer was ready is in the preview's panel.
     await until('the result message shows in the panel', () => page.locator('#messages .preview-message').count(), (count) => count > 0);
-    await shot(page, 'paid-8-message');
+    await shot(page, 'paid-9-message');
 
     // Another simulated user (the panel's switcher sends a different X-WX-OPENID) sees none of it.
     await page.locator('#openid').fill(`e2e-other-${process.pid}`);
@@ -193,6 +241,90 @@ describe('the browser preview of the mini program', () => {
     await page.locator(inPage(HISTORY, 'empty')).waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`).count()).toBe(0);
     expect(await page.locator('#messages .preview-message').count()).toBe(0);
+  });
+
+  test('cancel on the pay sheet, choose another tier and write another question: the new order, with the new question, is the one paid', async () => {
+    await runtime.faults({ llm: { error: 0, tokensPerSecond: 40, answerTokens: 30 } });
+    const user = `e2e-rebind-${process.pid}`;
+    const page = await openPreview(user);
+    await orderFromHome(page, 'quick', '第一个问题：猫', 'rebind');
+    const sheet = page.locator('.mp-pay-sheet');
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await sheet.locator('.mp-pay-amount').textContent()).toBe('¥0.50');
+    await sheet.locator('[data-action="cancel"]').click();
+    const pending = page.locator(inPage(HOME, 'pending'));
+    await pending.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator(inPage(HOME, 'pending-question')).textContent()).toBe('第一个问题：猫');
+    expect(await page.locator(inPage(HOME, 'pending-tier')).textContent()).toBe('待支付的订单 · 快速回答');
+    await expectInFirstScreen(page, page.locator(inPage(HOME, 'cancel-order')));
+    await expectInFirstScreen(page, page.locator(inPage(HOME, 'pay-again')));
+    await shot(page, 'rebind-3-pending');
+
+    // Another tier: the page first asks to cancel the order waiting for payment.
+    await page.locator(inPage(HOME, 'tier-expert')).click();
+    const modal = page.locator('#phone .mp-modal');
+    await modal.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await modal.textContent()).toContain('你有一个待支付的订单（快速回答）');
+    await shot(page, 'rebind-4-ask-to-cancel');
+    await modal.locator('[data-action="confirm"]').click();
+    await pending.waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+    const textarea = page.locator(inPage(HOME, 'prompt')).locator('textarea');
+    await textarea.fill('');
+    await textarea.pressSequentially('第二个问题：狗，要长文');
+    const pay = page.locator(inPage(HOME, 'pay'));
+    await until('the pay button offers the new order', () => pay.textContent(), (text) => (text ?? '').includes('¥4.99'));
+    await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+    await shot(page, 'rebind-5-new-question');
+    await pay.click();
+    await page.locator('.mp-subscribe-sheet [data-action="reject"]').click();
+    await payInSheet(page, '¥4.99', 'rebind-6-pay-sheet');
+    await until('the order page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
+
+    const paid = await runtime.call('getOrder', { orderId: orderIdFrom(page) }, user);
+    expect(paid.order).toMatchObject({ tier: 'expert', prompt: '第二个问题：狗，要长文', amountFen: 499 });
+    expect(['paid', 'generating', 'completed']).toContain(paid.order.status);
+    const orders = (await runtime.call('listOrders', {}, user)).orders as { prompt: string; status: string; tier: string }[];
+    expect(orders.map(({ prompt, status, tier }) => ({ prompt, status, tier }))).toEqual([
+      { prompt: '第二个问题：狗，要长文', status: paid.order.status === 'completed' ? 'completed' : expect.any(String), tier: 'expert' },
+      { prompt: '第一个问题：猫', status: 'closed', tier: 'quick' },
+    ]);
+    expect(await page.locator(inPage(ORDER, 'question')).textContent()).toContain('第二个问题：狗，要长文');
+    await shot(page, 'rebind-7-order');
+  });
+
+  test('in English, with the expert tier and a notice shown, every primary action is inside the first screen', async () => {
+    await runtime.faults({ llm: { error: 0, tokensPerSecond: 40 } });
+    const page = await openPreview(`e2e-english-${process.pid}`);
+    await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.locator(inPage(HOME, 'language')).click();
+    await until('the page speaks English', () => page.locator(inPage(HOME, 'pay')).textContent(), (text) => (text ?? '').startsWith('Pay'));
+    await page.locator(inPage(HOME, 'tier-expert')).click();
+    const textarea = page.locator(inPage(HOME, 'prompt')).locator('textarea');
+    await textarea.pressSequentially('Explain the Great Wall in three sentences');
+    const pay = page.locator(inPage(HOME, 'pay'));
+    await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+    await expectInFirstScreen(page, pay);
+    await shot(page, 'english-1-home');
+
+    await pay.click();
+    await page.locator('.mp-subscribe-sheet [data-action="reject"]').click();
+    const sheet = page.locator('.mp-pay-sheet');
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="cancel"]').click();
+    const notice = page.locator(inPage(HOME, 'notice'));
+    await until('the notice in English', () => notice.textContent().catch(() => ''), (text) => (text ?? '').startsWith('You cancelled the payment'));
+    for (const id of ['notice', 'pending-question', 'cancel-order', 'pay-again']) await expectInFirstScreen(page, page.locator(inPage(HOME, id)));
+    await shot(page, 'english-2-pending');
+
+    // A prompt over the tier's limit: the message and the count stay on screen with the actions.
+    await page.locator(inPage(HOME, 'cancel-order')).click();
+    await page.locator('#phone .mp-modal [data-action="confirm"]').click();
+    await page.locator(inPage(HOME, 'pending')).waitFor({ state: 'detached', timeout: STEP_TIMEOUT_MS });
+    await page.locator(inPage(HOME, 'tier-quick')).click();
+    await textarea.fill('x'.repeat(520));
+    await until('the limit message', () => page.locator(inPage(HOME, 'limit-message')).textContent().catch(() => ''), (text) => (text ?? '').includes('520'));
+    for (const id of ['limit-message', 'prompt-count', 'pay']) await expectInFirstScreen(page, page.locator(inPage(HOME, id)));
+    await shot(page, 'english-3-too-long');
   });
 
   test('when every model fails, the order page shows the refund and its amount', async () => {
@@ -215,6 +347,15 @@ describe('the browser preview of the mini program', () => {
       const stored = await runtime.call('getOrder', { orderId }, user);
       expect(stored.order.status).toBe('refunded');
       expect(stored.order.refundedAt).toBeGreaterThan(0);
+
+      // "Ask again": home, with the same question and tier filled in, ready to pay.
+      await page.locator(inPage(ORDER, 'ask-again')).click();
+      await until('back on the one home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
+      const textarea = page.locator(inPage(HOME, 'prompt')).locator('textarea');
+      await until('the question is filled in', () => textarea.inputValue(), (value) => value === '写一首关于茶的短诗');
+      expect(await page.locator(inPage(HOME, 'tier-quick')).getAttribute('class')).toContain(pageClass(HOME, 'tier-selected'));
+      expect(await page.locator(inPage(HOME, 'pay')).getAttribute('disabled')).toBeNull();
+      await shot(page, 'refund-5-ask-again');
     } finally {
       await runtime.faults({ llm: { error: 0 } });
     }
@@ -224,12 +365,12 @@ describe('the browser preview of the mini program', () => {
     const page = await openPreview(`e2e-nav-${process.pid}`);
     const home = page.locator(`[data-mp-page="${HOME}"] .${pageClass(HOME, 'page')}`);
     await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
-    // index.wxss: .page { padding: 24rpx 32rpx 64rpx; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
+    // index.wxss: .page { padding: 16rpx 32rpx 0; min-height: 100vh }, on a 375 px phone whose page window is 603 px high.
     const box = await home.evaluate((element) => {
       const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(element);
       return { top: style.paddingTop, left: style.paddingLeft, minHeight: style.minHeight };
     });
-    expect(box).toEqual({ top: '12px', left: '16px', minHeight: '603px' });
+    expect(box).toEqual({ top: '8px', left: '16px', minHeight: '603px' });
 
     await page.locator(inPage(HOME, 'history')).click();
     await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -289,6 +430,7 @@ describe('the browser preview of the mini program', () => {
     await sheet.locator('[data-action="cancel"]').click();
     const notice = page.locator(inPage(HOME, 'notice'));
     await until('the page explains the cancelled payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('取消了支付'));
+    expect(await page.locator(inPage(HOME, 'pending-question')).textContent()).toBe('今天喝什么茶');
     await shot(page, 'retry-3-cancelled');
     const [pending] = (await runtime.call('listOrders', {}, user)).orders as { orderId: string; status: string }[];
     expect(pending?.status).toBe('pending_payment');
@@ -297,7 +439,8 @@ describe('the browser preview of the mini program', () => {
     await payAgain.click();
     await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
     await sheet.locator('[data-action="fail"]').click();
-    await until('the page explains the failed payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').includes('支付没有完成（支付失败）'));
+    await until('the page explains the failed payment', () => notice.textContent().catch(() => ''), (text) => (text ?? '').startsWith('支付没有完成。'));
+    expect(await notice.textContent()).not.toContain('（');
     await shot(page, 'retry-4-failed');
     expect((await runtime.call('getOrder', { orderId: pending?.orderId }, user)).order.status).toBe('pending_payment');
 

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { buildManifest } from '../local/preview/server';
+import { buildManifest, ManifestCache } from '../local/preview/server';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -74,5 +74,27 @@ describe('what the runtime hands the preview from miniprogram/', () => {
       .filter((path) => /\.(ts|js|wxml)$/.test(path))
       .filter((path) => browserOnly.test(readFileSync(path, 'utf8')));
     expect(offenders).toEqual([]);
+  });
+
+  test('the compiled app is built once for a burst of requests, and rebuilt when a file changes', async () => {
+    const dir = writeTree({
+      'app.json': JSON.stringify({ pages: ['pages/a/a'] }),
+      'pages/a/a.ts': 'Component({ data: { n: 1 } });',
+    });
+    const cache = new ManifestCache(dir);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => cache.get()));
+    expect(cache.builds).toBe(1);
+    expect(new Set(burst).size).toBe(1);
+    expect(await cache.get()).toBe(burst[0]);
+    expect(cache.builds).toBe(1);
+
+    writeFileSync(join(dir, 'pages/a/a.ts'), 'Component({ data: { n: 22 } });');
+    const edited = await cache.get();
+    expect(cache.builds).toBe(2);
+    expect(edited.modules['pages/a/a']).toContain('n: 22');
+    mkdirSync(join(dir, 'services'));
+    writeFileSync(join(dir, 'services/added.ts'), 'export const added = true;');
+    expect(Object.keys((await cache.get()).modules).sort()).toEqual(['pages/a/a', 'services/added']);
+    expect(cache.builds).toBe(3);
   });
 });

@@ -1,10 +1,102 @@
-/** Functions the mini program may call. Everything else is started by the platform or a timer. */
-export const CLIENT_CALLABLE = ['createOrder', 'getOrder', 'listOrders', 'cancelOrder', 'listTiers'] as const;
-export type ClientFunctionName = (typeof CLIENT_CALLABLE)[number];
+/**
+ * The one list of cloud functions. Everything else is derived from it or checked against it by
+ * test/deploy-manifest.test.ts: the folders' wrappers (cloudfunctions/<name>/index.ts), their
+ * config.json, the deployment manifest (cloudbaserc.json), the local runtime's routing and the
+ * mini program's function names (miniprogram/services/cloud.ts).
+ */
 
-export const TRIGGERED = ['payCallback', 'payNotify', 'refundCallback', 'generate', 'reconcile'] as const;
-export type TriggeredFunctionName = (typeof TRIGGERED)[number];
+/**
+ * The CloudBase runtime every function is created with. `openai` needs a global `fetch`, which
+ * Node.js has from 18 on; CloudBase lists Node.js 18.15 among its runtimes
+ * (https://docs.cloudbase.net/cloud-function/runtime-support) and `Nodejs18.15` is the CLI's own
+ * default (https://docs.cloudbase.net/cli-v1/functions/configs). A runtime is fixed when a
+ * function is created: changing it means deleting and recreating the function.
+ */
+export const NODE_RUNTIME = 'Nodejs18.15';
+
+/** Memory sizes CloudBase accepts for a function, in MB (https://docs.cloudbase.net/cli-v1/functions/configs). */
+export const MEMORY_SIZES_MB = [128, 256, 512, 1024, 2048] as const;
+export type MemorySizeMb = (typeof MEMORY_SIZES_MB)[number];
+
+/** An event function's timeout is 1–60 s (https://docs.cloudbase.net/cli-v1/functions/configs). */
+export const MAX_TIMEOUT_SECONDS = 60;
+
+/** A timer trigger: a 7-field cron (second minute hour day month weekday year), evaluated in UTC+8. */
+export interface TimerTrigger {
+  name: string;
+  type: 'timer';
+  config: string;
+}
+
+export interface FunctionSpec {
+  /** `client`: the mini program calls it; `platform`: a payment callback, a timer or another function. */
+  caller: 'client' | 'platform';
+  timeoutSeconds: number;
+  memoryMb: MemorySizeMb;
+  /** Open API calls made through `cloud.openapi` (config.json `permissions.openapi`). */
+  openapi: readonly string[];
+  triggers: readonly TimerTrigger[];
+}
+
+const SUBSCRIBE_SEND = 'subscribeMessage.send';
+
+export const FUNCTIONS = {
+  createOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  // Long-polls for up to 3 s, so it needs more than the platform's default 3 s.
+  getOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  listOrders: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
+  cancelOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  listTiers: { caller: 'client', timeoutSeconds: 3, memoryMb: 256, openapi: [], triggers: [] },
+  payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [] },
+  payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
+  refundCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
+  // A generation streams for up to the function's whole window.
+  generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
+  reconcile: {
+    caller: 'platform',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    openapi: [SUBSCRIBE_SEND],
+    triggers: [{ name: 'reconcileTimer', type: 'timer', config: '0 */2 * * * * *' }],
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+type NamesFor<C extends FunctionSpec['caller']> = {
+  [N in FunctionName]: (typeof FUNCTIONS)[N]['caller'] extends C ? N : never;
+}[FunctionName];
+
+/** Functions the mini program may call. Everything else is started by the platform or a timer. */
+export type ClientFunctionName = NamesFor<'client'>;
+export type TriggeredFunctionName = NamesFor<'platform'>;
+
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+export const CLIENT_CALLABLE = FUNCTION_NAMES.filter((name): name is ClientFunctionName => FUNCTIONS[name].caller === 'client');
+
+export const TRIGGERED = FUNCTION_NAMES.filter((name): name is TriggeredFunctionName => FUNCTIONS[name].caller === 'platform');
 
 export function isClientCallable(name: string): name is ClientFunctionName {
   return (CLIENT_CALLABLE as readonly string[]).includes(name);
+}
+
+export function isFunctionName(name: string): name is FunctionName {
+  return Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
+}
+
+/** The function's config.json, as WeChat DevTools and the local runtime read it. */
+export interface FunctionConfigJson {
+  timeout: number;
+  permissions: { openapi: string[] };
+  triggers?: TimerTrigger[];
+}
+
+export function configJsonFor(name: FunctionName): FunctionConfigJson {
+  const spec: FunctionSpec = FUNCTIONS[name];
+  return {
+    timeout: spec.timeoutSeconds,
+    permissions: { openapi: [...spec.openapi] },
+    ...(spec.triggers.length > 0 ? { triggers: spec.triggers.map((trigger) => ({ ...trigger })) } : {}),
+  };
 }

@@ -21,6 +21,17 @@ export interface AttemptResult {
   latencyMs: number;
 }
 
+/**
+ * Optional timing probes (the gateway-overhead benchmark uses them to tell our code's time from the
+ * SDK's). Absent in production: each probe point is one optional call that does nothing.
+ */
+export interface AttemptObserver {
+  /** Just before the `openai` client is asked to send the request. */
+  onRequestStart?(): void;
+  /** As soon as the `openai` client's stream yields a chunk, before we look at it. */
+  onChunk?(): void;
+}
+
 export type AttemptFailureKind = 'timeout' | 'connection' | 'rate_limited' | 'server_error' | 'bad_request' | 'auth' | 'broken_stream';
 
 export class AttemptFailure extends Error {
@@ -92,6 +103,7 @@ export async function runAttempt(
   messages: ChatMessage[],
   limits: AttemptLimits,
   onDelta: (textSoFar: string) => void,
+  observer?: AttemptObserver,
 ): Promise<AttemptResult> {
   const startedAt = Date.now();
   const abort = new AbortController();
@@ -110,6 +122,7 @@ export async function runAttempt(
   let promptTokens: number | null = null;
   let completionTokens: number | null = null;
   try {
+    observer?.onRequestStart?.();
     const stream = await clientFor(endpoint).chat.completions.create(
       {
         model: endpoint.model,
@@ -121,6 +134,7 @@ export async function runAttempt(
       { signal: abort.signal, timeout: limits.timeoutMs },
     );
     for await (const chunk of stream) {
+      observer?.onChunk?.();
       const streamedError = (chunk as unknown as { error?: { type?: unknown; code?: unknown } }).error;
       if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(streamedError)}`, text.length > 0);
       const choice = chunk.choices?.[0];

@@ -1,5 +1,5 @@
 import type { ModelRef } from '../config/tiers';
-import { runAttempt, AttemptFailure, type ChatMessage, type AttemptResult } from './attempt';
+import { runAttempt, AttemptFailure, type AttemptObserver, type ChatMessage, type AttemptResult } from './attempt';
 import type { ModelEndpoint } from './endpoints';
 import { estimateTokens, modelCostFen } from './cost';
 
@@ -44,7 +44,8 @@ export interface RouteFailure {
   attempts: AttemptRecord[];
 }
 
-export interface RouteCallbacks {
+/** `onRequestStart` and `onChunk` (optional timing probes) are passed to every attempt. */
+export interface RouteCallbacks extends AttemptObserver {
   /** The text of the current attempt so far. */
   onText(text: string): void;
   /**
@@ -111,6 +112,7 @@ export async function routeCompletion(
           shownText = true;
           callbacks.onText(text);
         },
+        callbacks,
       );
     } catch (error) {
       const failure = error instanceof AttemptFailure ? error : new AttemptFailure('connection', 'attempt failed', shownText);

@@ -109,6 +109,8 @@ export interface ClientOrder {
   status: OrderStatus;
   tier: string;
   amountFen: number;
+  /** The question as stored: redacted, each removed value replaced by its placeholder (core/privacy/redact.ts). */
+  prompt: string;
   output: string;
   outputComplete: boolean;
   rev: number;
@@ -129,6 +131,7 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     status: order.status,
     tier: order.tier,
     amountFen: order.amountFen,
+    prompt: order.prompt,
     output: order.output,
     outputComplete: order.outputComplete,
     rev: order.rev,

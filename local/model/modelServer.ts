@@ -13,8 +13,13 @@ export function localAnswerTokens(prompt: string, count: number): string[] {
   const chinese = /[\u4e00-\u9fff]/.test(prompt);
   const words = chinese ? WORDS_ZH : WORDS_EN;
   const opening = chinese ? [`关于“${[...prompt].slice(0, 12).join('')}”：`] : [`About "${prompt.slice(0, 24)}": `];
-  const tokens = [...opening];
-  for (let i = 0; tokens.length < count; i += 1) tokens.push(words[i % words.length] as string);
+  // Markdown, as real models answer: the opening underlined as a heading (so the answer still starts
+  // with it), the first sentence a paragraph, every further sentence an item of a list.
+  const tokens = [...opening, '\n---\n\n'];
+  for (let i = 0; tokens.length < count; i += 1) {
+    if (i > 0 && i % words.length === 0) tokens.push('\n- ');
+    tokens.push(words[i % words.length] as string);
+  }
   // answerTokens 0: a stream that ends cleanly with nothing said (some gateways do that).
   return count <= 0 ? [] : tokens.slice(0, count);
 }

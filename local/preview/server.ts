@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { sendJson } from '../http';
 import type { PaySimulator } from '../pay/simulator';
@@ -7,7 +7,7 @@ import { PREVIEW_HTML } from './shellHtml';
 import { wxmlForBrowser, wxssForBrowser } from './transform';
 
 export interface PreviewOptions {
-  /** The project's root: `miniprogram/` is read from it on every request, `.build/preview/` holds the shell. */
+  /** The project's root: `miniprogram/` is compiled from it (again whenever a file changes), `.build/preview/` holds the shell. */
   root: string;
   simulator: PaySimulator;
 }
@@ -39,7 +39,7 @@ function listSources(dir: string): string[] {
 }
 
 /**
- * Reads `miniprogram/` as it is now (no build step, so an edit shows on reload): TypeScript is
+ * Reads `miniprogram/` as it is now (no build step; ManifestCache rebuilds after an edit, so it shows on reload): TypeScript is
  * transpiled file by file to CommonJS, as WeChat DevTools' TypeScript plugin does, so that modules
  * stay singletons resolved at run time; WXSS and WXML get the browser adaptations of ./transform.
  */
@@ -82,6 +82,47 @@ export async function buildManifest(miniprogramDir: string): Promise<PreviewMani
   return manifest;
 }
 
+/** Every source file's path, size and modification time: changes whenever a file is edited, added or removed. */
+function sourceSignature(miniprogramDir: string): string {
+  const parts: string[] = [];
+  for (const file of [join(miniprogramDir, 'app.json'), ...listSources(miniprogramDir)].sort()) {
+    try {
+      const stat = statSync(file);
+      parts.push(`${file}:${stat.size}:${stat.mtimeMs}`);
+    } catch {
+      parts.push(`${file}:missing`);
+    }
+  }
+  return parts.join('|');
+}
+
+/**
+ * The compiled mini program, built once and kept until a source file changes (compared by size and
+ * modification time on each request, a few dozen stat calls), so that a burst of page loads never
+ * runs esbuild more than once. Concurrent requests share one build.
+ */
+export class ManifestCache {
+  private built: { signature: string; manifest: Promise<PreviewManifest> } | null = null;
+  /** How many times the manifest was actually compiled (tests). */
+  builds = 0;
+
+  constructor(private readonly miniprogramDir: string) {}
+
+  get(): Promise<PreviewManifest> {
+    const signature = sourceSignature(this.miniprogramDir);
+    if (this.built && this.built.signature === signature) return this.built.manifest;
+    this.builds += 1;
+    const manifest = buildManifest(this.miniprogramDir);
+    const entry = { signature, manifest };
+    this.built = entry;
+    // A failed build is not kept: the next request tries again.
+    manifest.catch(() => {
+      if (this.built === entry) this.built = null;
+    });
+    return manifest;
+  }
+}
+
 function sendFile(res: ServerResponse, file: string, type: string): void {
   if (!existsSync(file)) {
     sendJson(res, 503, { errMsg: `${relative(process.cwd(), file)} is missing: run npm run build` });
@@ -101,6 +142,7 @@ export function createPreviewHandler(options: PreviewOptions): Handler {
   const miniprogramDir = join(options.root, 'miniprogram');
   const simulateBundle = join(options.root, 'node_modules', 'miniprogram-simulate', 'build.js');
   const shellBundle = join(options.root, '.build', 'preview', 'shell.js');
+  const manifests = new ManifestCache(miniprogramDir);
 
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -114,7 +156,7 @@ export function createPreviewHandler(options: PreviewOptions): Handler {
     if (path === '/preview/shell.js') return sendFile(res, shellBundle, 'text/javascript; charset=utf-8');
     // miniprogram-simulate's own browser build (webpack, `window.simulate`): the engine of the preview.
     if (path === '/preview/simulate.js') return sendFile(res, simulateBundle, 'text/javascript; charset=utf-8');
-    if (path === '/preview/app.json') return sendJson(res, 200, await buildManifest(miniprogramDir));
+    if (path === '/preview/app.json') return sendJson(res, 200, await manifests.get());
     if (path === '/preview/trade') {
       // The payment sheet shows what WeChat Pay knows about the prepay order (amount, description).
       const prepayId = (url.searchParams.get('package') ?? '').replace(/^prepay_id=/, '');

@@ -1,6 +1,6 @@
 /**
  * Where the mini program sends its cloud function calls when it is not running inside WeChat
- * with CloudBase (DESIGN.md "The local runtime"). Only a loopback address: this file ships in the
+ * with CloudBase (the local runtime, `npm run dev`). Only a loopback address: this file ships in the
  * bundle, so it must never hold a key or a private host.
  */
 export const LOCAL_RUNTIME_URL = 'http://127.0.0.1:8787';

@@ -1,6 +1,6 @@
 /**
  * The WeChat side of paying. The sheet's answer is only what the user did on the phone: it is
- * never proof of payment (WECHAT-FACTS.md), so a success only sends the user to the order page,
+ * never proof of payment (WeChat Pay docs: the payment result is confirmed by the notification or an order query), so a success only sends the user to the order page,
  * which waits for the server's confirmation.
  */
 import type { RequestPaymentParams } from './types';

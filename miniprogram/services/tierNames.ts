@@ -34,3 +34,8 @@ export function ensureTierTitles(): Promise<boolean> {
   }
   return loading;
 }
+
+/** Forgets every title (tests: a page opened first, before anything has named the tiers). */
+export function forgetTierTitles(): void {
+  titles.clear();
+}

@@ -1,5 +1,5 @@
 /**
- * The shapes the five client-callable cloud functions answer with (DESIGN.md "Cloud functions").
+ * The shapes the five client-callable cloud functions answer with (core/functions/*.ts).
  * They mirror core/functions/*.ts and core/orders/order.ts on purpose: the mini program bundle
  * must hold no server code, so these small types are duplicated here rather than imported.
  */
@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'CONTENT_REJECTED'
   | 'CONTENT_CHECK_UNAVAILABLE'
   | 'NOT_FOUND'
+  /** An internal function called from the mini program: never a legitimate client call. */
+  | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
   | 'INTERNAL'
@@ -75,6 +77,8 @@ export interface ClientOrder {
   status: OrderStatus;
   tier: string;
   amountFen: number;
+  /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
+  prompt: string;
   output: string;
   outputComplete: boolean;
   /** Incremented on every change; sent back as `knownRev` when long-polling. */

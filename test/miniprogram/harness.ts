@@ -8,6 +8,8 @@
 import { join, resolve } from 'node:path';
 import simulate, { type RootComponent } from 'miniprogram-simulate';
 import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
+import { nodesText, type AnswerBlock, type RichTextNode } from '../../miniprogram/services/markdown';
+import { setRevealPace } from '../../miniprogram/services/textFlow';
 import type {
   ClientOrder,
   CancelOrderInput,
@@ -28,11 +30,25 @@ export type PageComponent = RootComponent<WechatMiniprogram.IAnyObject, WechatMi
   triggerPageLifeTime(lifetime: 'show' | 'hide' | 'resize'): void;
 };
 
+/**
+ * Components several pages use, loaded once per test file: jest runs a module's `Component()` only
+ * the first time it is required, so simulate could not register the same component for a second page.
+ */
+let shared: Record<string, string> | null = null;
+function sharedComponents(): Record<string, string> {
+  if (!shared) {
+    shared = {
+      'privacy-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/privacy-sheet/privacy-sheet'), 'privacy-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
+    };
+  }
+  return shared;
+}
+
 /** Renders a page (e.g. 'pages/order/order') with its query as properties and attaches it, as WeChat opens it. */
 export function openPage(page: string, query: Record<string, string> = {}): PageComponent {
   let id = loaded.get(page);
   if (!id) {
-    id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT });
+    id = simulate.load(join(MINIPROGRAM_ROOT, page), { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT, usingComponents: sharedComponents() });
     loaded.set(page, id);
   }
   const component = simulate.render(id, query) as PageComponent;
@@ -188,6 +204,7 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     status: 'pending_payment',
     tier: 'quick',
     amountFen: 50,
+    prompt: '第一个问题：猫',
     output: '',
     outputComplete: false,
     rev: 1,
@@ -214,4 +231,32 @@ export function answerModals(confirm: boolean): jest.Mock {
 
 export function resetCloud(): void {
   setCloudApi(null);
+}
+
+/** The answer as the reader sees it: the text of every rendered Markdown block, blocks joined by newlines. */
+export function answerText(component: PageComponent): string {
+  const blocks = (component.instance.data.blocks ?? []) as AnswerBlock[];
+  return blocks.map((block) => nodesText(block.nodes)).join('\n');
+}
+
+/** The rich-text nodes the order page hands WeChat, one list per block. */
+export function answerNodes(component: PageComponent): RichTextNode[][] {
+  return ((component.instance.data.blocks ?? []) as AnswerBlock[]).map((block) => block.nodes);
+}
+
+/** Every element name used in some nodes, depth first. */
+export function elementNames(nodes: readonly RichTextNode[]): string[] {
+  return nodes.flatMap((node) => ('type' in node ? [] : [node.name, ...elementNames(node.children ?? [])]));
+}
+
+/**
+ * The order page reveals new text at an even pace between long-polls; tests run that pace on a
+ * fast clock (same code, shorter intervals) so that they wait milliseconds, not seconds.
+ */
+export function fastReveal(): void {
+  setRevealPace({ tickMs: 5, nextAnswerDueMs: 60, finishWithinMs: 20 });
+}
+
+export function normalReveal(): void {
+  setRevealPace({});
 }

@@ -14,7 +14,8 @@ const ALL: ClientOrder[] = Array.from({ length: 23 }, (_, index) =>
     status: index === 0 ? 'refunded' : 'completed',
     amountFen: index === 0 ? 499 : 50,
     tier: index === 0 ? 'expert' : 'quick',
-    output: index === 0 ? '' : `answer ${23 - index}`,
+    prompt: index === 0 ? '帮我查一下 [PHONE] 的套餐' : `question ${23 - index}`,
+    output: index === 0 ? '' : `## answer ${23 - index}\n\n- **first** point`,
   }),
 );
 
@@ -113,5 +114,18 @@ describe('history page', () => {
     const failed = openPage('pages/history/history');
     await until(() => failed.querySelector('#notice') !== undefined, 'notice');
     expect(textOf(failed, '#notice')).toBe('网络不太好，请检查网络后重试');
+  });
+
+  test('every row says what was asked, as stored, with removed personal data marked; the answer preview reads as text', async () => {
+    new FakeCloud({ listTiers, listOrders }).install();
+    const page = openPage('pages/history/history');
+    await until(() => rows(page) === 10, 'first page');
+    // A refunded order has no answer, but its question is still there to see.
+    expect(textOf(page, '#question-ord_23')).toBe('帮我查一下 手机号已隐去 的套餐');
+    const marked = page.querySelectorAll('#question-ord_23 .redacted');
+    expect(marked.map((part) => part.dom?.textContent)).toEqual(['手机号已隐去']);
+    expect(textOf(page, '#question-ord_22')).toBe('question 22');
+    // The preview is the answer as a reader sees it: no Markdown marks.
+    expect(textOf(page, '#order-ord_22 .row-preview')).toBe('answer 22 first point');
   });
 });

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { answerModals, attribute, FakeCloud, input, openPage, order, PAYMENT, resetCloud, settle, tap, TIERS, until, visibleText, wxGlobal, type PageComponent } from './harness';
+import { answerModals, attribute, FakeCloud, input, openPage, order, PAYMENT, resetCloud, settle, tap, textOf, TIERS, until, visibleText, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, CreateOrderInput } from '../../miniprogram/services/types';
 
 type WxOptions = { success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void; url?: string; tmplIds?: string[] };
@@ -203,8 +203,11 @@ describe('home page', () => {
     input(page, '#prompt', 'question');
     await settle();
     tap(page, '#pay');
-    await until(() => page.querySelector('#pay-again') !== undefined, 'pay again offered');
+    await until(() => page.querySelector('#notice') !== undefined, 'the cancelled payment explained');
     expect(page.querySelector('#notice')?.dom?.textContent).toBe('你取消了支付，没有扣款。可以重新支付，或取消这个订单。');
+    // The order waiting for payment is shown with its own tier and question.
+    expect(textOf(page, '#pending-tier')).toBe('待支付的订单 · 快速回答');
+    expect(textOf(page, '#pending-question')).toBe('第一个问题：猫');
     expect(navigateTo).not.toHaveBeenCalled();
     tap(page, '#pay-again');
     await until(() => navigateTo.mock.calls.length === 1, 'navigation after paying again');
@@ -236,15 +239,15 @@ describe('home page', () => {
     expect(cloud.callsTo('getOrder')).toEqual([{ orderId: 'ord_1' }, { orderId: 'ord_1' }]);
   });
 
-  test('a failed payment is explained with its reason; the order can then be cancelled', async () => {
+  test('a failed payment is explained once, without repeating itself; the order can then be cancelled', async () => {
     requestPayment = paymentSheet('system error');
     const cloud = server();
     const page = await openHome();
     input(page, '#prompt', 'question');
     await settle();
     tap(page, '#pay');
-    await until(() => page.querySelector('#cancel-order') !== undefined, 'cancel offered');
-    expect(page.querySelector('#notice')?.dom?.textContent).toBe('支付没有完成（system error）。没有扣款的话，可以重新支付，或取消这个订单。');
+    await until(() => page.querySelector('#notice') !== undefined, 'the failure explained');
+    expect(page.querySelector('#notice')?.dom?.textContent).toBe('支付没有完成。如果没有扣款，可以重新支付，或取消这个订单。');
     // Declining the confirmation keeps the order as it was.
     const modal = answerModals(false);
     tap(page, '#cancel-order');
@@ -257,7 +260,8 @@ describe('home page', () => {
     tap(page, '#cancel-order');
     await until(() => page.querySelector('#pay') !== undefined, 'back to a fresh pay button');
     expect(cloud.callsTo('cancelOrder')).toEqual([{ orderId: 'ord_1' }]);
-    expect(page.querySelector('#notice')?.dom?.textContent).toBe('订单已取消');
+    // Said once in a toast; no notice lingers over the next question.
+    expect(page.querySelector('#notice')).toBeUndefined();
     expect(navigateTo).not.toHaveBeenCalled();
   });
 
@@ -272,25 +276,29 @@ describe('home page', () => {
     input(page, '#prompt', 'question');
     await settle();
     tap(page, '#pay');
-    await until(() => page.querySelector('#cancel-order') !== undefined, 'cancel offered');
+    await until(() => page.querySelector('#notice') !== undefined && page.instance.data.busy === false, 'the payment sheet closed');
     tap(page, '#cancel-order');
     await until(() => navigateTo.mock.calls.length === 1, 'navigation');
     expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_1']);
   });
 
-  test('ACTIVE_PAYMENT_EXISTS leads to the pending order without opening a new payment', async () => {
+  test('ACTIVE_PAYMENT_EXISTS shows that pending order with its own question, without opening a new payment', async () => {
     const cloud = server();
     cloud.handlers.createOrder = () => ({
       ok: false,
-      error: { code: 'ACTIVE_PAYMENT_EXISTS', message: 'you already have an order waiting for payment', order: order({ orderId: 'ord_pending' }), payment: PAYMENT },
+      error: { code: 'ACTIVE_PAYMENT_EXISTS', message: 'you already have an order waiting for payment', order: order({ orderId: 'ord_pending', prompt: '昨天的问题 [PHONE]' }), payment: PAYMENT },
     });
     const page = await openHome();
     input(page, '#prompt', 'question');
     await settle();
     tap(page, '#pay');
-    await until(() => navigateTo.mock.calls.length === 1, 'navigation');
-    expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_pending']);
+    await until(() => page.querySelector('#pending') !== undefined, 'the pending order shown');
+    expect(textOf(page, '#pending-question')).toBe('昨天的问题 手机号已隐去');
+    expect(textOf(page, '#notice')).toBe('你还有一个待支付的订单，请先支付或取消它。');
+    expect(textOf(page, '#pay-again')).toBe('重新支付 ¥0.50');
+    expect(page.querySelector('#pay')).toBeUndefined();
     expect(requestPayment).not.toHaveBeenCalled();
+    expect(navigateTo).not.toHaveBeenCalled();
   });
 
   test('server refusals are explained plainly and nothing is paid', async () => {

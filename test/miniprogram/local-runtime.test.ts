@@ -7,8 +7,9 @@
  */
 import { request } from 'node:http';
 import { Buffer } from 'node:buffer';
-import { answerModals, closePages, input, openPage, settle, tap, textOf, until, visibleText, wxGlobal } from './harness';
+import { answerModals, answerNodes, answerText, closePages, elementNames, input, openPage, settle, tap, textOf, until, visibleText, wxGlobal } from './harness';
 import { LocalRuntime } from '../support/runtime';
+import { answerBlocks, nodesText } from '../../miniprogram/services/markdown';
 
 type RequestOptions = { url: string; method?: string; data?: unknown; success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
 type PaymentOptions = { package: string; success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
@@ -102,10 +103,16 @@ describe('pages on the local runtime', () => {
     const outputs = new Set<string>();
     await until(() => {
       headlines.add(textOf(page, '#headline') ?? '');
-      outputs.add(textOf(page, '#output') ?? '');
-      return textOf(page, '#headline') === '已完成';
+      outputs.add(answerText(page));
+      return textOf(page, '#headline') === '已完成' && !answerText(page).endsWith(' ') && outputs.size > 1;
     }, 'the completed answer', 6_000);
-    expect(textOf(page, '#output')).toMatch(/^About "Write a haiku about tea"/);
+    // What the runtime stored, rendered the way the page renders a finished answer.
+    const stored = ((await post(`${runtime.url}/api/functions/getOrder`, { data: { orderId: query(target).orderId } })).data as { result: { order: { output: string } } }).result.order.output;
+    const expected = answerBlocks(stored, true).map((block) => nodesText(block.nodes)).join('\n');
+    await until(() => answerText(page) === expected, 'the whole answer shown', 2_000);
+    // The local model answers in Markdown: its opening is a heading, the rest a paragraph and a list.
+    expect(answerText(page)).toMatch(/^About "Write a haiku about tea"/);
+    expect(answerNodes(page).flatMap((nodes) => elementNames(nodes))).toEqual(expect.arrayContaining(['h2', 'p']));
     expect([...headlines].some((text) => text === '正在确认支付…' || text.startsWith('正在生成…'))).toBe(true);
     expect(textOf(page, '#meta')).toContain('¥0.50');
 
@@ -121,11 +128,14 @@ describe('pages on the local runtime', () => {
     await settle();
     sheetAction = 'cancel';
     tap(home, '#pay');
-    await until(() => home.querySelector('#cancel-order') !== undefined, 'cancel offered', 1_000);
+    await until(() => home.querySelector('#notice') !== undefined && !home.instance.data.busy, 'the cancelled payment explained', 1_000);
     expect(textOf(home, '#notice')).toContain('你取消了支付');
+    // The order waiting for payment shows the question as the runtime stored it.
+    expect(textOf(home, '#pending-question')).toBe('Another question');
     answerModals(true);
     tap(home, '#cancel-order');
-    await until(() => textOf(home, '#notice') === '订单已取消', 'cancelled', 1_000);
+    await until(() => home.querySelector('#pay') !== undefined, 'cancelled: a fresh pay button', 1_000);
+    expect(home.querySelector('#notice')).toBeUndefined();
 
     const history = openPage('pages/history/history');
     await until(() => history.instance.data.loadedOnce, 'history', 1_000);

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { answerModals, attribute, closePages, FakeCloud, openPage, order, PAYMENT, resetCloud, settle, tap, textOf, until, visibleText, wxGlobal, type PageComponent } from './harness';
+import { answerModals, answerText, attribute, closePages, fastReveal, FakeCloud, normalReveal, openPage, order, PAYMENT, resetCloud, settle, tap, textOf, TIERS, until, visibleText, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, GetOrderInput, GetOrderResult, Outcome, RequestPaymentParams } from '../../miniprogram/services/types';
 
 type WxOptions = { success?: (result: unknown) => void; fail?: (error: { errMsg: string }) => void };
@@ -19,6 +19,7 @@ class HeldServer {
 
   constructor() {
     this.cloud = new FakeCloud({
+      listTiers: () => ({ ok: true, tiers: TIERS, subscribeTemplateId: null }),
       getOrder: (input) => new Promise((resolve) => this.waiting.push({ input, resolve })),
       cancelOrder: () => ({ ok: true, order: order({ status: 'closed', rev: 5, closedAt: Date.now() }) }),
     }).install();
@@ -50,9 +51,11 @@ let server: HeldServer;
 
 beforeEach(() => {
   server = new HeldServer();
+  fastReveal();
 });
 
 afterEach(() => {
+  normalReveal();
   closePages();
   resetCloud();
   wxApi.requestPayment = originalRequestPayment;
@@ -78,16 +81,16 @@ describe('order page', () => {
     await server.answer(order({ status: 'generating', rev: 3, paidAt, output: 'Tea leaves' }));
     expect(headline(page)).toMatch(/^正在生成…（已 \d+ 秒）$/);
     expect(Number(/(\d+) 秒/.exec(headline(page) ?? '')?.[1])).toBeGreaterThanOrEqual(5);
-    expect(textOf(page, '#output')).toBe('Tea leaves');
+    await until(() => answerText(page) === 'Tea leaves', 'the first text');
 
     expect((await server.nextCall()).knownRev).toBe(3);
     await server.answer(order({ status: 'generating', rev: 4, paidAt, output: 'Tea leaves drift' }));
-    expect(textOf(page, '#output')).toBe('Tea leaves drift');
+    await until(() => answerText(page) === 'Tea leaves drift', 'the text grows');
 
     expect((await server.nextCall()).knownRev).toBe(4);
     await server.answer(order({ status: 'completed', rev: 5, paidAt, completedAt: Date.now(), outputComplete: true, output: 'Tea leaves drift, slowly.' }));
     expect(headline(page)).toBe('已完成');
-    expect(textOf(page, '#output')).toBe('Tea leaves drift, slowly.');
+    await until(() => answerText(page) === 'Tea leaves drift, slowly.', 'the whole answer');
     expect(page.querySelector('#spinner')).toBeUndefined();
     expect(page.querySelector('#ask-another')).toBeDefined();
 
@@ -96,6 +99,7 @@ describe('order page', () => {
     expect(server.held).toBe(0);
     expect(server.calls).toHaveLength(4);
     expect(server.cloud.maxInFlight('getOrder')).toBe(1);
+    expect(server.cloud.callsTo('listTiers')).toHaveLength(1);
   });
 
   test('a failed answer shows the refund with its amount in yuan', async () => {

@@ -104,6 +104,13 @@ function field(kind: 'input' | 'textarea'): BuiltInDefinition {
   };
 }
 
+/**
+ * Agree buttons the user has tapped (`<button open-type="agreePrivacyAuthorization">`), by id: the
+ * base library checks, when the app calls `resolve({ buttonId, event: 'agree' })`, that this very
+ * button was tapped (wx.onNeedPrivacyAuthorization docs).
+ */
+export const tappedAgreeButtons = new Set<string>();
+
 const button: BuiltInDefinition = {
   id: 'button',
   tagName: 'wx-button',
@@ -126,6 +133,98 @@ const button: BuiltInDefinition = {
     created(this: ComponentInstance) {
       host(this).setAttribute('role', 'button');
       reflect(this, { type: 'default', size: 'default' });
+      this._exparserNode.addListener('tap', () => {
+        if (this.data.disabled || this.data.openType !== 'agreePrivacyAuthorization') return;
+        tappedAgreeButtons.add(host(this).id);
+        // WeChat's event for this open-type (bindagreeprivacyauthorization).
+        this.triggerEvent('agreeprivacyauthorization', {});
+      });
+    },
+  },
+};
+
+/** The elements rich-text renders and the attributes it keeps (WeChat docs: rich-text, 受信任的 HTML 节点及属性). */
+const RICH_TEXT_ELEMENTS: Record<string, string[]> = {
+  a: [], abbr: [], address: [], article: [], aside: [], b: [], bdi: [], bdo: ['dir'], big: [], blockquote: [], br: [], caption: [], center: [],
+  cite: [], code: [], col: ['span', 'width'], colgroup: ['span', 'width'], dd: [], del: [], div: [], dl: [], dt: [], em: [], fieldset: [],
+  font: [], footer: [], h1: [], h2: [], h3: [], h4: [], h5: [], h6: [], header: [], hr: [], i: [], img: ['alt', 'src', 'height', 'width'],
+  ins: [], label: [], legend: [], li: [], mark: [], nav: [], ol: ['start', 'type'], p: [], pre: [], q: [], rt: [], ruby: [], s: [],
+  section: [], small: [], span: [], strong: [], sub: [], sup: [], table: ['width'], tbody: [], td: ['colspan', 'height', 'rowspan', 'width'],
+  tfoot: [], th: ['colspan', 'height', 'rowspan', 'width'], thead: [], tr: [], tt: [], u: [], ul: [],
+};
+
+interface RichTextNode {
+  type?: 'node' | 'text';
+  name?: string;
+  text?: string;
+  attrs?: Record<string, unknown>;
+  children?: RichTextNode[];
+}
+
+const decoder = document.createElement('textarea');
+/** A text node's text "supports entities" (WeChat docs): decoded, never parsed as markup. */
+function decodeEntities(text: string): string {
+  decoder.innerHTML = text;
+  return decoder.value;
+}
+
+/** An HTML string as rich-text nodes (WeChat accepts both; the string is parsed, then filtered the same way). */
+function nodesFromHtml(html: string): RichTextNode[] {
+  const parsed = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html').body;
+  const convert = (node: ChildNode): RichTextNode | null => {
+    if (node.nodeType === Node.TEXT_NODE) return { type: 'text', text: (node.textContent ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;') };
+    if (!(node instanceof Element)) return null;
+    const attrs: Record<string, string> = {};
+    for (const attr of Array.from(node.attributes)) attrs[attr.name] = attr.value;
+    return { name: node.tagName.toLowerCase(), attrs, children: Array.from(node.childNodes).map(convert).filter((item): item is RichTextNode => item !== null) };
+  };
+  return Array.from(parsed.childNodes).map(convert).filter((item): item is RichTextNode => item !== null);
+}
+
+/** Builds the DOM WeChat's rich-text shows: trusted elements only (others are dropped with their children), no events, links inert. */
+function richTextDom(nodes: RichTextNode[]): Node[] {
+  const out: Node[] = [];
+  for (const node of nodes) {
+    if (node.type === 'text') {
+      out.push(document.createTextNode(decodeEntities(String(node.text ?? ''))));
+      continue;
+    }
+    const name = String(node.name ?? '').toLowerCase();
+    const allowed = RICH_TEXT_ELEMENTS[name];
+    if (!allowed) continue;
+    const element = document.createElement(name);
+    for (const [key, value] of Object.entries(node.attrs ?? {})) {
+      if (value === undefined || value === null) continue;
+      if (key === 'style' || key === 'class' || allowed.includes(key)) element.setAttribute(key, String(value));
+    }
+    element.append(...richTextDom(node.children ?? []));
+    out.push(element);
+  }
+  return out;
+}
+
+const richTextRoots = new WeakMap<ComponentInstance, HTMLElement>();
+
+const richText: BuiltInDefinition = {
+  id: 'rich-text',
+  tagName: 'wx-rich-text',
+  template: '<slot/>',
+  properties: { nodes: { type: null, value: [] }, space: { type: String, value: '' }, userSelect: { type: Boolean, value: false } },
+  observers: {
+    'nodes, userSelect': function (this: ComponentInstance, nodes: unknown, userSelect: unknown) {
+      const root = richTextRoots.get(this);
+      if (!root) return;
+      const list = typeof nodes === 'string' ? nodesFromHtml(nodes) : Array.isArray(nodes) ? (nodes as RichTextNode[]) : [];
+      root.replaceChildren(...richTextDom(list));
+      root.style.userSelect = userSelect ? 'text' : 'none';
+    },
+  },
+  lifetimes: {
+    created(this: ComponentInstance) {
+      const root = document.createElement('div');
+      root.className = 'mp-rich-text';
+      richTextRoots.set(this, root);
+      host(this).append(root);
     },
   },
 };
@@ -219,7 +318,7 @@ const progress: BuiltInDefinition = {
 
 /** Registers the working built-ins; must run before any page is loaded. */
 export function registerBuiltIns(): void {
-  for (const definition of [field('input'), field('textarea'), button, scrollView, image, navigator, progress]) engine().load(definition);
+  for (const definition of [field('input'), field('textarea'), button, richText, scrollView, image, navigator, progress]) engine().load(definition);
 }
 
 /**

@@ -78,8 +78,12 @@ export class PageHost {
     return this.stack[this.stack.length - 1];
   }
 
+  /** A page being opened: WeChat's getCurrentPages() already lists it from its onLoad on. */
+  private opening: RenderedComponent | null = null;
+
   instances(): ComponentInstance[] {
-    return this.stack.map((entry) => entry.rendered.instance);
+    const pages = this.stack.map((entry) => entry.rendered.instance);
+    return this.opening ? [...pages, this.opening.instance] : pages;
   }
 
   private isTab(route: string): boolean {
@@ -142,12 +146,14 @@ export class PageHost {
     const rendered = engine().render(id, query);
     const entry: PageEntry = { route, query, rendered, container, reachedBottom: false };
     this.pending = { route, query };
+    this.opening = rendered;
     try {
       rendered.attach(container);
+      rendered.triggerPageLifeTime('show');
     } finally {
       this.pending = null;
+      this.opening = null;
     }
-    rendered.triggerPageLifeTime('show');
     container.addEventListener('scroll', () => this.scrolled(entry));
     return entry;
   }
@@ -225,9 +231,11 @@ export class PageHost {
   async replace(url: string): Promise<void> {
     const { route, query } = parseUrl(url, this.current?.route);
     if (this.isTab(route)) throw new NavigationError('can not redirectTo a tabbar page');
-    const entry = this.create(route, query);
+    if (!this.routes.includes(route)) throw new NavigationError(`page "${route}" is not found`);
+    // WeChat closes the current page (onUnload) before the new one loads.
     const previous = this.stack.pop();
     if (previous) this.unload(previous);
+    const entry = this.create(route, query);
     this.stack.push(entry);
     this.changed();
   }

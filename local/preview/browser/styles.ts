@@ -16,7 +16,11 @@ body { margin: 0; padding: 24px; display: flex; gap: 24px; align-items: flex-sta
 .mp-back { position: absolute; left: 0; top: 0; bottom: 0; width: 44px; border: 0; background: none; font-size: 22px; color: inherit; cursor: pointer; }
 .mp-capsule { position: absolute; right: 7px; top: 6px; width: 87px; height: 32px; box-sizing: border-box; border-radius: 16px; border: 1px solid rgba(0,0,0,.12);
   display: flex; align-items: center; justify-content: space-around; font-size: 14px; color: #333; background: rgba(255,255,255,.6); }
-.mp-pages { position: relative; flex: 1; overflow: hidden; }
+/* position: fixed in a page means the page's window in WeChat: the transform makes this box the containing block of fixed elements. */
+.mp-pages { position: relative; flex: 1; overflow: hidden; transform: translateZ(0); }
+.mp-rich-text { display: block; }
+.mp-rich-text :where(table) { border-collapse: collapse; }
+.mp-rich-text :where(ul, ol) { margin: 0; }
 /* A page is white unless its WXSS says otherwise (its page selector comes later and wins; window.backgroundColor only shows when pulling down). */
 .mp-page { position: absolute; inset: 0; overflow-y: auto; overflow-x: hidden; background: #ffffff; }
 .mp-page[hidden] { display: none; }

@@ -134,13 +134,14 @@ export class Overlays {
   }
 
   /** The one-time subscription prompt: one choice for every template asked for. */
-  subscribeConsent(templateIds: string[]): Promise<boolean> {
+  /** WeChat lists each template by its title (as chosen in the admin console), never by its id. */
+  subscribeConsent(templateTitles: string[]): Promise<boolean> {
     return new Promise((resolve) => {
       const layer = element('div', 'mp-layer mp-mask mp-bottom');
       const sheet = element('div', 'mp-subscribe-sheet');
       sheet.setAttribute('role', 'dialog');
       sheet.append(element('div', 'mp-subscribe-title', '是否允许发送以下消息？'));
-      for (const id of templateIds) sheet.append(element('div', 'mp-subscribe-item', `订阅消息 ${id}`));
+      for (const title of templateTitles) sheet.append(element('div', 'mp-subscribe-item', title));
       const buttons = element('div', 'mp-subscribe-buttons');
       const close = (accept: boolean) => {
         layer.remove();

@@ -1,4 +1,5 @@
 import { FRAME } from '../frame';
+import { tappedAgreeButtons } from './builtins';
 import type { PageHost } from './pages';
 import type { ModalOptions, Overlays, PayOutcome, SheetTrade, ToastOptions } from './ui';
 
@@ -88,6 +89,15 @@ const systemInfo = () => {
   };
 };
 
+/**
+ * Template titles as the admin console names them (a template library title such as "订单完成通知").
+ * The local runtime's template is known; any other id is shown as a one-time message without a title.
+ */
+const TEMPLATE_TITLES: Record<string, string> = { 'local-result-template': 'AI 回答结果通知' };
+
+type PrivacyDecision = { event?: string; buttonId?: string };
+type PrivacyListener = (resolve: (decision: PrivacyDecision) => void, info: { referrer: string }) => void;
+
 /** The `wx` the preview gives the pages: what the product's pages use, backed by the local runtime. */
 export function createWx(context: WxContext): Record<string, unknown> {
   const storageKey = (key: string) => `mp-storage:${context.openid()}:${key}`;
@@ -106,7 +116,67 @@ export function createWx(context: WxContext): Record<string, unknown> {
         return ok(api);
       });
 
+  /**
+   * WeChat's privacy check before a protected API (WeChat docs: wx.onNeedPrivacyAuthorization,
+   * 小程序隐私协议开发指南): once the user agreed (kept per simulated user), the API runs; before
+   * that, the app's listener gets `resolve` and the API waits. `agree` counts only with the id of an
+   * agree button the user tapped; anything else fails the API with "privacy permission is not
+   * authorized" (errno 104). Without a listener, WeChat's own consent popup is shown.
+   */
+  let privacyListener: PrivacyListener | null = null;
+  const PRIVACY_KEY = '__privacy_agreed__';
+  const privacyAgreed = () => readStorage(PRIVACY_KEY).data === true;
+  const privacyRefused = (api: string) => ({ errMsg: `${api}:fail privacy permission is not authorized`, errno: 104 });
+  const privacyGate = async (api: string): Promise<void> => {
+    if (privacyAgreed()) return;
+    if (!privacyListener) {
+      const answer = await context.overlays.showModal({ title: '用户隐私保护提示', content: `使用${api}前，请阅读并同意《用户隐私保护指引》。`, confirmText: '同意', cancelText: '拒绝' });
+      if (!answer.confirm) throw privacyRefused(api);
+      localStorage.setItem(storageKey(PRIVACY_KEY), 'true');
+      return;
+    }
+    const listener = privacyListener;
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      listener(
+        (decision) => {
+          if (settled || decision.event === 'exposureAuthorization') return;
+          settled = true;
+          if (decision.event === 'agree' && typeof decision.buttonId === 'string' && tappedAgreeButtons.has(decision.buttonId)) {
+            localStorage.setItem(storageKey(PRIVACY_KEY), 'true');
+            resolve();
+          } else {
+            reject(privacyRefused(api));
+          }
+        },
+        { referrer: api },
+      );
+    });
+  };
+
   return {
+    onNeedPrivacyAuthorization(listener: PrivacyListener) {
+      privacyListener = typeof listener === 'function' ? listener : null;
+    },
+    requirePrivacyAuthorize: (options?: Callbacks<{ errMsg: string }>) =>
+      call('requirePrivacyAuthorize', options, async () => {
+        await privacyGate('requirePrivacyAuthorize');
+        return ok('requirePrivacyAuthorize');
+      }),
+    getPrivacySetting: (options?: Callbacks<{ errMsg: string; needAuthorization: boolean; privacyContractName: string }>) =>
+      call('getPrivacySetting', options, async () => ({ errMsg: 'getPrivacySetting:ok', needAuthorization: !privacyAgreed(), privacyContractName: '《用户隐私保护指引》' })),
+    openPrivacyContract: (options?: Callbacks<{ errMsg: string }>) =>
+      call('openPrivacyContract', options, async () => {
+        // In WeChat this opens the 用户隐私保护指引 filled in on the admin console; the preview has none of its own.
+        await context.overlays.showModal({
+          title: '用户隐私保护指引',
+          content: '在微信中，这里打开你在小程序管理后台填写的《用户隐私保护指引》。本地预览没有这份指引。',
+          showCancel: false,
+          confirmText: '知道了',
+        });
+        return ok('openPrivacyContract');
+      }),
+
     request(options: RequestOptions) {
       const controller = new AbortController();
       const promise = call('request', options, async () => {
@@ -210,7 +280,7 @@ export function createWx(context: WxContext): Record<string, unknown> {
         const ids = options.tmplIds ?? [];
         if (!Array.isArray(ids) || ids.length === 0) throw { errMsg: 'requestSubscribeMessage:fail TmplIds can\'t be empty' };
         if (ids.length > 5) throw { errMsg: 'requestSubscribeMessage:fail TmplIds count over limit' };
-        const accepted = await context.overlays.subscribeConsent(ids);
+        const accepted = await context.overlays.subscribeConsent(ids.map((id) => TEMPLATE_TITLES[id] ?? '一次性订阅消息'));
         const result: Record<string, string> & { errMsg: string } = { errMsg: 'requestSubscribeMessage:ok' };
         for (const id of ids) result[id] = accepted ? 'accept' : 'reject';
         return result;
@@ -251,6 +321,8 @@ export function createWx(context: WxContext): Record<string, unknown> {
       }),
     setClipboardData: (options: { data: string } & Callbacks<{ errMsg: string }>) =>
       call('setClipboardData', options, async () => {
+        // The clipboard is a protected API: the privacy guide's 剪切板 item.
+        await privacyGate('setClipboardData');
         await navigator.clipboard?.writeText(options.data).catch(() => undefined);
         context.overlays.showToast({ title: '内容已复制', icon: 'none' });
         return ok('setClipboardData');

@@ -4,6 +4,8 @@ import { dateTime, orderPageUrl, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
 import { openPage, setTitle } from '../../services/ui';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
+import { answerBlocks, nodesText } from '../../services/markdown';
+import { questionSegments, type QuestionSegment } from '../../services/question';
 import type { ClientOrder } from '../../services/types';
 
 export const HISTORY_PAGE_SIZE = 10;
@@ -16,6 +18,7 @@ interface OrderRow {
   amountText: string;
   tierTitle: string;
   createdText: string;
+  question: QuestionSegment[];
   preview: string;
 }
 
@@ -47,7 +50,13 @@ function row(order: ClientOrder, t: Messages, locale: Locale): OrderRow {
     amountText: yuanFromFen(order.amountFen),
     tierTitle: tierTitle(order.tier, locale),
     createdText: dateTime(order.createdAt),
-    preview: order.output,
+    question: questionSegments(order.prompt, t),
+    // The start of the answer as a reader sees it: Markdown rendered to plain text.
+    preview: answerBlocks(order.output, order.outputComplete)
+      .map((block) => nodesText(block.nodes))
+      .join(' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
   };
 }
 

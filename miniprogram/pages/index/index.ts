@@ -1,14 +1,21 @@
 /**
  * Home: choose a tier, write a prompt, pay. Prices, limits and the payment parameters all come
  * from the server; this page only shows them and refuses what the server would refuse anyway.
+ *
+ * An order waiting for payment is bound to its question: while there is one, the page shows its
+ * tier and question with "pay" and "cancel", and nothing else can be paid. Editing the question
+ * or choosing another tier first asks to cancel that order; only then can a new one be created.
+ * So a payment is never taken for a question the user cannot see.
  */
 import { cloudApi } from '../../services/cloud';
+import { takeDraft } from '../../services/draft';
 import { orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
-import { currentLocale, errorMessage, format, localized, messages, setLocale, type Locale } from '../../services/i18n';
+import { currentLocale, errorMessage, format, localized, messages, setLocale, type Locale, type Messages } from '../../services/i18n';
 import { confirmAction, openPage, setTitle, toast } from '../../services/ui';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
+import { questionSegments, type QuestionSegment } from '../../services/question';
 import { rememberTiers } from '../../services/tierNames';
-import type { ActivePaymentDetails, ErrorBody, RequestPaymentParams, Tier } from '../../services/types';
+import type { ActivePaymentDetails, ClientOrder, ErrorBody, RequestPaymentParams, Tier } from '../../services/types';
 
 interface TierView {
   id: string;
@@ -20,15 +27,42 @@ interface TierView {
   selected: boolean;
 }
 
-/** An order created here and not paid yet: it can be paid again with the same parameters, or cancelled. */
-interface PendingOrder {
+/** What the page shows of the order waiting for payment. */
+interface PendingView {
   orderId: string;
+  tierTitle: string;
   amountText: string;
+  segments: QuestionSegment[];
+}
+
+/** The order waiting for payment, as the server returned it, with the parameters to pay it again. */
+interface PendingOrder {
+  order: ClientOrder;
   payment: RequestPaymentParams;
 }
 
-/** Server data that the template does not render, kept per page instance. */
-const tiersByPage = new WeakMap<object, Tier[]>();
+/** A notice is kept as how to write it, so that it follows the language. */
+type Notice = (t: Messages) => string;
+
+/** What a page instance keeps outside its rendered data. */
+interface HomeState {
+  tiers: Tier[];
+  pending: PendingOrder | null;
+  notice: Notice | null;
+  /** A "cancel the pending order?" question is on screen. */
+  asking: boolean;
+}
+
+const states = new WeakMap<object, HomeState>();
+
+function stateOf(page: object): HomeState {
+  let state = states.get(page);
+  if (!state) {
+    state = { tiers: [], pending: null, notice: null, asking: false };
+    states.set(page, state);
+  }
+  return state;
+}
 
 Component({
   properties: {},
@@ -49,18 +83,20 @@ Component({
     canPay: false,
     payLabel: '',
     notice: '',
-    pending: null as PendingOrder | null,
+    pending: null as PendingView | null,
   },
 
   lifetimes: {
     attached() {
       this.applyLocale(currentLocale());
+      this.takeDraft();
       void this.loadTiers();
     },
   },
 
   pageLifetimes: {
     show() {
+      this.takeDraft();
       void this.recheckPending();
     },
   },
@@ -72,6 +108,16 @@ Component({
       this.refresh();
     },
 
+    /** A question handed over by "ask again" on an order page. */
+    takeDraft() {
+      const draft = takeDraft();
+      if (!draft) return;
+      stateOf(this).notice = null;
+      const known = stateOf(this).tiers.some((tier) => tier.id === draft.tier);
+      this.setData({ prompt: draft.prompt, ...(known || stateOf(this).tiers.length === 0 ? { selectedTierId: draft.tier } : {}) });
+      this.refresh();
+    },
+
     async loadTiers() {
       this.setData({ loadingTiers: true, tiersError: '' });
       const answer = await cloudApi().listTiers();
@@ -79,7 +125,7 @@ Component({
         this.setData({ loadingTiers: false, tiersError: errorMessage(answer.error.code, this.data.t) });
         return;
       }
-      tiersByPage.set(this, answer.tiers);
+      stateOf(this).tiers = answer.tiers;
       rememberTiers(answer.tiers);
       const firstTier = answer.tiers[0];
       const keep = answer.tiers.some((tier) => tier.id === this.data.selectedTierId);
@@ -92,20 +138,31 @@ Component({
     },
 
     selectedTier(): Tier | undefined {
-      return (tiersByPage.get(this) ?? []).find((tier) => tier.id === this.data.selectedTierId);
+      return stateOf(this).tiers.find((tier) => tier.id === this.data.selectedTierId);
+    },
+
+    tierTitle(id: string): string {
+      const tier = stateOf(this).tiers.find((item) => item.id === id);
+      return tier ? localized(tier.title, this.data.locale) : id;
+    },
+
+    setNotice(notice: Notice | null) {
+      stateOf(this).notice = notice;
+      this.refresh();
     },
 
     /** Recomputes everything the template shows from the tiers, the prompt and the page state. */
     refresh() {
       const { t, locale } = this.data;
-      const tiers = tiersByPage.get(this) ?? [];
+      const state = stateOf(this);
       const tier = this.selectedTier();
       const length = promptLength(this.data.prompt);
       const limit = tier ? tier.promptLimit : 0;
       const overLimit = tier !== undefined && length > limit;
       const hasPrompt = this.data.prompt.trim().length > 0;
+      const pending = state.pending;
       this.setData({
-        tiers: tiers.map((item) => ({
+        tiers: state.tiers.map((item) => ({
           id: item.id,
           title: localized(item.title, locale),
           summary: localized(item.summary, locale),
@@ -117,22 +174,96 @@ Component({
         promptCountText: tier ? format(t.promptCount, { length, limit }) : String(length),
         overLimit,
         limitMessage: overLimit ? format(t.promptTooLong, { length, limit }) : '',
-        showSubscribeHint: tier !== undefined && tier.longRunning && this.data.subscribeTemplateId !== '',
-        canPay: tier !== undefined && hasPrompt && !overLimit && !this.data.busy && this.data.pending === null,
+        showSubscribeHint: tier !== undefined && tier.longRunning && this.data.subscribeTemplateId !== '' && pending === null,
+        canPay: tier !== undefined && hasPrompt && !overLimit && !this.data.busy && pending === null,
         payLabel: this.data.busy ? t.paying : tier ? format(t.pay, { price: yuanFromFen(tier.priceFen) }) : '',
+        notice: state.notice ? state.notice(t) : '',
+        pending: pending
+          ? {
+              orderId: pending.order.orderId,
+              tierTitle: this.tierTitle(pending.order.tier),
+              amountText: yuanFromFen(pending.order.amountFen),
+              segments: questionSegments(pending.order.prompt, t),
+            }
+          : null,
       });
     },
 
-    onSelectTier(event: WechatMiniprogram.BaseEvent<Record<string, never>, { id?: string }>) {
+    async onSelectTier(event: WechatMiniprogram.BaseEvent<Record<string, never>, { id?: string }>) {
       const id = event.currentTarget.dataset.id;
-      if (typeof id !== 'string' || this.data.busy) return;
+      if (typeof id !== 'string' || this.data.busy || id === this.data.selectedTierId) return;
+      const pending = stateOf(this).pending;
+      if (pending && pending.order.tier !== id && !(await this.dropPending())) return;
       this.setData({ selectedTierId: id });
+      this.setNotice(null);
+    },
+
+    async onPromptInput(event: WechatMiniprogram.Input) {
+      const before = this.data.prompt;
+      const value = event.detail.value;
+      this.setData({ prompt: value });
+      const state = stateOf(this);
+      if (state.pending && !state.asking) {
+        if (!(await this.dropPending())) {
+          // Kept: the question on screen stays the one that order is for.
+          this.setData({ prompt: before });
+          this.refresh();
+          return;
+        }
+      }
+      state.notice = null;
       this.refresh();
     },
 
-    onPromptInput(event: WechatMiniprogram.Input) {
-      this.setData({ prompt: event.detail.value });
-      this.refresh();
+    /**
+     * Asks whether to cancel the order waiting for payment, and cancels it. True when there is no
+     * pending order any more (so the user may go on and create a new one).
+     */
+    async dropPending(): Promise<boolean> {
+      const state = stateOf(this);
+      const pending = state.pending;
+      if (!pending) return true;
+      if (state.asking) return false;
+      const { t } = this.data;
+      state.asking = true;
+      try {
+        const confirmed = await confirmAction(format(t.pendingEditConfirm, { tier: this.tierTitle(pending.order.tier) }), t.cancelAndEdit, t.keepPending);
+        if (!confirmed) return false;
+        return await this.cancelPending(pending);
+      } finally {
+        state.asking = false;
+      }
+    },
+
+    /** Cancels the pending order on the server. True when it is gone (cancelled, or closed meanwhile). */
+    async cancelPending(pending: PendingOrder): Promise<boolean> {
+      const state = stateOf(this);
+      this.setBusy(true);
+      try {
+        const answer = await cloudApi().cancelOrder({ orderId: pending.order.orderId });
+        if (answer.ok) {
+          if (state.pending === pending) state.pending = null;
+          state.notice = null;
+          toast(this.data.t.orderCancelled);
+          return true;
+        }
+        const current = (answer.error as ErrorBody & ActivePaymentDetails).order;
+        if (current && current.status !== 'pending_payment') {
+          if (state.pending === pending) state.pending = null;
+          // Paid after all: the order page tells the truth. Closed meanwhile: nothing to pay any more.
+          if (current.status !== 'closed') {
+            state.notice = null;
+            openPage(orderPageUrl(current.orderId));
+            return false;
+          }
+          return true;
+        }
+        const code = answer.error.code;
+        state.notice = (t) => errorMessage(code, t);
+        return false;
+      } finally {
+        this.setBusy(false);
+      }
     },
 
     onSwitchLanguage() {
@@ -152,20 +283,17 @@ Component({
 
     async onPay() {
       const tier = this.selectedTier();
-      if (this.data.busy || this.data.pending !== null || !tier) return;
-      const { t } = this.data;
+      const state = stateOf(this);
+      if (this.data.busy || state.pending !== null || !tier) return;
       if (this.data.prompt.trim().length === 0) {
-        this.setData({ notice: t.promptEmpty });
+        this.setNotice((t) => t.promptEmpty);
         return;
       }
-      if (this.data.overLimit) {
-        this.setData({ notice: this.data.limitMessage });
-        return;
-      }
+      if (this.data.overLimit) return;
       // Asked before anything is awaited: WeChat only shows the subscribe dialog from a tap.
       const templateId = this.data.subscribeTemplateId;
       const subscribing = tier.longRunning && templateId !== '' ? askToSubscribe(templateId) : Promise.resolve(false);
-      this.setData({ notice: '' });
+      state.notice = null;
       this.setBusy(true);
       try {
         const subscribe = await subscribing;
@@ -174,55 +302,70 @@ Component({
           this.explainCreateFailure(answer.error);
           return;
         }
-        await this.pay({ orderId: answer.order.orderId, amountText: yuanFromFen(answer.order.amountFen), payment: answer.payment });
+        await this.pay({ order: answer.order, payment: answer.payment });
       } finally {
         this.setBusy(false);
       }
     },
 
     explainCreateFailure(error: ErrorBody) {
-      const { t } = this.data;
+      const state = stateOf(this);
       if (error.code === 'ACTIVE_PAYMENT_EXISTS') {
         const details = error as ErrorBody & ActivePaymentDetails;
+        if (details.order && details.payment && details.order.status === 'pending_payment') {
+          // That order is shown here, with its own question: pay it or cancel it.
+          state.pending = { order: details.order, payment: details.payment };
+          state.notice = (t) => t.activePaymentExists;
+          this.refresh();
+          return;
+        }
         if (details.order) {
-          toast(t.activePaymentExists);
           openPage(orderPageUrl(details.order.orderId));
           return;
         }
       }
       if (error.code === 'PROMPT_TOO_LONG' && typeof error.limit === 'number' && typeof error.length === 'number') {
-        this.setData({ notice: format(t.promptTooLong, { length: error.length, limit: error.limit }) });
+        const values = { length: error.length, limit: error.limit };
+        this.setNotice((t) => format(t.promptTooLong, values));
         return;
       }
-      this.setData({ notice: errorMessage(error.code, t) });
+      const code = error.code;
+      this.setNotice((t) => errorMessage(code, t));
     },
 
-    async pay(order: PendingOrder) {
-      const outcome = await openPaymentSheet(order.payment);
-      const { t } = this.data;
+    async pay(pending: PendingOrder) {
+      const state = stateOf(this);
+      state.pending = pending;
+      this.refresh();
+      const outcome = await openPaymentSheet(pending.payment);
       if (outcome.kind === 'paid') {
-        this.setData({ pending: null, prompt: '', notice: '' });
-        openPage(orderPageUrl(order.orderId, true));
+        if (state.pending === pending) state.pending = null;
+        state.notice = null;
+        this.setData({ prompt: '' });
+        this.refresh();
+        openPage(orderPageUrl(pending.order.orderId, true));
         return;
       }
-      const notice = outcome.kind === 'cancelled' ? t.payCancelled : format(t.payFailed, { reason: outcome.reason });
-      this.setData({ pending: order, notice });
+      this.setNotice(outcome.kind === 'cancelled' ? (t) => t.payCancelled : (t) => t.payFailed);
     },
 
     /** Back on this page: the unpaid order may have been paid or cancelled elsewhere meanwhile. */
     async recheckPending() {
-      const pending = this.data.pending;
+      const state = stateOf(this);
+      const pending = state.pending;
       if (!pending || this.data.busy) return;
-      const answer = await cloudApi().getOrder({ orderId: pending.orderId });
-      if (answer.ok && answer.order.status !== 'pending_payment' && this.data.pending === pending) {
-        this.setData({ pending: null, notice: '' });
+      const answer = await cloudApi().getOrder({ orderId: pending.order.orderId });
+      if (answer.ok && answer.order.status !== 'pending_payment' && state.pending === pending) {
+        state.pending = null;
+        state.notice = null;
         this.refresh();
       }
     },
 
     async onPayAgain() {
-      const pending = this.data.pending;
+      const pending = stateOf(this).pending;
       if (this.data.busy || !pending) return;
+      stateOf(this).notice = null;
       this.setBusy(true);
       try {
         await this.pay(pending);
@@ -232,29 +375,20 @@ Component({
     },
 
     async onCancelPending() {
-      const pending = this.data.pending;
-      if (this.data.busy || !pending) return;
+      const state = stateOf(this);
+      const pending = state.pending;
+      if (this.data.busy || !pending || state.asking) return;
       const { t } = this.data;
-      this.setBusy(true);
+      state.notice = null;
+      this.refresh();
+      state.asking = true;
       try {
         if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
-        const answer = await cloudApi().cancelOrder({ orderId: pending.orderId });
-        if (answer.ok) {
-          this.setData({ pending: null, notice: t.orderCancelled });
-          toast(t.orderCancelled);
-          return;
-        }
-        const current = (answer.error as ErrorBody & ActivePaymentDetails).order;
-        if (current && current.status !== 'pending_payment') {
-          // It was paid after all (or closed meanwhile): the order page tells the truth.
-          this.setData({ pending: null, notice: '' });
-          openPage(orderPageUrl(current.orderId));
-          return;
-        }
-        this.setData({ notice: errorMessage(answer.error.code, t) });
       } finally {
-        this.setBusy(false);
+        state.asking = false;
       }
+      await this.cancelPending(pending);
+      this.refresh();
     },
   },
 });

@@ -1,32 +1,44 @@
 /**
  * One order, from "confirming payment" to its final state. The page trusts only the server:
- * it long-polls getOrder (services/poller.ts decides when), renders the output as it grows, and
- * stops polling whenever it is hidden or closed.
+ * it long-polls getOrder (services/poller.ts decides when), shows the user's question as stored,
+ * renders the answer as Markdown while it grows (services/markdown.ts), reveals new text at an even
+ * pace between long-polls (services/textFlow.ts), and stops polling whenever it is hidden or closed.
  */
 import { cloudApi } from '../../services/cloud';
+import { leaveDraft } from '../../services/draft';
 import { dateTime, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
-import { confirmAction, setTitle, toast } from '../../services/ui';
+import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
 import { openPaymentSheet } from '../../services/payment';
 import { Poller, type PollResult } from '../../services/poller';
-import { tierTitle } from '../../services/tierNames';
+import { refusedPrivacy } from '../../services/privacy';
+import { hasRedactions, questionSegments, type QuestionSegment } from '../../services/question';
+import { longPollInput, Reveal, showAtOnce } from '../../services/textFlow';
+import { ensureTierTitles, tierTitle } from '../../services/tierNames';
+import { confirmAction, copyText, goHome, openedFirst, setTitle, toast } from '../../services/ui';
 import { isTerminalStatus, type ActivePaymentDetails, type ClientOrder, type ErrorBody, type RequestPaymentParams } from '../../services/types';
 
-/** How long getOrder may hold a call: the server caps it at 3 s, well inside the ~5 s window. */
-export const LONG_POLL_WAIT_MS = 3_000;
+export { LONG_POLL_WAIT_MS } from '../../services/textFlow';
 
 type Phase = 'loading' | 'awaiting_payment' | 'confirming' | 'writing' | 'completed' | 'refunding' | 'refunded' | 'closed' | 'missing';
+
+/** A notice is kept as how to write it, so that it follows the language. */
+type Notice = (t: Messages) => string;
 
 /** What a page instance keeps outside its rendered data. */
 interface OrderPageState {
   orderId: string;
   poller: Poller;
+  reveal: Reveal;
   order: ClientOrder | null;
   payment: RequestPaymentParams | null;
   /** The user finished the WeChat Pay sheet here: show "confirming" rather than "waiting for payment". */
   paidOnThisPhone: boolean;
   ticker: number | null;
   visible: boolean;
+  notice: Notice | null;
+  /** The answer's blocks as last rendered. */
+  blocks: AnswerBlock[];
 }
 
 const states = new WeakMap<object, OrderPageState>();
@@ -94,7 +106,9 @@ Component({
     headline: '',
     refundExplain: '',
     spinning: true,
-    output: '',
+    blocks: [] as AnswerBlock[],
+    question: [] as QuestionSegment[],
+    redacted: false,
     outTradeNo: '',
     amountText: '',
     tierTitle: '',
@@ -104,15 +118,20 @@ Component({
     busy: false,
     notice: '',
     trouble: '',
+    openedFirst: false,
   },
 
   lifetimes: {
     attached() {
       const locale = currentLocale();
       const t = messages(locale);
-      this.setData({ locale, t, headline: t.orderLoading });
+      this.setData({ locale, t, headline: t.orderLoading, openedFirst: openedFirst() });
       setTitle(t.orderTitle);
       if (this.data.orderId) this.start(this.data.orderId, this.data.paid === '1');
+      // Opened first (a reload, a subscribe message), nothing has named the tiers yet.
+      void ensureTierTitles().then((known) => {
+        if (known) this.render();
+      });
     },
     detached() {
       this.pause();
@@ -122,6 +141,8 @@ Component({
 
   pageLifetimes: {
     show() {
+      // Whether a page lies below this one; WeChat lists the page itself by the time it is shown.
+      this.setData({ openedFirst: openedFirst() });
       this.resume();
     },
     hide() {
@@ -145,11 +166,14 @@ Component({
       const state: OrderPageState = {
         orderId,
         poller: new Poller(() => this.pollOnce()),
+        reveal: new Reveal((text) => this.showText(text)),
         order: null,
         payment: null,
         paidOnThisPhone,
         ticker: null,
         visible: true,
+        notice: null,
+        blocks: [],
       };
       states.set(this, state);
       this.setData({ orderId });
@@ -162,6 +186,8 @@ Component({
       if (!state) return;
       state.visible = true;
       if (!state.order || !isTerminalStatus(state.order.status)) state.poller.start();
+      const order = state.order;
+      if (order) state.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
       this.render();
     },
 
@@ -170,6 +196,7 @@ Component({
       if (!state) return;
       state.visible = false;
       state.poller.stop();
+      state.reveal.stop();
       this.stopTicker(state);
     },
 
@@ -181,21 +208,7 @@ Component({
       const state = states.get(this);
       if (!state) return 'finished';
       const known = state.order;
-      const answer = await cloudApi().getOrder(
-        known
-          ? {
-              orderId: state.orderId,
-              waitMs: LONG_POLL_WAIT_MS,
-              settleMs: LONG_POLL_WAIT_MS,
-              knownRev: known.rev,
-              knownStatus: known.status,
-              knownChars: known.output.length,
-            }
-          : state.paidOnThisPhone
-            ? // Just paid: nothing to show but "confirming" yet, so the first call may wait for news.
-              { orderId: state.orderId, waitMs: LONG_POLL_WAIT_MS, settleMs: LONG_POLL_WAIT_MS }
-            : { orderId: state.orderId },
-      );
+      const answer = await cloudApi().getOrder(longPollInput(state.orderId, known, state.paidOnThisPhone));
       if (states.get(this) !== state) return 'finished';
       if (!answer.ok) {
         if (answer.error.code === 'NOT_FOUND') {
@@ -218,9 +231,25 @@ Component({
     apply(order: ClientOrder) {
       const state = states.get(this);
       if (!state) return;
+      const firstSight = state.order === null;
       state.order = order;
       if (order.status !== 'pending_payment') state.payment = null;
+      const done = order.outputComplete || isTerminalStatus(order.status);
+      // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
+      state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
       this.render();
+    },
+
+    /** Renders the answer's text as Markdown, sending only the blocks that changed. */
+    showText(text: string) {
+      const state = states.get(this);
+      if (!state) return;
+      const order = state.order;
+      const complete = order !== null && text === order.output && (order.outputComplete || isTerminalStatus(order.status));
+      const blocks = answerBlocks(text, complete);
+      const updates = blockUpdates(state.blocks, blocks);
+      state.blocks = blocks;
+      if (Object.keys(updates).length > 0) this.setData(updates);
     },
 
     /** Derives everything shown from the order held; also drives the elapsed-seconds ticker. */
@@ -235,17 +264,26 @@ Component({
         headline: headline(phase, order, t),
         refundExplain: refundExplain(phase, order, t),
         spinning: phase === 'loading' || phase === 'confirming' || phase === 'writing' || phase === 'refunding',
-        output: order ? order.output : '',
+        question: order ? questionSegments(order.prompt, t) : [],
+        redacted: order ? hasRedactions(order.prompt) : false,
         outTradeNo: order ? order.outTradeNo : '',
         amountText: order ? yuanFromFen(order.amountFen) : '',
         tierTitle: order ? tierTitle(order.tier, locale) : '',
         createdText: order ? dateTime(order.createdAt) : '',
         subscribed: order ? order.subscribed : false,
         canPay: phase === 'awaiting_payment' && state.payment !== null,
+        notice: state.notice ? state.notice(t) : '',
         trouble: '',
       });
       if (phase === 'writing' && state.visible) this.startTicker(state);
       else this.stopTicker(state);
+    },
+
+    setNotice(notice: Notice | null) {
+      const state = states.get(this);
+      if (!state) return;
+      state.notice = notice;
+      this.render();
     },
 
     startTicker(state: OrderPageState) {
@@ -265,8 +303,8 @@ Component({
     async onPayAgain() {
       const state = states.get(this);
       if (!state || !state.payment || this.data.busy) return;
-      const { t } = this.data;
-      this.setData({ busy: true, notice: '' });
+      this.setData({ busy: true });
+      this.setNotice(null);
       try {
         const outcome = await openPaymentSheet(state.payment);
         if (outcome.kind === 'paid') {
@@ -274,7 +312,7 @@ Component({
           this.render();
           state.poller.hurry();
         } else {
-          this.setData({ notice: outcome.kind === 'cancelled' ? t.payCancelled : format(t.payFailed, { reason: outcome.reason }) });
+          this.setNotice(outcome.kind === 'cancelled' ? (t) => t.payCancelled : (t) => t.payFailed);
         }
       } finally {
         this.setData({ busy: false });
@@ -285,7 +323,8 @@ Component({
       const state = states.get(this);
       if (!state || this.data.busy) return;
       const { t } = this.data;
-      this.setData({ busy: true, notice: '' });
+      this.setData({ busy: true });
+      this.setNotice(null);
       try {
         if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
         const answer = await cloudApi().cancelOrder({ orderId: state.orderId });
@@ -302,14 +341,33 @@ Component({
           if (!isTerminalStatus(current.status)) state.poller.hurry();
           else state.poller.stop();
         }
-        this.setData({ notice: errorMessage(answer.error.code, t) });
+        const code = answer.error.code;
+        this.setNotice((m) => errorMessage(code, m));
       } finally {
         this.setData({ busy: false });
       }
     },
 
-    onAskAnother() {
-      wx.redirectTo({ url: '/pages/index/index', fail: () => undefined });
+    /** Copies the whole answer, as the model wrote it (Markdown). WeChat shows its own "copied" toast. */
+    async onCopy() {
+      const state = states.get(this);
+      if (!state?.order) return;
+      this.setNotice(null);
+      const failure = await copyText(state.order.output);
+      if (!failure) return;
+      // Refusing the privacy guide is respected: nothing is copied, and the user is told why.
+      this.setNotice(refusedPrivacy(failure) ? (t) => t.copyRefused : (t) => t.copyFailed);
+    },
+
+    /** The same question again, filled in on the home page. */
+    onAskAgain() {
+      const state = states.get(this);
+      if (state?.order) leaveDraft({ prompt: state.order.prompt, tier: state.order.tier });
+      goHome();
+    },
+
+    onGoHome() {
+      goHome();
     },
   },
 });

@@ -1,0 +1,62 @@
+/** One key of an index: `1` ascending, `-1` descending (CloudBase UpdateTable `MgoIndexKeys.Direction`). */
+export interface IndexKey {
+  field: string;
+  direction: 1 | -1;
+}
+
+export interface IndexSpec {
+  name: string;
+  keys: readonly IndexKey[];
+  unique: boolean;
+  /** The query in core/ that needs it. */
+  serves: string;
+}
+
+/**
+ * A collection's permission (CloudBase `ModifyDatabaseACL` `AclTag`,
+ * https://cloud.tencent.com/document/api/876/34819). `ADMINONLY` is the console's 仅管理端可读写:
+ * no mini program can read or write it directly; only the cloud functions (the admin SDK) can.
+ */
+export type AclTag = 'ADMINONLY';
+
+export interface CollectionSpec {
+  name: string;
+  acl: AclTag;
+  /** The same rule written as a custom security rule, for the console's 自定义安全规则 view. */
+  securityRule: { read: false; write: false };
+  indexes: readonly IndexSpec[];
+}
+
+const asc = (field: string): IndexKey => ({ field, direction: 1 });
+const desc = (field: string): IndexKey => ({ field, direction: -1 });
+const closed = { acl: 'ADMINONLY', securityRule: { read: false, write: false } } as const;
+
+/**
+ * Every collection the functions use, with the indexes their queries need (`_id` is always
+ * indexed). test/deploy-manifest.test.ts finds the collection names in core/ and checks that each
+ * one is here.
+ */
+export const COLLECTIONS: readonly CollectionSpec[] = [
+  {
+    name: 'orders',
+    ...closed,
+    indexes: [
+      { name: 'outTradeNo_unique', keys: [asc('outTradeNo')], unique: true, serves: 'OrderRepository.findByOutTradeNo (payment notifications, refunds)' },
+      { name: 'userHash_createdAt', keys: [asc('userHash'), desc('createdAt')], unique: false, serves: 'OrderRepository.listForUser and countCreatedSince (history, rate limit)' },
+      { name: 'status_createdAt', keys: [asc('status'), asc('createdAt')], unique: false, serves: 'reconcile: orders of one status older than a time' },
+      { name: 'status_reconcilePasses', keys: [asc('status'), asc('reconcilePasses')], unique: false, serves: 'reconcile: OrderRepository.find(condition, batch, "reconcilePasses")' },
+    ],
+  },
+  {
+    name: 'order_events',
+    ...closed,
+    indexes: [{ name: 'orderId_at', keys: [asc('orderId'), asc('at')], unique: false, serves: 'OrderRepository.events (an order\'s audit trail, in time order)' }],
+  },
+  { name: 'active_payments', ...closed, indexes: [] },
+  { name: 'provider_health', ...closed, indexes: [] },
+  {
+    name: 'wechatpay_nonces',
+    ...closed,
+    indexes: [{ name: 'at', keys: [asc('at')], unique: false, serves: 'payNotify: pruning nonces older than the replay window' }],
+  },
+];

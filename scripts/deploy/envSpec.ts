@@ -1,0 +1,128 @@
+import { PROVIDERS } from '../../core/config/providers';
+
+/**
+ * Every environment variable a deployment involves: what the cloud functions read (core/config/env.ts,
+ * core/payments/v3/config.ts, core/models/endpoints.ts, core/log.ts) and what the deploy tool itself
+ * needs. test/deploy-manifest.test.ts finds the names core/ reads and checks each one is listed here.
+ */
+export interface EnvVarSpec {
+  name: string;
+  purpose: string;
+  /** Never printed, never written anywhere but the function's configuration. */
+  secret: boolean;
+  /** When a deployment cannot go without it. */
+  required: 'always' | 'cloudpay' | 'v3' | 'no';
+  /**
+   * `functions`: set on every function; `deploy`: the deploy tool's; `upload`: `npm run upload`'s;
+   * `local`: the local runtime's, refused in a deployment.
+   */
+  target: 'functions' | 'deploy' | 'upload' | 'local';
+  /** A problem with a value that is set, in words that name the variable. */
+  check?: (value: string) => string | null;
+}
+
+const positive = (name: string) => (value: string) =>
+  Number.isFinite(Number(value)) && Number(value) > 0 ? null : `${name} must be a positive number, not "${value}"`;
+
+const digits = (name: string) => (value: string) => (/^\d+$/.test(value) ? null : `${name} must be digits only`);
+
+const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
+  allowed.includes(value) ? null : `${name} must be ${allowed.join(' or ')}, not "${value}"`;
+
+/** The shortest HMAC secret accepted: 32 characters, as many bytes of key as SHA-256 produces. */
+export const MIN_HASH_SECRET_LENGTH = 32;
+
+export const PAY_MODES_IN_THE_CLOUD = ['cloudpay', 'v3'] as const;
+
+function providerVars(): EnvVarSpec[] {
+  return PROVIDERS.flatMap((provider): EnvVarSpec[] => [
+    { name: provider.apiKeyEnv, purpose: `${provider.name} API key`, secret: true, required: 'no', target: 'functions' },
+    { name: provider.baseURLEnv, purpose: `${provider.name} endpoint override (a gateway or regional endpoint)`, secret: false, required: 'no', target: 'functions' },
+  ]);
+}
+
+export const ENV_VARS: readonly EnvVarSpec[] = [
+  // The deploy tool's credentials: a CloudBase / Tencent Cloud API key (https://console.cloud.tencent.com/cam/capi).
+  { name: 'TCB_SECRET_ID', purpose: 'Tencent Cloud API SecretId that deploys', secret: true, required: 'always', target: 'deploy' },
+  { name: 'TCB_SECRET_KEY', purpose: 'Tencent Cloud API SecretKey that deploys', secret: true, required: 'always', target: 'deploy' },
+  { name: 'TCB_SESSION_TOKEN', purpose: 'temporary credentials token, with temporary keys only', secret: true, required: 'no', target: 'deploy' },
+  {
+    name: 'CLOUD_ENV_ID',
+    purpose: 'the CloudBase environment to deploy to; also cloud pay\'s envId',
+    secret: false,
+    required: 'always',
+    target: 'functions',
+    check: (value) => (/^[A-Za-z0-9-]+$/.test(value) ? null : 'CLOUD_ENV_ID must be a CloudBase environment id (letters, digits and -)'),
+  },
+  {
+    name: 'PAY_MODE',
+    purpose: 'cloudpay (CloudBase cloud pay) or v3 (WeChat Pay API v3, direct merchant)',
+    secret: false,
+    required: 'always',
+    target: 'functions',
+    check: (value) =>
+      value === 'simulator'
+        ? 'PAY_MODE=simulator is the local runtime\'s payment simulator: deploy with cloudpay or v3'
+        : oneOf('PAY_MODE', PAY_MODES_IN_THE_CLOUD)(value),
+  },
+  {
+    name: 'OPENID_HASH_SECRET',
+    purpose: 'HMAC key under which openids are stored',
+    secret: true,
+    required: 'always',
+    target: 'functions',
+    check: (value) =>
+      value.length >= MIN_HASH_SECRET_LENGTH ? null : `OPENID_HASH_SECRET is too short: at least ${MIN_HASH_SECRET_LENGTH} characters (openssl rand -hex 32)`,
+  },
+  {
+    name: 'OPENID_SEAL_KEY',
+    purpose: 'AES-256 key (base64) that seals an openid kept for a subscribe message',
+    secret: true,
+    required: 'always',
+    target: 'functions',
+    check: (value) =>
+      Buffer.from(value, 'base64').length === 32 ? null : 'OPENID_SEAL_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+  },
+  { name: 'WXPAY_SUB_MCH_ID', purpose: 'cloud pay sub-merchant id bound to the environment', secret: false, required: 'cloudpay', target: 'functions', check: digits('WXPAY_SUB_MCH_ID') },
+  { name: 'MINIPROGRAM_STATE', purpose: 'subscribe messages open the developer, trial or formal version', secret: false, required: 'no', target: 'functions', check: oneOf('MINIPROGRAM_STATE', ['developer', 'trial', 'formal']) },
+  { name: 'SUBSCRIBE_TEMPLATE_ID', purpose: 'one-time subscribe message template for "answer ready / refunded"', secret: false, required: 'no', target: 'functions' },
+  { name: 'ORDER_TTL_SECONDS', purpose: 'how long an unpaid order can be paid', secret: false, required: 'no', target: 'functions', check: positive('ORDER_TTL_SECONDS') },
+  { name: 'PAYMENT_GRACE_SECONDS', purpose: 'grace after expiry for a payment in flight', secret: false, required: 'no', target: 'functions', check: positive('PAYMENT_GRACE_SECONDS') },
+  { name: 'RECONCILE_NOTIFICATION_GRACE_SECONDS', purpose: 'how long reconcile leaves a pending order to its notification', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_NOTIFICATION_GRACE_SECONDS') },
+  { name: 'RECONCILE_BATCH_SIZE', purpose: 'orders reconcile takes per category per run', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_BATCH_SIZE') },
+  { name: 'RECONCILE_GIVE_UP_SECONDS', purpose: 'after this long a paid order not being answered is refunded', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_GIVE_UP_SECONDS') },
+  { name: 'RATE_LIMIT_PER_MINUTE', purpose: 'orders one user may create per minute', secret: false, required: 'no', target: 'functions', check: positive('RATE_LIMIT_PER_MINUTE') },
+  { name: 'PAYMENT_FEE_RATE', purpose: 'the payment fee as a fraction of the price (0.006)', secret: false, required: 'no', target: 'functions' },
+  { name: 'BREAKER_FAILURES', purpose: 'consecutive failures that open a provider\'s breaker', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_FAILURES') },
+  { name: 'BREAKER_WINDOW_SECONDS', purpose: 'the window those failures are counted in', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_WINDOW_SECONDS') },
+  { name: 'BREAKER_COOLDOWN_SECONDS', purpose: 'how long an open breaker skips its provider', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_COOLDOWN_SECONDS') },
+  { name: 'TIER_OVERRIDES', purpose: 'operator changes to the tiers (JSON)', secret: false, required: 'no', target: 'functions' },
+  { name: 'LLM_BASE_URL', purpose: 'one OpenAI-compatible endpoint for every tier', secret: false, required: 'no', target: 'functions' },
+  { name: 'LLM_API_KEY', purpose: 'the key of LLM_BASE_URL', secret: true, required: 'no', target: 'functions' },
+  { name: 'LLM_MODEL', purpose: 'the model of LLM_BASE_URL', secret: false, required: 'no', target: 'functions' },
+  ...providerVars(),
+  { name: 'QUIET_LOGS', purpose: '1 silences info logs', secret: false, required: 'no', target: 'functions', check: oneOf('QUIET_LOGS', ['0', '1']) },
+  // WeChat Pay API v3 (direct merchant): https://pay.weixin.qq.com/doc/v3/merchant/4012791874
+  { name: 'WECHATPAY_APPID', purpose: 'the mini program\'s appid', secret: false, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_MCHID', purpose: 'merchant id', secret: false, required: 'v3', target: 'functions', check: digits('WECHATPAY_MCHID') },
+  { name: 'WECHATPAY_MERCHANT_SERIAL', purpose: 'serial number of the merchant API certificate', secret: false, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_MERCHANT_PRIVATE_KEY', purpose: 'apiclient_key.pem (PEM, \\n allowed)', secret: true, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_PLATFORM_SERIAL', purpose: 'WeChat Pay public key id (or platform certificate serial)', secret: false, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_PLATFORM_PUBLIC_KEY', purpose: 'WeChat Pay public key or platform certificate (PEM)', secret: false, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_PLATFORM_CERT_SERIAL', purpose: 'a second platform certificate\'s serial, while migrating', secret: false, required: 'no', target: 'functions' },
+  { name: 'WECHATPAY_PLATFORM_CERT', purpose: 'that certificate (PEM)', secret: false, required: 'no', target: 'functions' },
+  { name: 'WECHATPAY_API_V3_KEY', purpose: 'the 32-character API v3 key', secret: true, required: 'v3', target: 'functions' },
+  { name: 'WECHATPAY_NOTIFY_URL', purpose: 'https URL of payNotify\'s HTTP access path', secret: false, required: 'v3', target: 'functions' },
+  // npm run upload (miniprogram-ci): https://developers.weixin.qq.com/miniprogram/dev/devtools/ci.html
+  { name: 'MINIPROGRAM_APPID', purpose: 'the mini program\'s appid, for npm run upload', secret: false, required: 'no', target: 'upload', check: (value) => (/^wx[0-9a-f]{16}$/.test(value) ? null : 'MINIPROGRAM_APPID must look like wx followed by 16 hex digits') },
+  { name: 'MINIPROGRAM_UPLOAD_KEY_PATH', purpose: 'path of the code upload key (private.<appid>.key), for npm run upload', secret: false, required: 'no', target: 'upload' },
+  // The local runtime's: they point the functions at itself.
+  { name: 'LOCAL_MODEL_URL', purpose: 'the local runtime\'s model server', secret: false, required: 'no', target: 'local' },
+  { name: 'WECHATPAY_BASE_URL', purpose: 'the local runtime\'s WeChat Pay simulator', secret: false, required: 'no', target: 'local' },
+];
+
+export const FUNCTION_ENV_VARS = ENV_VARS.filter((spec) => spec.target === 'functions');
+
+export function envVarSpec(name: string): EnvVarSpec | undefined {
+  return ENV_VARS.find((spec) => spec.name === name);
+}
