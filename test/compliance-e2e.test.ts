@@ -83,6 +83,8 @@ describe('the prompt is checked before payment', () => {
     // The user is free to ask something else at once (no lock was left behind).
     const next = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name three teas' }, user);
     expect(next.ok).toBe(true);
+    // (and the count above does see a prepay when one is made)
+    expect(await tradeCount()).toBe(trades + 1);
   });
 
   test('what is checked is the redacted prompt, never a phone number', async () => {
