@@ -78,7 +78,9 @@ describe('the store is durable', () => {
 describe('long-polling getOrder', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start();
+    // Text reaches the page in content-checked pieces (docs/COMPLIANCE.md); small pieces here, so
+    // that an answer grows in many steps as the settle test below needs.
+    runtime = await LocalRuntime.start({ CONTENT_CHECK_FIRST_SEGMENT_CHARS: '20', CONTENT_CHECK_SEGMENT_CHARS: '20' });
   });
   afterAll(async () => {
     await runtime.stop();
