@@ -1,4 +1,4 @@
-/** Error codes the client-callable functions answer with (see DESIGN.md, "Cloud functions"). */
+/** Error codes the client-callable functions answer with (`{ ok: false, error: { code, message } }`). */
 export type ErrorCode =
   | 'INVALID_INPUT'
   | 'PROMPT_TOO_LONG'
