@@ -1,4 +1,4 @@
-/** Error codes the client-callable functions answer with (`{ ok: false, error: { code, message } }`). */
+/** Error codes the client-callable functions answer with; the mini program mirrors them in miniprogram/services/types.ts. */
 export type ErrorCode =
   | 'INVALID_INPUT'
   | 'PROMPT_TOO_LONG'
