@@ -24,7 +24,7 @@ export interface AppContext {
   /** The providers' circuit breakers, shared through the store. */
   health: ProviderHealth;
   now(): number;
-  /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
+  /** Starts `generate` for a paid order without waiting for it to finish (docs/ARCHITECTURE.md, "Design choices"). */
   dispatchGeneration: DispatchGeneration;
 }
 
