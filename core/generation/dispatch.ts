@@ -2,7 +2,7 @@ import { log } from '../log';
 import type { OrderRepository } from '../orders/repository';
 import type { WxCloud } from '../platform/wxCloud';
 
-/** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
+/** Starts `generate` for a paid order without waiting for it to finish (docs/ARCHITECTURE.md, "Design choices"). */
 export type DispatchGeneration = (orderId: string) => Promise<void>;
 
 /** How long a caller waits for `generate` to be dispatched before it returns on its own. */

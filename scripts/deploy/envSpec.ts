@@ -87,7 +87,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'MINIPROGRAM_STATE', purpose: 'subscribe messages open the developer, trial or formal version', secret: false, required: 'no', target: 'functions', check: oneOf('MINIPROGRAM_STATE', ['developer', 'trial', 'formal']) },
   { name: 'SUBSCRIBE_TEMPLATE_ID', purpose: 'one-time subscribe message template for "answer ready / refunded"', secret: false, required: 'no', target: 'functions' },
   { name: 'ORDER_TTL_SECONDS', purpose: 'how long an unpaid order can be paid', secret: false, required: 'no', target: 'functions', check: positive('ORDER_TTL_SECONDS') },
-  { name: 'PAYMENT_GRACE_SECONDS', purpose: 'grace after expiry for a payment in flight', secret: false, required: 'no', target: 'functions', check: positive('PAYMENT_GRACE_SECONDS') },
+  { name: 'PAYMENT_GRACE_SECONDS', purpose: 'how long after creation a pending payment is left to its notification before WeChat Pay is asked directly', secret: false, required: 'no', target: 'functions', check: positive('PAYMENT_GRACE_SECONDS') },
   { name: 'RECONCILE_NOTIFICATION_GRACE_SECONDS', purpose: 'how long reconcile leaves a pending order to its notification', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_NOTIFICATION_GRACE_SECONDS') },
   { name: 'RECONCILE_BATCH_SIZE', purpose: 'orders reconcile takes per category per run', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_BATCH_SIZE') },
   { name: 'RECONCILE_GIVE_UP_SECONDS', purpose: 'after this long a paid order not being answered is refunded', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_GIVE_UP_SECONDS') },
