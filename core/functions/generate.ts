@@ -33,7 +33,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
       // next one from the start; the shown text is dropped first, never glued to the new answer.
       { onText: (text) => writer.update(text), onRestart: () => writer.reset() },
       ctx.health,
-      ctx.now,
+      ctx.clock,
     );
   } finally {
     clearInterval(heartbeat);
