@@ -27,6 +27,11 @@ export interface InProcessOptions {
   /** Provider keys and base URLs (`OPENAI_BASE_URL`, …); none by default, whatever the machine has. */
   secrets?: Record<string, string>;
   payments?: PaymentProvider;
+  /**
+   * false: a dispatched `generate` is only recorded (`dispatched`), for tests that play the
+   * generation's steps themselves. true (default): it runs here, awaited by `settled()`.
+   */
+  runGenerate?: boolean;
 }
 
 /** What a client-callable function answers: `{ ok: true, ... }` or its typed error. */
@@ -40,6 +45,8 @@ export type Answer = { ok: true; [key: string]: any } | { ok: false; error: { co
  */
 export class InProcess {
   readonly clock = new VirtualClock();
+  /** The orders whose `generate` was dispatched, in order (each dispatch once). */
+  readonly dispatched: string[] = [];
   readonly ctx: AppContext;
   private readonly running = new Set<Promise<void>>();
   private readonly failures: unknown[] = [];
@@ -68,6 +75,8 @@ export class InProcess {
       clock: this.clock,
       // As an invocation the platform runs on its own: started here, awaited by `settled()`.
       dispatch: () => async (orderId) => {
+        this.dispatched.push(orderId);
+        if (options.runGenerate === false) return;
         const run = generate(this.ctx, { orderId }).then(
           () => undefined,
           (error: unknown) => void this.failures.push(error),

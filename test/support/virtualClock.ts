@@ -3,7 +3,8 @@ import type { Clock } from '../../core/clock';
 interface Timer {
   at: number;
   seq: number;
-  fire: () => void;
+  /** A test's own scheduled step may be async: the clock waits for it before moving on. */
+  fire: () => void | Promise<void>;
 }
 
 /** Lets promise reactions and pending I/O callbacks run (the store and the model server are real). */
@@ -37,6 +38,11 @@ export class VirtualClock implements Clock {
     };
   }
 
+  /** A step of the test at a virtual moment (a write that lands while the code under test waits). */
+  at(ms: number, step: () => Promise<void>): void {
+    this.timers.push({ at: this.current + Math.max(0, ms), seq: this.seq++, fire: step });
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.after(ms, resolve));
   }
@@ -54,7 +60,7 @@ export class VirtualClock implements Clock {
       if (!next || next.at > target) break;
       this.timers = this.timers.filter((t) => t !== next);
       this.current = Math.max(this.current, next.at);
-      next.fire();
+      await next.fire();
       await yieldToIo();
     }
     this.current = target;
