@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A call of `getOrder`, run to its answer on the virtual clock; with how long it held. */
-async function poll(user: string, input: Record<string, unknown>): Promise<{ answer: Answer; heldMs: number }> {
+async function poll(user: string, input: Record<string, unknown>): Promise<{ answer: Extract<Answer, { ok: true }>; heldMs: number }> {
   const startedAt = h.clock.now();
   const answer = await h.clock.run(h.call(getOrder, input, user));
   if (!answer.ok) throw new Error(`getOrder failed: ${JSON.stringify(answer.error)}`);
