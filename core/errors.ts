@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'PAYMENT_UNAVAILABLE'
   | 'NOT_FOUND'
+  | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
   | 'INTERNAL';

@@ -10,13 +10,20 @@ startRuntime({
   port,
   dataDir,
   functionsDir: resolve(root, 'cloudfunctions'),
+  instanceScript: resolve(__dirname, 'instance.cjs'),
+  configuredEnv: { ...process.env },
+  // FUNCTIONS_NODE: a Node binary to run the functions on (e.g. the CloudBase runtime version the tests use).
+  ...(process.env.FUNCTIONS_NODE ? { functionsNode: process.env.FUNCTIONS_NODE } : {}),
   timers: timerSeconds !== '0',
   ...(timerSeconds && timerSeconds !== '0' ? { timerIntervalMs: Number(timerSeconds) * 1000 } : {}),
 }).then(
   (runtime) => {
     console.log(`local runtime on ${runtime.url} (data in ${dataDir}); preview at ${runtime.url}/`);
     const stop = () => {
-      runtime.close().then(() => process.exit(0), () => process.exit(1));
+      runtime.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -1,30 +1,38 @@
 // Bundles the shared core into each deployable cloud function (cloudfunctions/<name>/index.js,
 // with wx-server-sdk left to the cloud's own install) and builds the local runtime and tools.
 import { build } from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
+/** esbuild's name for the oldest CloudBase Node runtime the functions support (Nodejs18.15). */
+const CLOUD_RUNTIME_TARGET = 'node18.15';
 const functionsDir = join(root, 'cloudfunctions');
 const functionNames = readdirSync(functionsDir).filter((name) => existsSync(join(functionsDir, name, 'index.ts')));
 
+// esbuild's account of what each function bundles, for the tests that keep bundles lean.
+const metaDir = join(root, '.build', 'functions-meta');
+mkdirSync(metaDir, { recursive: true });
 await Promise.all(
-  functionNames.map((name) =>
-    build({
+  functionNames.map(async (name) => {
+    const result = await build({
       entryPoints: [join(functionsDir, name, 'index.ts')],
       outfile: join(functionsDir, name, 'index.js'),
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      // CloudBase offers Node.js 16 and later for cloud functions.
-      target: 'node16',
+      // The CloudBase runtime the functions need: Nodejs18.15 or newer (docs/LOCAL-RUNTIME.md).
+      // `openai` v6 calls the global fetch, which Node 16.13 lacks.
+      target: CLOUD_RUNTIME_TARGET,
       external: ['wx-server-sdk'],
       minify: true,
       keepNames: true,
       legalComments: 'none',
       logLevel: 'warning',
-    }),
-  ),
+      metafile: true,
+    });
+    writeFileSync(join(metaDir, `${name}.json`), JSON.stringify(result.metafile));
+  }),
 );
 
 const tools = {
@@ -50,6 +58,18 @@ await Promise.all(
       }),
     ),
 );
+// One instance of a cloud function in the local runtime: it may run on the CloudBase runtime's
+// Node version (FUNCTIONS_NODE), so it is built for that version like the functions themselves.
+await build({
+  entryPoints: [join(root, 'local', 'functions', 'instance.ts')],
+  outfile: join(root, '.build', 'instance.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: CLOUD_RUNTIME_TARGET,
+  packages: 'external',
+  logLevel: 'warning',
+});
 // The browser preview's shell (local/preview/browser): one script for the page at `/` of the runtime.
 await build({
   entryPoints: [join(root, 'local', 'preview', 'browser', 'main.ts')],

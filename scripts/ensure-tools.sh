@@ -3,6 +3,7 @@
 # own package.json and package-lock.json and is installed with `npm ci --ignore-scripts` (none of
 # what we use needs an install script). Does nothing when the folder matches its lockfile already.
 #   bash scripts/ensure-tools.sh wechat   # miniprogram-ci, miniprogram-compiler (npm test's compile check, npm run upload)
+#   bash scripts/ensure-tools.sh node18   # Node 18.15.0, the CloudBase runtime the tests run the functions on
 #   bash scripts/ensure-tools.sh deploy   # @cloudbase/manager-node (npm run deploy)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStore } from '../bench/store';
+import { TRIGGERED } from '../core/functions/catalog';
 import { LocalRuntime } from './support/runtime';
 
 // Who may see and do what: a user reaches only their own orders and notifications, and nothing a
@@ -71,6 +72,65 @@ describe('one user and another', () => {
     expect(own.orders.map((o: { orderId: string }) => o.orderId)).toEqual([created.orderId]);
     // The victim can still order: the caller's pending order holds only the caller's payment slot.
     await order(victim);
+  });
+});
+
+describe('internal functions and who may call them', () => {
+  const CLIENT_SOURCES = ['wx_client', 'wx_devtools', 'wx_localdebug'];
+
+  async function callAs(name: string, data: unknown, headers: Record<string, string>) {
+    const { status, json } = await runtime.post<{ result?: Record<string, any>; errMsg?: string }>(`/api/functions/${name}`, { data }, headers);
+    return { status, result: json.result };
+  }
+
+  async function snapshot(outTradeNo: string) {
+    const inspected = await runtime.get<Record<string, unknown>>(`/api/inspect/orders/${outTradeNo}`);
+    const { messages } = await runtime.get<{ messages: unknown[] }>('/api/messages');
+    return { inspected, messages };
+  }
+
+  test('a mini program calling any internal function gets FORBIDDEN, and nothing changes', async () => {
+    const user = newUser();
+    // Paid at WeChat, but the notification was lost: a genuine callback (or reconcile) would move it.
+    await runtime.faults({ pay: { drop: 1 } });
+    const lost = await order(user, { subscribe: true });
+    expect((await runtime.pay(lost.outTradeNo)).ok).toBe(true);
+    await runtime.faults({ pay: { drop: 0 } });
+    const callback = { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: lost.outTradeNo, totalFee: lost.amountFen, cashFee: lost.amountFen };
+    const events: Record<string, unknown> = {
+      payCallback: callback,
+      refundCallback: { returnCode: 'SUCCESS', outTradeNo: lost.outTradeNo },
+      generate: { orderId: lost.orderId },
+      reconcile: {},
+      payNotify: { httpMethod: 'POST', path: '/api/notify/wechatpay', headers: {}, body: '', isBase64Encoded: true },
+    };
+    const before = await snapshot(lost.outTradeNo);
+    for (const name of TRIGGERED) {
+      for (const source of CLIENT_SOURCES) {
+        const answer = await callAs(name, events[name], { 'X-WX-OPENID': user, 'X-WX-SOURCE': source });
+        expect({ name, source, ...answer }).toEqual({ name, source, status: 200, result: { ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } } });
+      }
+      // Without X-WX-SOURCE the caller is a mini program too.
+      expect((await callAs(name, events[name], { 'X-WX-OPENID': user })).result?.error?.code).toBe('FORBIDDEN');
+    }
+    expect(await snapshot(lost.outTradeNo)).toEqual(before);
+    // The same callback from the platform is taken: the refusal was about the caller, not the event.
+    expect(await runtime.trigger('payCallback', callback)).toEqual({ errcode: 0, errmsg: '' });
+    await runtime.waitForOrder(lost.orderId, (o) => o.status === 'completed', user);
+  });
+
+  test('HTTP access reaches payNotify only; timers and function-to-function calls reach internal functions', async () => {
+    const http = { 'X-WX-SOURCE': 'wx_http' };
+    expect((await callAs('reconcile', {}, http)).result?.error?.code).toBe('FORBIDDEN');
+    expect((await callAs('generate', { orderId: 'o-none' }, http)).result?.error?.code).toBe('FORBIDDEN');
+    // payNotify takes the request and judges the notification itself (this one is not signed).
+    const notify = await callAs('payNotify', { httpMethod: 'POST', path: '/api/notify/wechatpay', headers: {}, body: '', isBase64Encoded: true }, http);
+    expect(notify.status).toBe(200);
+    expect(notify.result?.statusCode).toBeGreaterThanOrEqual(400);
+    for (const source of ['wx_trigger', 'wx_client,scf', 'wx_paycallback,scf']) {
+      const report = await callAs('reconcile', {}, { 'X-WX-SOURCE': source });
+      expect({ source, status: report.status, forbidden: report.result?.error?.code === 'FORBIDDEN' }).toEqual({ source, status: 200, forbidden: false });
+    }
   });
 });
 

@@ -130,10 +130,11 @@ describe('bad input', () => {
     expect(answer.error.code).toBe('INVALID_INPUT');
   });
 
-  test('functions the page may not call are not reachable over the client route', async () => {
-    for (const name of ['payCallback', 'generate', 'reconcile', 'refundCallback', 'nonexistent']) {
-      const { status } = await runtime.post(`/api/functions/${name}`, { data: {} });
-      expect(status).toBe(404);
+  test('functions the page may not call answer FORBIDDEN to it, and unknown functions do not exist', async () => {
+    for (const name of ['payCallback', 'generate', 'reconcile', 'refundCallback']) {
+      const { status, json } = await runtime.post<{ result?: { ok: boolean; error?: { code: string } } }>(`/api/functions/${name}`, { data: {} });
+      expect({ name, status, code: json.result?.error?.code }).toEqual({ name, status: 200, code: 'FORBIDDEN' });
     }
+    expect((await runtime.post('/api/functions/nonexistent', { data: {} })).status).toBe(404);
   });
 });

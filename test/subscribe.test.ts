@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { KeywordKind } from '../core/config/subscribe';
 import { fitKeyword, KEYWORD_MAX_CHARS } from '../core/notify/keywords';
-import { keywordValueValid } from '../local/subscribeRecorder';
+import { keywordValueValid } from '../local/cloudbase/openapiHandlers';
 import { LocalRuntime } from './support/runtime';
 import { inspectOrder } from './support/wechatpayV3';
 

@@ -33,8 +33,29 @@ function succeeded(answer: Answer): boolean {
   return text(answer, 'returnCode') === 'SUCCESS' && text(answer, 'resultCode') === 'SUCCESS';
 }
 
+/**
+ * What is left of a WeChat Pay error after wx-server-sdk (4.0.2, `callCloudPayAPI` in index.js):
+ * it converts the v2 answer's snake_case keys with `/_[a-z]/` and then returns
+ * `Object.assign({}, converted, { errCode: 0, errMsg: 'cloudPay.<api>:ok' })`, so the business
+ * code (`err_code`: ORDERNOTEXIST, ORDERCLOSED, REFUNDNOTEXIST, …) is overwritten by `errCode: 0`.
+ * What survives is `resultCode: 'FAIL'`, `returnMsg` and the description `errCodeDes`.
+ */
 function describeFailure(answer: Answer): string {
-  return [text(answer, 'returnMsg'), text(answer, 'errCode'), text(answer, 'errCodeDes')].filter(Boolean).join(' / ') || 'unknown';
+  return [text(answer, 'returnMsg'), text(answer, 'resultCode'), text(answer, 'errCodeDes')].filter(Boolean).join(' / ') || 'unknown';
+}
+
+/**
+ * A business failure whose description says the thing does not exist. The v2 docs describe
+ * ORDERNOTEXIST as "此交易订单号不存在" (orderquery, https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_2)
+ * and REFUNDNOTEXIST as "退款订单查询失败" (refundquery, …?chapter=9_5); English answers say "not exist".
+ */
+function saysNotFound(answer: Answer): boolean {
+  return text(answer, 'resultCode') === 'FAIL' && /不存在|查询失败|not\s*exist/i.test(text(answer, 'errCodeDes') ?? '');
+}
+
+/** ORDERCLOSED: "订单已关闭" (closeorder, https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_3). */
+function saysClosed(answer: Answer): boolean {
+  return text(answer, 'resultCode') === 'FAIL' && /已关闭|closed/i.test(text(answer, 'errCodeDes') ?? '');
 }
 
 const TRADE_STATES: readonly TradeState[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
@@ -87,7 +108,7 @@ export class CloudPayProvider implements PaymentProvider {
       throw new PaymentUnavailableError(`cloud pay queryOrder failed: ${describeFailure(answer)}`);
     }
     if (text(answer, 'resultCode') !== 'SUCCESS') {
-      if (text(answer, 'errCode') === 'ORDERNOTEXIST') return { state: 'NOT_FOUND' };
+      if (saysNotFound(answer)) return { state: 'NOT_FOUND' };
       throw new PaymentUnavailableError(`cloud pay queryOrder failed: ${describeFailure(answer)}`);
     }
     const state = text(answer, 'tradeState') as TradeState | undefined;
@@ -106,7 +127,11 @@ export class CloudPayProvider implements PaymentProvider {
       out_trade_no: outTradeNo,
       nonce_str: newNonce(),
     });
-    return succeeded(answer) || text(answer, 'errCode') === 'ORDERCLOSED';
+    if (succeeded(answer) || saysClosed(answer)) return true;
+    // The description is prose; the order's own state is not. An order WeChat shows as closed,
+    // revoked or unknown can take no payment, which is all closing it has to ensure.
+    const trade = await this.queryOrder(outTradeNo).catch(() => null);
+    return trade !== null && (trade.state === 'CLOSED' || trade.state === 'REVOKED' || trade.state === 'NOT_FOUND');
   }
 
   async refund(request: RefundRequest): Promise<RefundAnswer> {
@@ -132,10 +157,14 @@ export class CloudPayProvider implements PaymentProvider {
       nonce_str: newNonce(),
     });
     if (!succeeded(answer)) {
-      if (text(answer, 'errCode') === 'REFUNDNOTEXIST') return 'NOT_FOUND';
+      // A refund WeChat never took: the caller asks for it again, with the same out_refund_no
+      // (a repeat of a refund number WeChat already has moves no money twice).
+      if (saysNotFound(answer)) return 'NOT_FOUND';
       throw new PaymentUnavailableError(`cloud pay queryRefund failed: ${describeFailure(answer)}`);
     }
-    const state = (text(answer, 'refundStatus0') ?? text(answer, 'refundStatus')) as RefundState | undefined;
+    // refundquery lists refunds with an index suffix (refund_status_0, …); the SDK's `/_[a-z]/`
+    // conversion leaves `_0` alone, so the field arrives as `refundStatus_0`.
+    const state = text(answer, 'refundStatus_0') as RefundState | undefined;
     return state && REFUND_STATES.includes(state) ? state : 'PROCESSING';
   }
 }

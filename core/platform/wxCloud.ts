@@ -1,7 +1,7 @@
 /**
- * The part of `wx-server-sdk` the functions use, typed. In the cloud this is the real SDK; in the
- * local runtime the same surface is provided by `local/sdk`. `wx-server-sdk` types `cloudPay` and
- * `openapi` as `any`, so this file is the typed boundary for them.
+ * The part of `wx-server-sdk` the functions use, typed. It is the real SDK everywhere: in the
+ * cloud, and in the local runtime (whose CloudBase emulation answers the SDK's requests).
+ * `wx-server-sdk` types `cloudPay` and `openapi` as `any`, so this file is the typed boundary for them.
  */
 
 export type Document = Record<string, unknown> & { _id?: string };
@@ -64,7 +64,10 @@ export interface WXContext {
   OPENID?: string;
   APPID?: string;
   UNIONID?: string;
+  CLIENTIP?: string;
   ENV?: string;
+  /** Who started this run, as a comma-separated call chain (`wx_client`, `wx_trigger`, `wx_client,scf`, …). */
+  SOURCE?: string;
 }
 
 /** Cloud pay, as `wx-server-sdk` exposes it (camelCase for unifiedOrder, snake_case elsewhere). */

@@ -11,6 +11,8 @@ export interface PayFaults {
   refundReject: number;
   /** The provider refuses to close an unpaid order (as cloud pay does in an order's first 5 minutes). */
   closeRefused: number;
+  /** A cloud-pay refund request is lost on its way: the call fails and WeChat Pay never sees it. */
+  refundLost: number;
 }
 
 export interface ModelFaults {
@@ -41,15 +43,24 @@ export interface WorkerFaults {
   maxKillsPerOrder: number;
 }
 
+/** Cloud calls (`cloud.openapi.*`) answered by the CloudBase emulation. */
+export interface OpenApiFaults {
+  /** `security.msgSecCheck` answers a WeChat system error (errcode -1) this often. */
+  msgSecCheckError: number;
+  /** Words that make `security.msgSecCheck` answer `risky` (label 20001). */
+  riskyWords: string[];
+}
+
 export interface Faults {
   pay: PayFaults;
+  openapi: OpenApiFaults;
   llm: ModelFaults & { byModel: Record<string, Partial<ModelFaults>> };
   worker: WorkerFaults;
 }
 
 export function defaultFaults(): Faults {
   return {
-    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0 },
+    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0, refundLost: 0 },
     llm: {
       error: 0,
       errorStatus: 500,
@@ -63,6 +74,7 @@ export function defaultFaults(): Faults {
       byModel: {},
     },
     worker: { killGenerate: 0, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
+    openapi: { msgSecCheckError: 0, riskyWords: ['local-risky-word', '违规示例词'] },
   };
 }
 
@@ -118,12 +130,12 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (patch === null || typeof patch !== 'object') throw new Error('faults must be an object');
   const next: Faults = JSON.parse(JSON.stringify(current)) as Faults;
   const input = patch as Record<string, unknown>;
-  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'worker' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm, worker)`);
+  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'worker' && key !== 'openapi' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm, worker, openapi)`);
   const base = input.reset === true ? defaultFaults() : next;
   if (input.pay !== undefined) {
     const pay = input.pay as Record<string, unknown>;
     for (const [key, value] of Object.entries(pay)) {
-      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused') base.pay[key] = rate(value, `pay.${key}`);
+      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused' || key === 'refundLost') base.pay[key] = rate(value, `pay.${key}`);
       else if (key === 'delayMs') {
         if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || v < 0) || value[0] > value[1]) {
           throw new Error('pay.delayMs must be [min, max] in ms');
@@ -158,6 +170,18 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
         base.worker.maxKillsPerOrder = value as number;
       }
       else throw new Error(`worker.${key} is not a fault`);
+    }
+  }
+  if (input.openapi !== undefined) {
+    if (input.openapi === null || typeof input.openapi !== 'object') throw new Error('openapi must be an object');
+    for (const [key, value] of Object.entries(input.openapi as Record<string, unknown>)) {
+      if (key === 'msgSecCheckError') base.openapi.msgSecCheckError = rate(value, 'openapi.msgSecCheckError');
+      else if (key === 'riskyWords') {
+        if (!Array.isArray(value) || value.some((w) => typeof w !== 'string' || w.length === 0 || w.length > 50) || value.length > 200) {
+          throw new Error('openapi.riskyWords must be a list of up to 200 words (1–50 characters)');
+        }
+        base.openapi.riskyWords = [...(value as string[])];
+      } else throw new Error(`openapi.${key} is not a fault`);
     }
   }
   return base;

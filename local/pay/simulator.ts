@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import type { CloudPayApi, Collection, Database } from '../../core/platform/wxCloud';
+import type { Collection, Database } from '../../core/platform/wxCloud';
 import type { Faults } from './faults';
 
 export interface Trade {
@@ -54,8 +54,60 @@ export interface PaymentNotification {
 const pickDelay = ([min, max]: [number, number]) => (max > min ? randomInt(min, max + 1) : min);
 
 const APP_ID = 'wx-local-app';
-const OK = { returnCode: 'SUCCESS', returnMsg: 'OK', resultCode: 'SUCCESS' } as const;
-const fail = (errCode: string, errCodeDes: string) => ({ returnCode: 'SUCCESS', returnMsg: 'OK', resultCode: 'FAIL', errCode, errCodeDes });
+/** The local service provider's merchant number and API key (signs answers and pay parameters). */
+const MCH_ID = '1900000100';
+const LOCAL_KEY = 'local-simulator-api-v2-key-000000';
+
+type V2Answer = Record<string, unknown>;
+
+/**
+ * Business errors, with the descriptions WeChat Pay's v2 docs give for each code (err_code_des):
+ * orderquery/closeorder/refund/refundquery error tables at https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_2 (…9_3, 9_4, 9_5).
+ */
+const ERROR_DESCRIPTIONS: Record<string, string> = {
+  ORDERNOTEXIST: '此交易订单号不存在',
+  ORDERPAID: '订单已支付',
+  ORDERCLOSED: '订单已关闭',
+  REFUNDNOTEXIST: '退款订单查询失败',
+  SYSTEMERROR: '系统超时',
+  NOTENOUGH: '余额不足',
+  TRADE_STATE_ERROR: '订单状态错误',
+  INVALID_REQUEST: '参数错误',
+  PARAM_ERROR: '参数错误',
+};
+
+const TRADE_STATE_DESC: Record<Trade['state'], string> = { NOTPAY: '订单未支付', SUCCESS: '支付成功', CLOSED: '订单已关闭', REFUND: '订单发生过退款' };
+
+function header(subMchId: unknown): V2Answer {
+  return { return_code: 'SUCCESS', return_msg: 'OK', appid: APP_ID, mch_id: MCH_ID, sub_mch_id: typeof subMchId === 'string' ? subMchId : '', nonce_str: randomBytes(8).toString('hex') };
+}
+
+/** `return_code: FAIL`: the request itself was refused (a parameter or signature problem). */
+function communicationFail(message: string): V2Answer {
+  return { return_code: 'FAIL', return_msg: message };
+}
+
+function businessFail(code: string): V2Answer {
+  return { result_code: 'FAIL', err_code: code, err_code_des: ERROR_DESCRIPTIONS[code] ?? code };
+}
+
+/** A v2 answer's `sign`: MD5 over the sorted non-empty fields and the API key, upper-case hex. */
+function signed(answer: V2Answer): V2Answer {
+  const text = Object.keys(answer)
+    .filter((key) => key !== 'sign' && answer[key] !== '' && answer[key] !== undefined && typeof answer[key] !== 'object')
+    .sort()
+    .map((key) => `${key}=${String(answer[key])}`)
+    .join('&');
+  return { ...answer, sign: createHash('md5').update(`${text}&key=${LOCAL_KEY}`).digest('hex').toUpperCase() };
+}
+
+function compactBeijing(at: number): string {
+  return new Date(at + 8 * 3600_000).toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+function refundIdOf(outRefundNo: string): string {
+  return `50${createHash('sha256').update(outRefundNo).digest('hex').replace(/\D/g, '').padEnd(30, '0').slice(0, 30)}`;
+}
 
 function parseCompactBeijing(value: unknown): number | null {
   if (typeof value !== 'string' || !/^\d{14}$/.test(value)) return null;
@@ -193,56 +245,122 @@ export class PaySimulator {
     for (const refund of pending.data as unknown as RefundRecord[]) void this.settleRefund(refund.outRefundNo);
   }
 
-  readonly cloudPay: CloudPayApi = {
-    unifiedOrder: async (params) => {
-      const outTradeNo = params.outTradeNo;
-      const totalFee = params.totalFee;
-      const body = params.body;
-      const nonceStr = params.nonceStr;
-      if (typeof params.functionName !== 'string' || !params.functionName) return { returnCode: 'FAIL', returnMsg: 'functionName is required' };
-      if (typeof nonceStr !== 'string' || nonceStr.length === 0 || nonceStr.length > 32) return { returnCode: 'FAIL', returnMsg: 'nonceStr must be 1–32 characters' };
-      if (typeof body !== 'string' || body.length === 0 || Buffer.byteLength(body, 'utf8') > 128) return { returnCode: 'FAIL', returnMsg: 'body must be 1–128 bytes' };
-      if (typeof outTradeNo !== 'string' || !/^[0-9A-Za-z_-]{1,32}$/.test(outTradeNo)) return { returnCode: 'FAIL', returnMsg: 'outTradeNo must be ≤ 32 of [0-9A-Za-z_-]' };
-      if (typeof totalFee !== 'number' || !Number.isInteger(totalFee) || totalFee < 1) return { returnCode: 'FAIL', returnMsg: 'totalFee must be a whole number of fen' };
-      if (typeof params.spbillCreateIp !== 'string') return { returnCode: 'FAIL', returnMsg: 'spbillCreateIp is required' };
-      const expiresAt = parseCompactBeijing(params.timeExpire) ?? Date.now() + 2 * 3600_000;
-      const trade = await this.prepay({ outTradeNo, amountFen: totalFee, description: body, expiresAt, callbackFunction: params.functionName, channel: 'cloudpay' });
-      if (typeof trade === 'string') return fail(trade.split(':')[0] as string, trade);
-      const timeStamp = String(Math.floor(Date.now() / 1000));
-      const pkg = `prepay_id=${trade.prepayId}`;
-      const paySign = createHash('md5').update(`appId=${APP_ID}&nonceStr=${nonceStr}&package=${pkg}&signType=MD5&timeStamp=${timeStamp}&key=local`).digest('hex').toUpperCase();
-      return { ...OK, prepayId: trade.prepayId, payment: { appId: APP_ID, timeStamp, nonceStr, package: pkg, signType: 'MD5', paySign } };
-    },
-    queryOrder: async (params) => {
-      const trade = typeof params.out_trade_no === 'string' ? await this.trade(params.out_trade_no) : null;
-      if (!trade) return fail('ORDERNOTEXIST', 'order does not exist');
-      return { ...OK, outTradeNo: trade.outTradeNo, tradeState: trade.state, totalFee: trade.amountFen, ...(trade.transactionId ? { transactionId: trade.transactionId } : {}) };
-    },
-    closeOrder: async (params) => {
-      const closed = typeof params.out_trade_no === 'string' ? await this.closeTrade(params.out_trade_no) : 'ORDERNOTEXIST';
-      if (closed === 'closed') return { ...OK };
-      if (closed === 'REFUSED') return fail('SYSTEMERROR', 'an order cannot be closed in its first 5 minutes (injected)');
-      return fail(closed, closed === 'ORDERPAID' ? 'order is paid' : 'order does not exist');
-    },
-    refund: async (params) => {
-      const result = await this.refundTrade({
-        outTradeNo: params.out_trade_no,
-        outRefundNo: params.out_refund_no,
-        totalFen: params.total_fee,
-        refundFen: params.refund_fee,
-        channel: 'cloudpay',
-      });
-      if (!result.ok) return result.code === 'PARAM_ERROR' ? { returnCode: 'FAIL', returnMsg: result.message } : fail(result.code, result.message);
-      return { ...OK, outRefundNo: result.refund.outRefundNo, refundFee: result.refund.refundFen };
-    },
-    queryRefund: async (params) => {
-      const outRefundNo = params.out_refund_no;
-      const { data } = await this.refunds.where({ outRefundNo }).limit(1).get();
-      const refund = data[0] as unknown as RefundRecord | undefined;
-      if (!refund) return fail('REFUNDNOTEXIST', 'refund does not exist');
-      return { ...OK, outTradeNo: refund.outTradeNo, outRefundNo0: refund.outRefundNo, refundStatus0: refund.state, refundFee0: refund.refundFen };
-    },
-  };
+  /**
+   * Cloud pay's server side (`wx.wxPayApi` of the CloudBase API): the request arrives in WeChat
+   * Pay's snake_case (wx-server-sdk's `callCloudPayAPI` converts the function's camelCase), and the
+   * answer is WeChat Pay's own API v2 answer, field names and codes as its docs define them, so
+   * that the real SDK's `convertCase` and `errCode: 0` overwrite run on it as in production:
+   * unifiedorder https://pay.weixin.qq.com/wiki/doc/api/jsapi_sl.php?chapter=9_1 (plus cloud pay's
+   * `payment` object: https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/open/pay/CloudPay.unifiedOrder.html),
+   * orderquery …?chapter=9_2, closeorder …?chapter=9_3, refund …?chapter=9_4, refundquery …?chapter=9_5.
+   */
+  async wxPayApi(apiName: string, request: Record<string, unknown>): Promise<Record<string, unknown> | null> {
+    switch (apiName) {
+      case 'unifiedOrder':
+        return signed(await this.unifiedOrder(request));
+      case 'queryOrder':
+        return signed(await this.queryOrderAnswer(request));
+      case 'closeOrder':
+        return signed(await this.closeOrderAnswer(request));
+      case 'refund':
+        return signed(await this.refundAnswer(request));
+      case 'queryRefund':
+        return signed(await this.queryRefundAnswer(request));
+      default:
+        return null;
+    }
+  }
+
+  private async unifiedOrder(params: Record<string, unknown>): Promise<V2Answer> {
+    const { out_trade_no: outTradeNo, total_fee: totalFee, body, nonce_str: nonceStr, function_name: functionName, sub_mch_id: subMchId } = params;
+    const base = { ...header(subMchId), trade_type: 'JSAPI' };
+    if (typeof functionName !== 'string' || !functionName) return communicationFail('function_name is required');
+    if (typeof nonceStr !== 'string' || nonceStr.length === 0 || nonceStr.length > 32) return communicationFail('nonce_str must be 1–32 characters');
+    if (typeof body !== 'string' || body.length === 0 || Buffer.byteLength(body, 'utf8') > 128) return communicationFail('body must be 1–128 bytes');
+    if (typeof outTradeNo !== 'string' || !/^[0-9A-Za-z_-]{1,32}$/.test(outTradeNo)) return communicationFail('out_trade_no must be ≤ 32 of [0-9A-Za-z_-]');
+    if (typeof totalFee !== 'number' || !Number.isInteger(totalFee) || totalFee < 1) return communicationFail('total_fee must be a whole number of fen');
+    if (typeof params.spbill_create_ip !== 'string') return communicationFail('spbill_create_ip is required');
+    const expiresAt = parseCompactBeijing(params.time_expire) ?? Date.now() + 2 * 3600_000;
+    const trade = await this.prepay({ outTradeNo, amountFen: totalFee, description: body, expiresAt, callbackFunction: functionName, channel: 'cloudpay' });
+    if (typeof trade === 'string') {
+      const code = trade.split(':')[0] as string;
+      return { ...base, ...businessFail(code === 'ORDERPAID' ? 'ORDERPAID' : 'INVALID_REQUEST') };
+    }
+    const timeStamp = String(Math.floor(Date.now() / 1000));
+    const pkg = `prepay_id=${trade.prepayId}`;
+    const paySign = createHash('md5').update(`appId=${APP_ID}&nonceStr=${nonceStr}&package=${pkg}&signType=MD5&timeStamp=${timeStamp}&key=${LOCAL_KEY}`).digest('hex').toUpperCase();
+    return { ...base, result_code: 'SUCCESS', prepay_id: trade.prepayId, payment: { appId: APP_ID, timeStamp, nonceStr, package: pkg, signType: 'MD5', paySign } };
+  }
+
+  private async queryOrderAnswer(params: Record<string, unknown>): Promise<V2Answer> {
+    const trade = typeof params.out_trade_no === 'string' ? await this.trade(params.out_trade_no) : null;
+    if (!trade) return { ...header(params.sub_mch_id), ...businessFail('ORDERNOTEXIST') };
+    return {
+      ...header(params.sub_mch_id),
+      result_code: 'SUCCESS',
+      out_trade_no: trade.outTradeNo,
+      trade_state: trade.state,
+      trade_state_desc: TRADE_STATE_DESC[trade.state],
+      trade_type: 'JSAPI',
+      total_fee: trade.amountFen,
+      fee_type: 'CNY',
+      ...(trade.transactionId ? { transaction_id: trade.transactionId, cash_fee: trade.amountFen, bank_type: 'OTHERS', time_end: compactBeijing(trade.paidAt ?? Date.now()) } : {}),
+    };
+  }
+
+  private async closeOrderAnswer(params: Record<string, unknown>): Promise<V2Answer> {
+    const existing = typeof params.out_trade_no === 'string' ? await this.trade(params.out_trade_no) : null;
+    // v2 answers ORDERCLOSED for an order already closed (closeorder error table).
+    if (existing?.state === 'CLOSED') return { ...header(params.sub_mch_id), ...businessFail('ORDERCLOSED') };
+    const closed = existing ? await this.closeTrade(existing.outTradeNo) : 'ORDERNOTEXIST';
+    if (closed === 'closed') return { ...header(params.sub_mch_id), result_code: 'SUCCESS', result_msg: 'OK' };
+    return { ...header(params.sub_mch_id), ...businessFail(closed === 'REFUSED' ? 'SYSTEMERROR' : closed) };
+  }
+
+  private async refundAnswer(params: Record<string, unknown>): Promise<V2Answer> {
+    const result = await this.refundTrade({
+      outTradeNo: params.out_trade_no,
+      outRefundNo: params.out_refund_no,
+      totalFen: params.total_fee,
+      refundFen: params.refund_fee,
+      channel: 'cloudpay',
+    });
+    if (!result.ok) return { ...header(params.sub_mch_id), ...businessFail(result.code) };
+    const trade = await this.trade(result.refund.outTradeNo);
+    return {
+      ...header(params.sub_mch_id),
+      result_code: 'SUCCESS',
+      transaction_id: trade?.transactionId ?? '',
+      out_trade_no: result.refund.outTradeNo,
+      out_refund_no: result.refund.outRefundNo,
+      refund_id: refundIdOf(result.refund.outRefundNo),
+      refund_fee: result.refund.refundFen,
+      total_fee: trade?.amountFen ?? 0,
+      cash_fee: trade?.amountFen ?? 0,
+    };
+  }
+
+  private async queryRefundAnswer(params: Record<string, unknown>): Promise<V2Answer> {
+    const refund = typeof params.out_refund_no === 'string' ? await this.refundRecord(params.out_refund_no) : null;
+    if (!refund) return { ...header(params.sub_mch_id), ...businessFail('REFUNDNOTEXIST') };
+    const trade = await this.trade(refund.outTradeNo);
+    // One refund per number: its fields carry the index 0 (`out_refund_no_0`, `refund_status_0`, …).
+    return {
+      ...header(params.sub_mch_id),
+      result_code: 'SUCCESS',
+      transaction_id: trade?.transactionId ?? '',
+      out_trade_no: refund.outTradeNo,
+      total_fee: trade?.amountFen ?? 0,
+      cash_fee: trade?.amountFen ?? 0,
+      refund_count: 1,
+      out_refund_no_0: refund.outRefundNo,
+      refund_id_0: refundIdOf(refund.outRefundNo),
+      refund_fee_0: refund.refundFen,
+      refund_status_0: refund.state,
+      refund_recv_accout_0: '支付用户零钱',
+      ...(refund.state === 'SUCCESS' ? { refund_success_time_0: new Date((refund as RefundRecord & { settledAt?: number }).settledAt ?? Date.now()).toISOString().slice(0, 19).replace('T', ' ') } : {}),
+    };
+  }
 
   /** Closes an unpaid trade (or refuses, as the faults say). */
   async closeTrade(outTradeNo: string): Promise<CloseResult> {
@@ -281,7 +399,7 @@ export class PaySimulator {
       await this.refunds.where({ outRefundNo }).update({ data: { requests: this.ledger.command.inc(1) } });
       return { ok: true, refund: same };
     }
-    if (Math.random() < this.faults().pay.refundReject) return { ok: false, code: 'NOT_ENOUGH', message: 'merchant balance is not enough (injected)' };
+    if (Math.random() < this.faults().pay.refundReject) return { ok: false, code: 'NOTENOUGH', message: 'merchant balance is not enough (injected)' };
     const earlier = await this.refundsFor(trade.outTradeNo);
     const alreadyRefunded = earlier.reduce((sum, r) => sum + r.refundFen, 0);
     if (alreadyRefunded + refundFen > trade.amountFen) return { ok: false, code: 'INVALID_REQUEST', message: 'refund exceeds the amount paid' };

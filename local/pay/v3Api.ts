@@ -240,7 +240,7 @@ export function createV3Api(simulator: PaySimulator, keys: () => LocalV3Keys) {
       const notifyUrl = typeof body.notify_url === 'string' ? body.notify_url : undefined;
       const result = await simulator.refundTrade({ outTradeNo: body.out_trade_no, outRefundNo: body.out_refund_no, totalFen: amount.total, refundFen: amount.refund, channel: 'v3', ...(notifyUrl ? { notifyUrl } : {}) });
       if (!result.ok) {
-        const status = result.code === 'ORDERNOTEXIST' ? 404 : result.code === 'NOT_ENOUGH' ? 403 : 400;
+        const status = result.code === 'ORDERNOTEXIST' ? 404 : result.code === 'NOTENOUGH' ? 403 : 400;
         error(res, status, result.code === 'ORDERNOTEXIST' ? 'RESOURCE_NOT_EXISTS' : result.code, result.message);
       } else {
         answer(res, 200, refundView(result.refund, await simulator.trade(result.refund.outTradeNo)));

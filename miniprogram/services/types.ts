@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'PAYMENT_UNAVAILABLE'
   | 'NOT_FOUND'
+  /** An internal function called from the mini program: never a legitimate client call. */
+  | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
   | 'INTERNAL'

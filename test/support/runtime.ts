@@ -50,7 +50,7 @@ export class LocalRuntime {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;
-      const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${this.output}`)), 15_000);
+      const timer = setTimeout(() => reject(new Error(`runtime did not start:\n${this.output}`)), 60_000);
       child.stdout?.on('data', (chunk: Buffer) => {
         this.output += chunk.toString();
         const match = /local runtime on (http:\/\/[^\s]+) /.exec(this.output);

@@ -1,0 +1,290 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { invocationEnv, type Caller, type InvocationCredentials } from './callers';
+import type { InstanceMessage } from './instance';
+
+export interface FunctionConfig {
+  timeout?: number;
+  triggers?: { name: string; type: string; config: string }[];
+  permissions?: { openapi?: string[] };
+}
+
+export interface Invocation {
+  id: string;
+  functionName: string;
+  caller: Caller;
+  /** Timed out or killed: the emulated CloudBase API refuses its requests from then on. */
+  stopped: boolean;
+  startedAt: number;
+  credentials: InvocationCredentials;
+}
+
+export class InvocationStopped extends Error {
+  constructor(reason: string) {
+    super(`invocation stopped: ${reason}`);
+    this.name = 'InvocationStopped';
+  }
+}
+
+export interface FunctionHostOptions {
+  functionsDir: string;
+  /** The built instance entry (.build/instance.cjs). */
+  instanceScript: string;
+  /** The functions' environment: their configuration plus what SCF sets for every instance. */
+  env: Record<string, string>;
+  envId: string;
+  /** Run each instance as a child process of this Node binary (a CloudBase runtime version); default: worker threads of this process. */
+  nodeBinary?: string;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+/** The realm a function runs in (see instance.ts): it serves concurrent invocations. */
+class Instance {
+  private readonly pending = new Map<string, Pending>();
+  private dead = false;
+  /** The Node version the realm runs on (`process.version` inside it). */
+  node = '';
+  private readonly terminateRealm: () => void;
+  private readonly send: (message: unknown) => void;
+
+  private constructor(
+    readonly functionName: string,
+    realm: Worker | ChildProcess,
+    private readonly onDeath: (instance: Instance) => void,
+    private readonly ready: { resolve: () => void; reject: (error: Error) => void },
+  ) {
+    const onMessage = (message: InstanceMessage) => this.receive(message);
+    const onExit = () => this.died(new Error(`instance of ${functionName} exited`));
+    if (realm instanceof Worker) {
+      realm.on('message', onMessage);
+      realm.on('error', (error) => this.died(error));
+      realm.on('exit', onExit);
+      this.send = (message) => realm.postMessage(message);
+      this.terminateRealm = () => void realm.terminate();
+    } else {
+      realm.on('message', (message) => onMessage(message as InstanceMessage));
+      realm.on('exit', onExit);
+      realm.on('error', (error) => this.died(error));
+      this.send = (message) => {
+        if (realm.connected) realm.send(message as object);
+      };
+      this.terminateRealm = () => void realm.kill('SIGKILL');
+    }
+  }
+
+  static start(functionName: string, bundle: string, options: FunctionHostOptions, onDeath: (instance: Instance) => void): Promise<Instance> {
+    return new Promise((resolve, reject) => {
+      const realm = options.nodeBinary
+        ? fork(options.instanceScript, [], { execPath: options.nodeBinary, env: options.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        : new Worker(options.instanceScript, { env: options.env });
+      const instance: Instance = new Instance(functionName, realm, onDeath, { resolve: () => resolve(instance), reject });
+      instance.send({ type: 'load', bundle });
+    });
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  run(message: { id: string; event: unknown; context: Record<string, unknown>; env: Record<string, string> }): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) return reject(new Error(`instance of ${this.functionName} is gone`));
+      this.pending.set(message.id, { resolve, reject });
+      this.send({ type: 'invoke', ...message });
+    });
+  }
+
+  terminate(reason: Error): void {
+    this.died(reason);
+    this.terminateRealm();
+  }
+
+  private receive(message: InstanceMessage): void {
+    if (message.type === 'ready') {
+      this.node = message.node;
+      return this.ready.resolve();
+    }
+    if (message.type === 'loadFailed') {
+      this.ready.reject(new Error(`cloud function ${this.functionName} failed to load: ${message.message}`));
+      return this.terminate(new Error(message.message));
+    }
+    const pending = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    if (!pending) return;
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(new Error(message.message));
+  }
+
+  private died(error: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.ready.reject(error);
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+    this.onDeath(this);
+  }
+}
+
+/**
+ * Hosts the built cloud functions (cloudfunctions/<name>/index.js) as SCF runs them: each
+ * invocation with its caller's variables (callers.ts) and its config.json time limit. A stopped
+ * invocation (timed out, or killed by the chaos faults) is over for its caller at once, and the
+ * CloudBase emulation refuses every request it still makes: its credentials are revoked, so a
+ * frozen or killed function changes nothing more.
+ */
+export class FunctionHost {
+  readonly configs = new Map<string, FunctionConfig>();
+  private readonly bundles = new Map<string, string>();
+  private readonly realms = new Map<string, Promise<Instance>>();
+  private readonly running = new Set<Invocation>();
+  private readonly bySecretId = new Map<string, Invocation>();
+  private readonly stopListeners = new Map<Invocation, () => void>();
+  private closed = false;
+  invocationCount = 0;
+  readonly countsByFunction = new Map<string, number>();
+  /** Invocations stopped from outside (kill, or the chaos fault that kills workers). */
+  killedCount = 0;
+  /** Called as each invocation starts (the runtime's worker faults use it). */
+  onInvocationStart: ((invocation: Invocation, event: unknown) => void) | null = null;
+
+  constructor(private readonly options: FunctionHostOptions) {}
+
+  load(): void {
+    for (const name of readdirSync(this.options.functionsDir)) {
+      const bundle = join(this.options.functionsDir, name, 'index.js');
+      if (!existsSync(bundle)) continue;
+      const configPath = join(this.options.functionsDir, name, 'config.json');
+      this.configs.set(name, existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as FunctionConfig) : {});
+      this.bundles.set(name, bundle);
+    }
+    if (this.bundles.size === 0) throw new Error(`no built cloud functions in ${this.options.functionsDir}: run npm run build`);
+  }
+
+  /** Loads every function, so the first calls find them warm. */
+  async prewarm(): Promise<void> {
+    await Promise.all(this.names().map((name) => this.realm(name)));
+  }
+
+  has(name: string): boolean {
+    return this.bundles.has(name);
+  }
+
+  names(): string[] {
+    return [...this.bundles.keys()];
+  }
+
+  /** The Node versions the loaded functions run on. */
+  async nodeVersions(): Promise<string[]> {
+    const realms = await Promise.allSettled([...this.realms.values()]);
+    return [...new Set(realms.flatMap((r) => (r.status === 'fulfilled' ? [r.value.node] : [])))];
+  }
+
+  /** The running invocation these credentials were issued to (the CloudBase emulation authenticates with it). */
+  invocationFor(secretId: string): Invocation | undefined {
+    return this.bySecretId.get(secretId);
+  }
+
+  async invoke(name: string, event: unknown, caller: Caller): Promise<unknown> {
+    if (!this.bundles.has(name) || this.closed) throw new Error(`unknown cloud function ${name}`);
+    const timeoutMs = (this.configs.get(name)?.timeout ?? 3) * 1000;
+    const id = randomUUID();
+    const invocation: Invocation = {
+      id,
+      functionName: name,
+      caller,
+      stopped: false,
+      startedAt: Date.now(),
+      credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
+    };
+    this.invocationCount += 1;
+    this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
+    this.running.add(invocation);
+    this.bySecretId.set(invocation.credentials.secretId, invocation);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.halt(invocation);
+        reject(new InvocationStopped(`${name} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const killed = new Promise<never>((_, reject) => {
+      this.stopListeners.set(invocation, () => reject(new InvocationStopped(`${name} was killed`)));
+    });
+    try {
+      this.onInvocationStart?.(invocation, event);
+      return await Promise.race([this.execute(invocation, event, timeoutMs), limit, killed]);
+    } finally {
+      clearTimeout(timer);
+      this.halt(invocation);
+      this.running.delete(invocation);
+      this.stopListeners.delete(invocation);
+    }
+  }
+
+  private async execute(invocation: Invocation, event: unknown, timeoutMs: number): Promise<unknown> {
+    const instance = await this.realm(invocation.functionName);
+    if (invocation.stopped) throw new InvocationStopped(`${invocation.functionName} was killed before it started`);
+    const env = invocationEnv(invocation.caller, this.options.envId, invocation.credentials, invocation.id);
+    // The handler's second argument, as SCF passes it (the fields @cloudbase/node-sdk's parseContext reads).
+    const context = {
+      request_id: invocation.id,
+      function_name: invocation.functionName,
+      function_version: '$LATEST',
+      namespace: this.options.envId,
+      memory_limit_in_mb: 256,
+      time_limit_in_ms: timeoutMs,
+      environment: JSON.stringify(env),
+    };
+    return instance.run({ id: invocation.id, event: JSON.parse(JSON.stringify(event ?? {})) as unknown, context, env });
+  }
+
+  /** The function's realm, started on first use and again after it died. */
+  private realm(name: string): Promise<Instance> {
+    const existing = this.realms.get(name);
+    if (existing) return existing;
+    const started = Instance.start(name, this.bundles.get(name) as string, this.options, () => {
+      if (this.realms.get(name) === started) this.realms.delete(name);
+    });
+    started.catch(() => {
+      if (this.realms.get(name) === started) this.realms.delete(name);
+    });
+    this.realms.set(name, started);
+    return started;
+  }
+
+  /** Marks an invocation stopped and revokes its credentials. */
+  private halt(invocation: Invocation): void {
+    invocation.stopped = true;
+    this.bySecretId.delete(invocation.credentials.secretId);
+  }
+
+  /** Stops every running invocation of a function (a worker killed mid-stream). */
+  kill(name: string): number {
+    let killed = 0;
+    for (const invocation of [...this.running]) {
+      if (invocation.functionName === name && this.stop(invocation)) killed += 1;
+    }
+    return killed;
+  }
+
+  /** Stops one invocation if it is still running; true when it was. */
+  stop(invocation: Invocation): boolean {
+    if (invocation.stopped || !this.running.has(invocation)) return false;
+    this.halt(invocation);
+    this.killedCount += 1;
+    this.stopListeners.get(invocation)?.();
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const invocation of [...this.running]) this.halt(invocation);
+    const realms = await Promise.allSettled([...this.realms.values()]);
+    for (const realm of realms) if (realm.status === 'fulfilled') realm.value.terminate(new Error('runtime closing'));
+    this.realms.clear();
+  }
+}

@@ -1,0 +1,202 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isClientCallable } from '../core/functions/catalog';
+import { CLOUDBASE_API_PATH } from './cloudbase/server';
+import { SECURITY_CHECKS, SENT_MESSAGES, SHIPPING_UPLOADS } from './cloudbase/openapiHandlers';
+import type { CloudbaseDispatcher } from './cloudbase/dispatcher';
+import { callers, CLIENT_SOURCES } from './functions/callers';
+import type { FunctionHost } from './functions/host';
+import { HttpError, readBody, readJsonBody, sendJson } from './http';
+import type { ModelServerStats } from './model/modelServer';
+import type { PayDelivery } from './pay/delivery';
+import { mergeFaults, type Faults } from './pay/faults';
+import type { PaySimulator } from './pay/simulator';
+import type { Database } from '../core/platform/wxCloud';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void>;
+
+interface Route {
+  method: 'GET' | 'POST' | 'ANY';
+  path: RegExp;
+  handler: Handler;
+}
+
+export interface RouteParts {
+  host: FunctionHost;
+  simulator: PaySimulator;
+  delivery: PayDelivery;
+  dispatcher: CloudbaseDispatcher;
+  functionsDb: Database;
+  platformDb: Database;
+  faults: { get(): Faults; set(next: Faults): void };
+  modelStats: ModelServerStats;
+  cloudbaseApi: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  preview: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+  model: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+  v3Api: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+}
+
+const DEFAULT_OPENID = 'local-user';
+const SOURCE_PATTERN = /^[a-z_]{1,32}(,[a-z_]{1,32}){0,7}$/;
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+async function invokeAndAnswer(res: ServerResponse, run: () => Promise<unknown>): Promise<void> {
+  try {
+    sendJson(res, 200, { result: await run() });
+  } catch (error) {
+    sendJson(res, 500, { errMsg: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+/** The runtime's HTTP routes, one table. */
+export function createRoutes(parts: RouteParts): Route[] {
+  const { host, simulator } = parts;
+  return [
+    { method: 'ANY', path: /^\/(preview\/.*)?$/, handler: async (req, res) => parts.preview(req, res) },
+    { method: 'GET', path: /^\/healthz$/, handler: async (_req, res) => sendJson(res, 200, { ok: true, functions: host.names(), functionsNode: await host.nodeVersions() }) },
+    { method: 'POST', path: new RegExp(`^${CLOUDBASE_API_PATH}$`), handler: async (req, res) => parts.cloudbaseApi(req, res) },
+    { method: 'POST', path: /^\/v1\/chat\/completions$/, handler: async (req, res) => parts.model(req, res) },
+    { method: 'GET', path: /^\/v1\/models$/, handler: async (_req, res) => sendJson(res, 200, { object: 'list', data: [{ id: 'local', object: 'model', owned_by: 'local' }] }) },
+    {
+      // Every function, as any mini program can call any function by name. X-WX-OPENID names the
+      // caller, X-WX-SOURCE its source chain (getWXContext().SOURCE; default wx_client).
+      method: 'POST',
+      path: /^\/api\/functions\/([A-Za-z0-9_]+)$/,
+      handler: async (req, res, _url, match) => {
+        const name = match[1] as string;
+        if (!host.has(name)) return sendJson(res, 404, { errMsg: `no function ${name}` });
+        const body = await readJsonBody(req);
+        const source = header(req, 'x-wx-source') ?? 'wx_client';
+        if (!SOURCE_PATTERN.test(source)) throw new HttpError(400, 'X-WX-SOURCE must be a SOURCE chain such as wx_client or wx_client,scf');
+        const lastHop = source.split(',').pop() as string;
+        const fromClient = (CLIENT_SOURCES as readonly string[]).includes(lastHop);
+        const openid = header(req, 'x-wx-openid')?.slice(0, 128) ?? DEFAULT_OPENID;
+        const caller = fromClient ? callers.client(openid, source) : { source };
+        return invokeAndAnswer(res, () => host.invoke(name, body.data ?? {}, caller));
+      },
+    },
+    {
+      // A trigger fired now, with the source it has on the platform: a timer (reconcile), a pay callback, …
+      method: 'POST',
+      path: /^\/api\/triggers\/([A-Za-z0-9_]+)$/,
+      handler: async (req, res, _url, match) => {
+        const name = match[1] as string;
+        if (isClientCallable(name) || !host.has(name)) return sendJson(res, 404, { errMsg: `no triggered function ${name}` });
+        const body = await readJsonBody(req);
+        const caller = name === 'payCallback' || name === 'refundCallback' ? callers.payCallback() : name === 'generate' ? callers.function('wx_trigger,scf') : callers.timer();
+        return invokeAndAnswer(res, () => host.invoke(name, body.data ?? {}, caller));
+      },
+    },
+    {
+      method: 'ANY',
+      path: /^\/v3\//,
+      handler: async (req, res, url) => {
+        if (!(await parts.v3Api(req, res, url))) sendJson(res, 404, { errMsg: 'no such WeChat Pay API' });
+      },
+    },
+    {
+      // payNotify's HTTP access (CloudBase HTTP access service: SOURCE wx_http). The function gets
+      // the raw body, base64-encoded: signatures are over those bytes.
+      method: 'POST',
+      path: /^\/api\/notify\/wechatpay$/,
+      handler: async (req, res, url) => {
+        const raw = await readBody(req);
+        const answer = (await host.invoke('payNotify', { httpMethod: 'POST', path: url.pathname, headers: req.headers, body: raw.toString('base64'), isBase64Encoded: true }, callers.http())) as {
+          statusCode?: number;
+          headers?: Record<string, string>;
+          body?: string;
+        };
+        res.writeHead(answer.statusCode ?? 502, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      },
+    },
+    {
+      // Local-runtime only, read-only: the stored order, its audit events and WeChat's side of it.
+      method: 'GET',
+      path: /^\/api\/inspect\/orders\/([A-Za-z0-9_-]{1,64})$/,
+      handler: async (_req, res, _url, match) => {
+        const outTradeNo = match[1] as string;
+        const { data: orders } = await parts.functionsDb.collection('orders').where({ outTradeNo }).limit(1).get();
+        const order = orders[0];
+        if (!order) return sendJson(res, 404, { errMsg: `no order ${outTradeNo}` });
+        const { data: events } = await parts.functionsDb.collection('order_events').where({ orderId: order._id }).orderBy('at', 'asc').limit(100).get();
+        sendJson(res, 200, { order, events, trade: await simulator.trade(outTradeNo), refunds: await simulator.refundsFor(outTradeNo) });
+      },
+    },
+    {
+      // What the emulated cloud calls received: content checks and shipping uploads.
+      method: 'GET',
+      path: /^\/api\/inspect\/(security-checks|shipping)$/,
+      handler: async (_req, res, _url, match) => {
+        const collection = match[1] === 'shipping' ? SHIPPING_UPLOADS : SECURITY_CHECKS;
+        const order = match[1] === 'shipping' ? 'uploadedAt' : 'checkedAt';
+        const { data } = await parts.platformDb.collection(collection).orderBy(order, 'desc').limit(50).get();
+        sendJson(res, 200, { records: data });
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/pay\/simulate$/,
+      handler: async (req, res) => {
+        const { outTradeNo, outcome } = await readJsonBody(req);
+        if (typeof outTradeNo !== 'string' || (outcome !== 'success' && outcome !== 'cancel' && outcome !== 'fail')) {
+          throw new HttpError(400, 'body must be { outTradeNo, outcome: "success" | "cancel" | "fail" }');
+        }
+        sendJson(res, 200, await simulator.simulate(outTradeNo, outcome));
+      },
+    },
+    {
+      method: 'ANY',
+      path: /^\/api\/faults$/,
+      handler: async (req, res) => {
+        if (req.method === 'POST') {
+          const patch = await readJsonBody(req);
+          try {
+            parts.faults.set(mergeFaults(parts.faults.get(), patch));
+          } catch (error) {
+            throw new HttpError(400, error instanceof Error ? error.message : String(error));
+          }
+        } else if (req.method !== 'GET') throw new HttpError(405, 'GET or POST');
+        sendJson(res, 200, parts.faults.get());
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/messages$/,
+      handler: async (_req, res) => {
+        const { data } = await parts.platformDb.collection(SENT_MESSAGES).orderBy('sentAt', 'desc').limit(50).get();
+        sendJson(res, 200, { messages: data });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/stats$/,
+      handler: async (_req, res) =>
+        sendJson(res, 200, {
+          invocations: host.invocationCount,
+          byFunction: Object.fromEntries(host.countsByFunction),
+          killed: host.killedCount,
+          notifications: parts.delivery.counts,
+          model: parts.modelStats,
+          cloudbase: parts.dispatcher.totals,
+        }),
+    },
+  ];
+}
+
+/** Finds the route for a request; 404 / 405 when there is none. */
+export async function route(routes: Route[], req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? 'GET';
+  let pathMatched = false;
+  for (const candidate of routes) {
+    const match = candidate.path.exec(url.pathname);
+    if (!match) continue;
+    pathMatched = true;
+    if (candidate.method !== 'ANY' && candidate.method !== method) continue;
+    return candidate.handler(req, res, url, match);
+  }
+  sendJson(res, pathMatched ? 405 : 404, { errMsg: `no route ${method} ${url.pathname}` });
+}
