@@ -51,6 +51,11 @@ export class InProcess {
   private readonly running = new Set<Promise<void>>();
   private readonly failures: unknown[] = [];
   private readonly savedSecrets: Record<string, string | undefined> = {};
+  /** The functions' log lines (core/log.ts), kept here as the runtime keeps its functions' output. */
+  readonly logs: string[] = [];
+  private readonly consoleSpies = (['log', 'warn', 'error'] as const).map((method) =>
+    jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void this.logs.push(args.map(String).join(' '))),
+  );
 
   private constructor(
     readonly dir: string,
@@ -180,6 +185,7 @@ export class InProcess {
     await Promise.allSettled([...this.running]);
     await this.model.close();
     await this.store.close();
+    for (const spy of this.consoleSpies) spy.mockRestore();
     rmSync(this.dir, { recursive: true, force: true });
     for (const [name, value] of Object.entries(this.savedSecrets)) {
       if (value === undefined) delete process.env[name];
