@@ -44,7 +44,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
         },
       },
       ctx.health,
-      ctx.now,
+      ctx.clock,
     );
     if (route.ok) checked = await gate.finish(route.text);
     else gate.abandon();
