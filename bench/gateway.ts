@@ -161,7 +161,6 @@ async function throughOurCode(tier: TierConfig, order: OrderDocument, baseURL: s
         },
       },
       healthy,
-      Date.now,
     );
   } finally {
     clearInterval(heartbeat);

@@ -1,7 +1,7 @@
 import type { OrderDocument } from '../core/orders/order';
 import type { StoreSnapshot } from './store';
 
-/** The money invariants of DESIGN.md, each a count that must be 0, with a few offending orders to look at. */
+/** The money invariants (docs/VERIFICATION.md, "Money invariants"), each a count that must be 0, with a few offending orders to look at. */
 export interface InvariantReport {
   generationWithoutConfirmedPayment: string[];
   ordersPaidTwice: string[];
@@ -63,7 +63,8 @@ export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string
     const trade = tradeByNo.get(order.outTradeNo);
     const confirmed = count(order, 'payment_confirmed');
     // The ledger decides whether money arrived; the audit log is not trusted for it (a kill -9
-    // between an order's update and its audit append can lose the event, see the README).
+    // between an order's update and its audit append can lose the event, see docs/ARCHITECTURE.md,
+    // "Known limitations").
     const reachedPaid = AFTER_PAYMENT.has(order.status) || confirmed > 0 || count(order, 'generation_started') > 0;
     if (reachedPaid) {
       const paidInLedger = trade !== undefined && PAID_TRADE.has(trade.state);

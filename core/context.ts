@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock';
 import { readEnv, type AppEnv } from './config/env';
 import { PROVIDERS, type ProviderConfig } from './config/providers';
 import { TIERS, type TierConfig } from './config/tiers';
@@ -23,13 +24,80 @@ export interface AppContext {
   providers: readonly ProviderConfig[];
   /** The providers' circuit breakers, shared through the store. */
   health: ProviderHealth;
+  /** Every reading of the time and every wait (long-poll, dispatch, model deadlines) goes through it. */
+  clock: Clock;
+  /** `clock.now()`, for the many places that only read the time. */
   now: () => number;
-  /** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
+  /** Starts `generate` for a paid order without waiting for it to finish (docs/ARCHITECTURE.md, "Design choices"). */
   dispatchGeneration: DispatchGeneration;
 }
 
-function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
-  if (env.payMode === 'v3') return createV3Provider(process.env);
+/** What a context is made of; everything else is derived from these. */
+export interface ContextParts {
+  db: Database;
+  env: AppEnv;
+  /** The payment provider, or how to make it on first use (so that functions that never pay need no merchant key). */
+  payments: PaymentProvider | (() => PaymentProvider);
+  /** How `generate` is started for a paid order; given the order repository this context reads through. */
+  dispatch: (orders: OrderRepository, clock: Clock) => DispatchGeneration;
+  /** The wall clock unless told otherwise. */
+  clock?: Clock;
+  /** The tiers as configured (file plus `TIER_OVERRIDES`); validated here either way. */
+  tiers?: readonly TierConfig[];
+  providers?: readonly ProviderConfig[];
+  /**
+   * The SDK, for what only it can do (`getWXContext`, subscribe messages). A context built without
+   * one (the in-process tests) answers any use of it with an error that says so.
+   */
+  cloud?: WxCloud;
+}
+
+/** A context without the SDK: any use of `cloud` fails loudly instead of pretending to work. */
+function withoutCloud(): WxCloud {
+  return new Proxy({} as WxCloud, {
+    get(_target, property) {
+      // Symbols and `then` are asked by inspection and promise resolution, not by a use of the SDK.
+      if (typeof property === 'symbol' || property === 'then') return undefined;
+      throw new Error(`this context was built without the cloud SDK (cloud.${String(property)} is not available)`);
+    },
+  });
+}
+
+/**
+ * Builds a function's context from its parts. The cloud builds it from the SDK (`createContext`);
+ * the in-process tests build it from the embedded store, a payment provider, a virtual clock and
+ * their own dispatch, and so run the same handlers without a runtime process.
+ */
+export function buildContext(parts: ContextParts): AppContext {
+  const { db, env } = parts;
+  const clock = parts.clock ?? systemClock;
+  const now = () => clock.now();
+  const tiers = parts.tiers ?? applyTierOverrides(TIERS, env.tierOverrides);
+  const providers = parts.providers ?? PROVIDERS;
+  validateTiers(tiers, providers, env);
+  const orders = new OrderRepository(db, now);
+  const makePayments = parts.payments;
+  let payments: PaymentProvider | null = typeof makePayments === 'function' ? null : makePayments;
+  return {
+    cloud: parts.cloud ?? withoutCloud(),
+    db,
+    env,
+    orders,
+    get payments() {
+      payments ??= (makePayments as () => PaymentProvider)();
+      return payments;
+    },
+    tiers,
+    providers,
+    health: new StoreProviderHealth(db, env.breaker, now),
+    clock,
+    now,
+    dispatchGeneration: parts.dispatch(orders, clock),
+  };
+}
+
+function paymentsFor(cloud: WxCloud, env: AppEnv, clock: Clock): PaymentProvider {
+  if (env.payMode === 'v3') return createV3Provider(process.env, () => clock.now());
   return new CloudPayProvider(cloud.cloudPay, {
     subMchId: env.cloudPay.subMchId,
     envId: env.cloudPay.envId,
@@ -38,29 +106,16 @@ function paymentsFor(cloud: WxCloud, env: AppEnv): PaymentProvider {
   });
 }
 
+/** The context of a function running on the SDK (in the cloud, and in the local runtime). */
 export function createContext(cloud: WxCloud): AppContext {
   const env = readEnv();
-  const tiers = applyTierOverrides(TIERS, env.tierOverrides);
-  validateTiers(tiers, PROVIDERS, env);
-  const db = cloud.database();
-  const now = () => Date.now();
-  let payments: PaymentProvider | null = null;
-  const orders = new OrderRepository(db, now);
-  return {
+  return buildContext({
     cloud,
-    db,
+    db: cloud.database(),
     env,
-    orders,
     // Built on first use: functions that never touch payments (listTiers, listOrders) then need no
     // merchant key in their environment.
-    get payments() {
-      payments ??= paymentsFor(cloud, env);
-      return payments;
-    },
-    tiers,
-    providers: PROVIDERS,
-    health: new StoreProviderHealth(db, env.breaker, now),
-    now,
-    dispatchGeneration: callFunctionDispatcher(cloud, orders),
-  };
+    payments: () => paymentsFor(cloud, env, systemClock),
+    dispatch: (orders, clock) => callFunctionDispatcher(cloud, orders, clock),
+  });
 }

@@ -1,4 +1,4 @@
-/** Error codes the client-callable functions answer with (see DESIGN.md, "Cloud functions"). */
+/** Error codes the client-callable functions answer with; the mini program mirrors them in miniprogram/services/types.ts. */
 export type ErrorCode =
   | 'INVALID_INPUT'
   | 'PROMPT_TOO_LONG'
@@ -6,6 +6,10 @@ export type ErrorCode =
   | 'ACTIVE_PAYMENT_EXISTS'
   | 'RATE_LIMITED'
   | 'PAYMENT_UNAVAILABLE'
+  /** The prompt did not pass the platform's content check (docs/COMPLIANCE.md); no order was made. */
+  | 'CONTENT_REJECTED'
+  /** The content check could not be made; no order was made, try again later. */
+  | 'CONTENT_CHECK_UNAVAILABLE'
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'INVALID_STATE'

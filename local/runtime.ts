@@ -90,7 +90,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       uploadShippingInfo(platformDb, async (orderKey) => {
         const trades = await pay.allTrades();
         return trades.some((t) => (orderKey.order_number_type === 2 ? t.transactionId === orderKey.transaction_id : t.outTradeNo === orderKey.out_trade_no) && t.state !== 'NOTPAY' && t.state !== 'CLOSED');
-      }),
+      }, () => faults.openapi),
     );
   const dispatcher = new CloudbaseDispatcher();
   for (const [action, handler] of Object.entries(databaseHandlers(store))) dispatcher.handle(action, handler);

@@ -76,7 +76,7 @@ describe('the manifest covers everything the code uses', () => {
     const patterns = [
       /\b(?:env|secrets)\.([A-Z][A-Z0-9_]+)/g,
       /\b(?:env|secrets)\[['"]([A-Z][A-Z0-9_]+)['"]\]/g,
-      /\b(?:need|required|positiveNumber)\((?:env, )?['"]([A-Z][A-Z0-9_]+)['"]/g,
+      /\b(?:need|required|positiveNumber|whole|onOff)\((?:env, )?['"]([A-Z][A-Z0-9_]+)['"]/g,
       /\bprocess\.env\.([A-Z][A-Z0-9_]+)/g,
     ];
     const readByCore = new Set<string>();

@@ -1,6 +1,5 @@
 import { LocalRuntime } from './support/runtime';
 import { orderEvents, readCollection, storedOrder } from './support/store';
-import type { Json } from './support/json';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,71 +74,3 @@ describe('the store is durable', () => {
     }
   });
 });
-
-describe('long-polling getOrder', () => {
-  let runtime: LocalRuntime;
-  beforeAll(async () => {
-    runtime = await LocalRuntime.start();
-  });
-  afterAll(async () => {
-    await runtime.stop();
-  });
-
-  test('returns as soon as the order changes', async () => {
-    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Wake me' }, 'poller');
-    const { orderId, rev } = created.order;
-    const poll = runtime.call('getOrder', { orderId, waitMs: 3000, knownRev: rev }, 'poller');
-    await sleep(100);
-    await runtime.pay(created.order.outTradeNo);
-    const answer = await poll;
-    expect(answer.order.rev).toBeGreaterThan(rev);
-    expect(['paid', 'generating', 'completed']).toContain(answer.order.status);
-  });
-
-  test('an order that does not change is answered after the wait, never held past 3 s', async () => {
-    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Nothing happens' }, 'idle');
-    const startedAt = Date.now();
-    const answer = await runtime.call('getOrder', { orderId: created.order.orderId, waitMs: 60_000 }, 'idle');
-    const held = Date.now() - startedAt;
-    expect(answer.order.status).toBe('pending_payment');
-    // The server caps the hold at 3 s whatever waitMs says (generous slack for a loaded machine).
-    expect(held).toBeGreaterThanOrEqual(2_900);
-    expect(held).toBeLessThan(5_000);
-  });
-
-  test('a finished order is answered at once', async () => {
-    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Quick one' }, 'finisher');
-    await runtime.pay(created.order.outTradeNo);
-    const done = await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'completed', 'finisher');
-    const startedAt = Date.now();
-    const answer = await runtime.call('getOrder', { orderId: done.orderId, waitMs: 3000, knownRev: done.rev }, 'finisher');
-    expect(answer.order.status).toBe('completed');
-    expect(Date.now() - startedAt).toBeLessThan(2_000);
-  });
-
-  test('with settleMs, text that keeps growing is gathered into fewer answers; status changes still come at once', async () => {
-    await runtime.faults({ llm: { firstTokenMs: 100, tokensPerSecond: 12, answerTokens: 48 } });
-    async function follow(settleMs: number | undefined, user: string) {
-      const created = await runtime.call('createOrder', { tier: 'quick', prompt: `Stream for ${user}` }, user);
-      await runtime.pay(created.order.outTradeNo);
-      let known = created.order;
-      const answers: Json[] = [];
-      while (known.status !== 'completed') {
-        const answer = await runtime.call('getOrder', { orderId: known.orderId, waitMs: 3000, knownRev: known.rev, ...(settleMs ? { settleMs, knownStatus: known.status, knownChars: known.output.length } : {}) }, user);
-        answers.push(answer.order);
-        known = answer.order;
-      }
-      return answers;
-    }
-    const eager = await follow(undefined, 'eager-reader');
-    const settled = await follow(3000, 'patient-read');
-    await runtime.faults({ reset: true });
-    const growth = (answers: Json[]) => answers.filter((o, i) => i > 0 && o.status === 'generating' && answers[i - 1]?.status === 'generating').length;
-    expect(growth(settled)).toBeLessThan(growth(eager));
-    // Every status the order went through was still seen on its own.
-    expect(settled.map((o) => o.status)).toContain('generating');
-    expect(settled[settled.length - 1]?.outputComplete).toBe(true);
-    expect(settled[settled.length - 1]?.output.length).toBe(eager[eager.length - 1]?.output.length);
-  });
-});
-

@@ -24,6 +24,39 @@ export interface AppEnv {
   breaker: BreakerSettings;
   /** `TIER_OVERRIDES`: operator changes to the tiers of tiers.ts, validated like the file itself. */
   tierOverrides: string | undefined;
+  contentSecurity: ContentSecuritySettings;
+  shipping: ShippingSettings;
+}
+
+/** Which `review` verdicts of `security.msgSecCheck` stop text (docs/COMPLIANCE.md, "Decisions"). */
+export type ReviewBlocks = 'output' | 'both' | 'none';
+
+/** Content security through `security.msgSecCheck` (docs/COMPLIANCE.md). */
+export interface ContentSecuritySettings {
+  /** `CONTENT_SECURITY` (`on` by default; `off` only for development without the platform). */
+  enabled: boolean;
+  /** `CONTENT_SECURITY_SCENE`: the check's scene, 1 资料, 2 评论 (default), 3 论坛, 4 社交日志. */
+  scene: 1 | 2 | 3 | 4;
+  /** `CONTENT_REVIEW_BLOCKS`: `output` (default: a `review` answer is withheld, a `review` prompt passes), `both` or `none`. */
+  reviewBlocks: ReviewBlocks;
+  /** `CONTENT_CHECK_TIMEOUT_MS`: one check's time limit (2000). */
+  timeoutMs: number;
+  /** `CONTENT_CHECK_FIRST_SEGMENT_CHARS`: the first piece of a streaming answer checked and shown (120). */
+  firstSegmentChars: number;
+  /** `CONTENT_CHECK_SEGMENT_CHARS`: pieces double up to this size (800). */
+  maxSegmentChars: number;
+  /** `CONTENT_CHECK_OVERLAP_CHARS`: checked text before each piece, so a phrase cut in two is still seen whole (40). */
+  overlapChars: number;
+}
+
+/** 发货信息管理 (docs/COMPLIANCE.md, "Shipping information"). */
+export interface ShippingSettings {
+  /** `SHIPPING_INFO_REQUIRED=1`: the merchant is subject to it; every completed order is uploaded. */
+  required: boolean;
+  /** The merchant that took the payment (`WECHATPAY_MCHID` for v3, `WXPAY_SUB_MCH_ID` for cloud pay), for orders without a transaction id. */
+  mchId: string;
+  /** `SHIPPING_RETRY_BASE_SECONDS` (60): a failed upload is retried by reconcile after this, doubling each time up to an hour. */
+  retryBaseMs: number;
 }
 
 /** The provider circuit breaker (core/models/breaker.ts). */
@@ -53,6 +86,42 @@ function feeRate(env: NodeJS.ProcessEnv): number {
   const rate = positiveNumber(env, 'PAYMENT_FEE_RATE', 0.006);
   if (rate >= 1) throw new Error('configuration: PAYMENT_FEE_RATE is a fraction of the price (0.006 for 0.6%), below 1');
   return rate;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`configuration: ${name} must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['1', 'on', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'off', 'false', 'no'].includes(raw)) return false;
+  throw new Error(`configuration: ${name} must be on or off (1 or 0), not ${env[name]}`);
+}
+
+/** msgSecCheck takes at most 2500 characters; a piece plus its overlap stays well inside that. */
+const MAX_CHECKED_CHARS = 2400;
+
+function readContentSecurity(env: NodeJS.ProcessEnv): ContentSecuritySettings {
+  const reviewBlocks = (env.CONTENT_REVIEW_BLOCKS || 'output') as ReviewBlocks;
+  if (!['output', 'both', 'none'].includes(reviewBlocks)) {
+    throw new Error(`configuration: CONTENT_REVIEW_BLOCKS must be output, both or none, not ${reviewBlocks}`);
+  }
+  const maxSegmentChars = whole(env, 'CONTENT_CHECK_SEGMENT_CHARS', 800, 20, MAX_CHECKED_CHARS);
+  const firstSegmentChars = whole(env, 'CONTENT_CHECK_FIRST_SEGMENT_CHARS', Math.min(120, maxSegmentChars), 10, maxSegmentChars);
+  const overlapChars = whole(env, 'CONTENT_CHECK_OVERLAP_CHARS', Math.min(40, MAX_CHECKED_CHARS - maxSegmentChars), 0, MAX_CHECKED_CHARS - maxSegmentChars);
+  return {
+    enabled: onOff(env, 'CONTENT_SECURITY', true),
+    scene: whole(env, 'CONTENT_SECURITY_SCENE', 2, 1, 4) as 1 | 2 | 3 | 4,
+    reviewBlocks,
+    timeoutMs: whole(env, 'CONTENT_CHECK_TIMEOUT_MS', 2000, 100, 10_000),
+    firstSegmentChars,
+    maxSegmentChars,
+    overlapChars,
+  };
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
@@ -96,5 +165,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
       coolDownMs: positiveNumber(env, 'BREAKER_COOLDOWN_SECONDS', 30) * 1000,
     },
     tierOverrides: env.TIER_OVERRIDES || undefined,
+    contentSecurity: readContentSecurity(env),
+    shipping: {
+      required: onOff(env, 'SHIPPING_INFO_REQUIRED', false),
+      mchId: (payMode === 'v3' ? env.WECHATPAY_MCHID : env.WXPAY_SUB_MCH_ID) ?? '',
+      retryBaseMs: positiveNumber(env, 'SHIPPING_RETRY_BASE_SECONDS', 60) * 1000,
+    },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The keywords of the subscribe message template (chosen in the mini program admin console,
  * its id in SUBSCRIBE_TEMPLATE_ID). Map each keyword of your template to what it shows; the kind
- * decides the length limit that is applied (WECHAT-FACTS.md, "Subscribe messages").
+ * decides the length limit that is applied (the keyword kinds and their limits:
+ * https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html).
  */
 export type KeywordKind =
   | 'thing'

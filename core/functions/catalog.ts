@@ -41,9 +41,13 @@ export interface FunctionSpec {
 }
 
 const SUBSCRIBE_SEND = 'subscribeMessage.send';
+/** Content security (docs/COMPLIANCE.md): the prompt in createOrder, the answer in generate. */
+const MSG_SEC_CHECK = 'security.msgSecCheck';
+/** 发货信息管理: after completion in generate, retried by reconcile (docs/COMPLIANCE.md). */
+const UPLOAD_SHIPPING = 'wxa.sec.order.uploadShippingInfo';
 
 export const FUNCTIONS = {
-  createOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  createOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [MSG_SEC_CHECK], triggers: [] },
   // Long-polls for up to 3 s, so it needs more than the platform's default 3 s.
   getOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
   listOrders: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
@@ -53,12 +57,12 @@ export const FUNCTIONS = {
   payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], http: true },
   refundCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
   // A generation streams for up to the function's whole window.
-  generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
+  generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND, MSG_SEC_CHECK, UPLOAD_SHIPPING], triggers: [] },
   reconcile: {
     caller: 'platform',
     timeoutSeconds: 60,
     memoryMb: 256,
-    openapi: [SUBSCRIBE_SEND],
+    openapi: [SUBSCRIBE_SEND, UPLOAD_SHIPPING],
     triggers: [{ name: 'reconcileTimer', type: 'timer', config: '0 */2 * * * * *' }],
   },
 } as const satisfies Record<string, FunctionSpec>;

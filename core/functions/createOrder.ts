@@ -1,3 +1,4 @@
+import { guardPrompt } from '../compliance/promptGuard';
 import { AppError } from '../errors';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
@@ -40,6 +41,11 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     throw new AppError('RATE_LIMITED', 'too many orders in a minute; please wait a moment');
   }
 
+  // Checked before any lock, order or prepay exists: a refused prompt leaves nothing behind.
+  // What is checked is what would be stored and sent to a model: the redacted prompt.
+  const redacted = redact(prompt);
+  await guardPrompt(ctx, caller, redacted.text);
+
   const orderId = newOrderId();
   const expiresAt = now + ctx.env.orderTtlMs;
   const lock = new ActivePaymentLock(ctx.db);
@@ -59,8 +65,9 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     });
   }
 
-  const redacted = redact(prompt);
   const templateId = ctx.env.subscribeTemplateId;
+  // The answer's content checks and the shipping upload act on the payer's behalf later, without a caller.
+  const keepsPayer = ctx.env.contentSecurity.enabled || ctx.env.shipping.required;
   const order: OrderDocument = {
     _id: orderId,
     outTradeNo: newOutTradeNo(now),
@@ -81,6 +88,7 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     ...(subscribe && templateId
       ? { subscription: { templateId, accepted: true, openidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } }
       : {}),
+    ...(keepsPayer ? { payerOpenidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } : {}),
   };
   await ctx.orders.insert(order);
 

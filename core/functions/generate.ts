@@ -1,3 +1,5 @@
+import { answerGate } from '../compliance/answerGate';
+import { verdictFacts } from '../compliance/contentSecurity';
 import { buildMessages } from '../generation/messages';
 import { HEARTBEAT_MS } from '../generation/lease';
 import { OutputWriter } from '../generation/outputWriter';
@@ -21,8 +23,11 @@ export const generate: TriggerHandler = async (ctx, event) => {
   // Staged rollout: a stable share of users (by user hash) get the tier's candidate chain.
   const chain = chooseChain(tier, order.userHash);
   const writer = new OutputWriter((output) => renewLease(ctx, orderId, leaseId, output), ctx.now);
+  // Content security: text reaches the order's visible output only once it passed the check.
+  const gate = answerGate(ctx, order, (text) => writer.update(text));
   const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
   let route;
+  let checked;
   try {
     route = await routeCompletion(
       chain.models,
@@ -31,10 +36,18 @@ export const generate: TriggerHandler = async (ctx, event) => {
       tier,
       // Restart policy (see router.ts): a model that fails after streaming is replaced by the
       // next one from the start; the shown text is dropped first, never glued to the new answer.
-      { onText: (text) => writer.update(text), onRestart: () => writer.reset() },
+      {
+        onText: (text) => gate.update(text),
+        onRestart: () => {
+          gate.reset();
+          writer.reset();
+        },
+      },
       ctx.health,
-      ctx.now,
+      ctx.clock,
     );
+    if (route.ok) checked = await gate.finish(route.text);
+    else gate.abandon();
   } finally {
     clearInterval(heartbeat);
     await writer.close();
@@ -45,6 +58,18 @@ export const generate: TriggerHandler = async (ctx, event) => {
   }
 
   const rollout = chain.rollout ? { rollout: chain.rollout } : {};
+  if (route.ok && checked && !checked.ok) {
+    log('warn', 'answer_withheld', { orderId, stop: checked.stop, ...verdictFacts(checked.verdict), checks: checked.checks });
+    const refunding = await beginRefund(ctx, order, {
+      reason: checked.stop === 'refused' ? 'content_refused' : 'content_unchecked',
+      leaseId,
+      verdict: verdictFacts(checked.verdict),
+      checks: checked.checks,
+      attempts: route.attempts,
+      ...rollout,
+    });
+    return { started: true, finished: refunding !== null, status: 'refunding' };
+  }
   if (route.ok) {
     const completed = await completeGeneration(ctx, order, leaseId, {
       text: route.text,
@@ -59,6 +84,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
         firstTokenMs: route.firstTokenMs,
       },
       attempts: route.attempts,
+      ...(checked ? { contentChecks: checked.checks } : {}),
       ...rollout,
     });
     return { started: true, finished: completed !== null, status: completed ? 'completed' : 'lease_lost' };

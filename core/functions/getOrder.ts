@@ -12,8 +12,6 @@ const POLL_INTERVAL_MS = 150;
 /** A paid order that has not started generating after this long is dispatched again. */
 const REDISPATCH_AFTER_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function nudge(ctx: AppContext, order: OrderDocument): Promise<void> {
   const now = ctx.now();
   if (order.status === 'pending_payment' && now - order.createdAt >= ctx.env.paymentGraceMs) {
@@ -51,19 +49,19 @@ export const getOrder: ClientHandler = async (ctx, input, caller) => {
   const settleMs = Math.min(optionalInteger(input, 'settleMs', 0, 60_000) ?? 0, waitMs);
   const knownStatus = optionalString(input, 'knownStatus', 32);
   const knownChars = optionalInteger(input, 'knownChars', 0, Number.MAX_SAFE_INTEGER);
-  const startedAt = Date.now();
+  const startedAt = ctx.clock.now();
   let order = await findOwnOrder(ctx, caller, orderId);
   await nudge(ctx, order);
   // What the caller shows: as it says, or else the order as it stood when the call began.
   const known: KnownView = { status: knownStatus ?? order.status, chars: knownChars ?? order.output.length };
   const baseline = knownRev ?? order.rev;
   while (!isTerminal(order.status)) {
-    const elapsed = Date.now() - startedAt;
+    const elapsed = ctx.clock.now() - startedAt;
     const changed = order.rev > baseline;
     if (changed && (isUrgent(known, order) || elapsed >= settleMs)) break;
     const left = (changed ? settleMs : waitMs) - elapsed;
     if (left <= 0) break;
-    await sleep(Math.min(POLL_INTERVAL_MS, left));
+    await ctx.clock.sleep(Math.min(POLL_INTERVAL_MS, left));
     order = (await ctx.orders.findById(orderId)) ?? order;
   }
   return {

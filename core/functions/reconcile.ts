@@ -1,3 +1,4 @@
+import { uploadShipping } from '../compliance/shipping';
 import type { AppContext } from '../context';
 import { MAX_ATTEMPTS } from '../generation/lease';
 import { log } from '../log';
@@ -24,6 +25,8 @@ export interface ReconcileReport {
   refundedStuck: number;
   refundsChecked: number;
   refundsRequested: number;
+  shippingUploaded: number;
+  shippingFailed: number;
   skippedClaimed: number;
 }
 
@@ -76,6 +79,8 @@ export const reconcile: TriggerHandler = async (ctx) => {
     refundedStuck: 0,
     refundsChecked: 0,
     refundsRequested: 0,
+    shippingUploaded: 0,
+    shippingFailed: 0,
     skippedClaimed: 0,
   };
   const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) =>
@@ -179,6 +184,14 @@ export const reconcile: TriggerHandler = async (ctx) => {
       return;
     }
     if (await beginRefund(ctx, order, { reason: 'generation_abandoned', attempts: order.attempts })) report.refundedStuck += 1;
+  });
+
+  // 6. 发货信息管理: completed orders whose shipping upload failed, or was left half-way by a worker
+  //    that died, are uploaded again once due (a doubling delay, a bounded number of attempts).
+  await each({ status: 'completed', 'shipping.status': _.in(['pending', 'failed', 'uploading']) }, async (order) => {
+    const outcome = await uploadShipping(ctx, order, 'reconcile');
+    if (outcome === 'uploaded') report.shippingUploaded += 1;
+    else if (outcome !== 'skipped') report.shippingFailed += 1;
   });
 
   const prunedNonces = await pruneNotifyNonces(ctx.db, ctx.now()).catch(() => 0);

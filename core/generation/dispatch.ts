@@ -1,8 +1,9 @@
+import type { Clock } from '../clock';
 import { log } from '../log';
 import type { OrderRepository } from '../orders/repository';
 import type { WxCloud } from '../platform/wxCloud';
 
-/** Starts `generate` for a paid order without waiting for it to finish (see README, "Background work"). */
+/** Starts `generate` for a paid order without waiting for it to finish (docs/ARCHITECTURE.md, "Design choices"). */
 export type DispatchGeneration = (orderId: string) => Promise<void>;
 
 /** How long a caller waits for `generate` to be dispatched before it returns on its own. */
@@ -14,10 +15,10 @@ const DISPATCH_FIRST_LOOK_MS = 10;
  * Dispatch through `cloud.callFunction({ name: 'generate' })`. A promise left running after a
  * handler returns may be frozen with its instance, so the caller stays up until the invocation
  * has really left it: until `generate` has claimed the order (a new status or lease), it settles,
- * or DISPATCH_WAIT_MS pass. That wait is real time (a network request leaving the instance), so it
- * reads the wall clock, not the order clock.
+ * or DISPATCH_WAIT_MS pass. In the cloud the clock is the wall clock (a network request leaving the
+ * instance takes real time).
  */
-export function callFunctionDispatcher(cloud: WxCloud, orders: OrderRepository, wallClock: () => number = Date.now): DispatchGeneration {
+export function callFunctionDispatcher(cloud: WxCloud, orders: OrderRepository, clock: Clock): DispatchGeneration {
   return async (orderId) => {
     let settled = false;
     const before = await orders.findById(orderId);
@@ -28,11 +29,11 @@ export function callFunctionDispatcher(cloud: WxCloud, orders: OrderRepository, 
     void invocation.finally(() => {
       settled = true;
     });
-    const deadline = wallClock() + DISPATCH_WAIT_MS;
+    const deadline = clock.now() + DISPATCH_WAIT_MS;
     // Looks soon, then less often: a warm `generate` claims within milliseconds, a cold one
     // may take the whole wait, and every look is a database read.
-    for (let pause = DISPATCH_FIRST_LOOK_MS; !settled && wallClock() < deadline; pause *= 2) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - wallClock()))));
+    for (let pause = DISPATCH_FIRST_LOOK_MS; !settled && clock.now() < deadline; pause *= 2) {
+      await clock.sleep(Math.min(pause, Math.max(0, deadline - clock.now())));
       const order = await orders.findById(orderId).catch(() => null);
       if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) return;
     }

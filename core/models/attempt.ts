@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { systemClock, type Clock } from '../clock';
 import type { ModelEndpoint } from './endpoints';
 
 export interface ChatMessage {
@@ -95,6 +96,7 @@ function classify(error: unknown, timedOut: 'first_token' | 'attempt' | null): A
 /**
  * One streamed completion from one model. It succeeds only if the stream ends cleanly with a
  * `finish_reason`; an error event mid-stream, a stream cut short, or a missed deadline is a failure.
+ * The deadlines run on `clock`, which also times the attempt.
  */
 export async function runAttempt(
   endpoint: ModelEndpoint,
@@ -102,18 +104,19 @@ export async function runAttempt(
   limits: AttemptLimits,
   onDelta: (textSoFar: string) => void,
   observer?: AttemptObserver,
+  clock: Clock = systemClock,
 ): Promise<AttemptResult> {
-  const startedAt = Date.now();
+  const startedAt = clock.now();
   const abort = new AbortController();
   let timedOut: 'first_token' | 'attempt' | null = null;
-  const firstTokenTimer = setTimeout(() => {
+  const cancelFirstTokenTimer = clock.after(Math.min(limits.firstTokenTimeoutMs, limits.timeoutMs), () => {
     timedOut = 'first_token';
     abort.abort();
-  }, Math.min(limits.firstTokenTimeoutMs, limits.timeoutMs));
-  const attemptTimer = setTimeout(() => {
+  });
+  const cancelAttemptTimer = clock.after(limits.timeoutMs, () => {
     timedOut = 'attempt';
     abort.abort();
-  }, limits.timeoutMs);
+  });
   let text = '';
   let firstTokenMs: number | null = null;
   let finishReason: string | null = null;
@@ -139,8 +142,8 @@ export async function runAttempt(
       const delta = choice?.delta?.content;
       if (delta) {
         if (firstTokenMs === null) {
-          firstTokenMs = Date.now() - startedAt;
-          clearTimeout(firstTokenTimer);
+          firstTokenMs = clock.now() - startedAt;
+          cancelFirstTokenTimer();
         }
         text += delta;
         onDelta(text);
@@ -156,11 +159,11 @@ export async function runAttempt(
     // A clean end with nothing said is no answer: the next model tries, or the order is refunded.
     if (!text.trim()) throw new AttemptFailure('broken_stream', 'the stream ended with an empty answer');
     if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider');
-    return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: Date.now() - startedAt };
+    return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: clock.now() - startedAt };
   } catch (error) {
     throw classify(error, timedOut);
   } finally {
-    clearTimeout(firstTokenTimer);
-    clearTimeout(attemptTimer);
+    cancelFirstTokenTimer();
+    cancelAttemptTimer();
   }
 }

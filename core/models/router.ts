@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock';
 import type { ModelRef } from '../config/tiers';
 import { runAttempt, AttemptFailure, type AttemptObserver, type ChatMessage, type AttemptResult } from './attempt';
 import type { ModelEndpoint } from './endpoints';
@@ -79,8 +80,9 @@ export async function routeCompletion(
   budget: RouteBudget,
   callbacks: RouteCallbacks,
   health?: ProviderHealth,
-  now: () => number = Date.now,
+  clock: Clock = systemClock,
 ): Promise<RouteFailure | RouteSuccess> {
+  const now = () => clock.now();
   const startedAt = now();
   const attempts: AttemptRecord[] = [];
   let shownText = false;
@@ -113,6 +115,7 @@ export async function routeCompletion(
           callbacks.onText(text);
         },
         callbacks,
+        clock,
       );
     } catch (error) {
       const failure = error instanceof AttemptFailure ? error : new AttemptFailure('connection', 'attempt failed');

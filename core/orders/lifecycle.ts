@@ -1,3 +1,4 @@
+import { uploadShipping } from '../compliance/shipping';
 import type { AppContext } from '../context';
 import { LEASE_MS, MAX_ATTEMPTS } from '../generation/lease';
 import { log } from '../log';
@@ -20,11 +21,20 @@ import type { OrderWrite } from './repository';
  */
 
 /** The reason sent with a refund request: a late payment on a closed order, or a failed answer. */
-const refundReason = (order: OrderDocument) => (order.status === 'closed' ? 'order was closed before payment arrived' : 'AI generation failed');
+const refundReason = (order: OrderDocument) =>
+  order.status === 'closed' ? 'order was closed before payment arrived' : order.error?.code.startsWith('CONTENT_') ? 'AI answer withheld by content check' : 'AI generation failed';
 
 /** The sealed openid is kept only while a message may still be sent: never once an order is closed. */
 function eraseSeal(ctx: AppContext, order: OrderDocument): OrderWrite {
   return order.subscription ? { 'subscription.openidSealed': ctx.db.command.remove() } : {};
+}
+
+/**
+ * The payer's sealed openid is kept only while the answer's content checks or the shipping upload
+ * may still need it: never once an order is closed or being refunded.
+ */
+function erasePayer(ctx: AppContext, order: OrderDocument): OrderWrite {
+  return order.payerOpenidSealed !== undefined ? { payerOpenidSealed: ctx.db.command.remove() } : {};
 }
 
 // ─── pending_payment ────────────────────────────────────────────────────────────────────────────
@@ -59,6 +69,7 @@ export async function closeUnpaid(ctx: AppContext, order: OrderDocument, cause: 
       providerClosed,
       ...(cause.reason === 'prepay_failed' ? { error: { code: 'PAYMENT_UNAVAILABLE', message: 'payment could not be started' } } : {}),
       ...eraseSeal(ctx, order),
+      ...erasePayer(ctx, order),
     },
     reason: cause.reason,
     ...(cause.reason === 'expired' ? { detail: { by: 'reconcile', providerClosed } } : {}),
@@ -115,6 +126,7 @@ export async function refundLatePayment(ctx: AppContext, order: OrderDocument, p
     providerClosed: true,
     refund,
     ...eraseSeal(ctx, order),
+    ...erasePayer(ctx, order),
   });
   if (!recorded) return false;
   await ctx.orders.audit({ orderId: order._id, type: 'late_payment_refund_requested', at: ctx.now(), detail: { outRefundNo, source: payment.source, amountFen: payment.amountFen } });
@@ -171,6 +183,8 @@ export interface FinishedAnswer {
   rollout?: string;
   /** What was tried, for the audit event. */
   attempts: unknown[];
+  /** How many content checks the answer took (0 when content security is off). */
+  contentChecks?: number;
 }
 
 /** Fees and cost are kept to 1/10000 fen so that sums over many orders stay exact to the fen. */
@@ -178,7 +192,9 @@ const toTenThousandths = (fen: number) => Math.round(fen * 10_000) / 10_000;
 
 /**
  * `generating → completed` by the attempt holding the lease: the whole answer, its usage, the
- * payment fee and the margin; then the subscribe message the user asked for.
+ * payment fee and the margin; then the subscribe message the user asked for and, when the merchant
+ * is subject to 发货信息管理, the shipping upload (retried by reconcile when it fails). The payer's
+ * sealed openid is erased here unless that upload still needs it.
  */
 export async function completeGeneration(ctx: AppContext, order: OrderDocument, leaseId: string, answer: FinishedAnswer): Promise<OrderDocument | null> {
   const feeFen = toTenThousandths(order.amountFen * ctx.env.paymentFeeRate);
@@ -195,11 +211,17 @@ export async function completeGeneration(ctx: AppContext, order: OrderDocument, 
       paymentFeeFen: feeFen,
       ...(answer.rollout ? { rollout: answer.rollout } : {}),
       marginFen: toTenThousandths(order.amountFen - feeFen - answer.usage.costFen),
+      ...(ctx.env.shipping.required ? { shipping: { status: 'pending', attempts: 0 } } : erasePayer(ctx, order)),
     },
     reason: 'generation_completed',
-    detail: { attempts: answer.attempts },
+    detail: { attempts: answer.attempts, ...(answer.contentChecks !== undefined ? { contentChecks: answer.contentChecks } : {}) },
   });
-  if (completed) await tellUser(ctx, completed);
+  if (!completed) return null;
+  await tellUser(ctx, completed);
+  if (completed.shipping) {
+    // A failure here is recorded on the order and retried by reconcile; the answer stands either way.
+    await uploadShipping(ctx, completed, 'completion').catch((error: unknown) => log('error', 'shipping_upload_crashed', { orderId: order._id, error: String(error) }));
+  }
   return completed;
 }
 
@@ -207,12 +229,33 @@ export type RefundCause =
   /** The attempt holding the lease: every model failed. */
   | { reason: 'generation_failed'; leaseId: string; failure: string; attempts: unknown[]; rollout?: string }
   /** Reconcile: no live worker holds the lease and no attempt is left (or it waited too long). */
-  | { reason: 'generation_abandoned'; attempts: number };
+  | { reason: 'generation_abandoned'; attempts: number }
+  /**
+   * The attempt holding the lease: the answer did not pass the content check (`content_refused`),
+   * or could not be checked (`content_unchecked`, fail closed). It is withheld: never stored, never
+   * shown beyond the pieces that had passed, and those are cleared.
+   */
+  | { reason: 'content_refused' | 'content_unchecked'; leaseId: string; verdict: Record<string, unknown>; checks: number; attempts: unknown[]; rollout?: string };
 
-const REFUND_MESSAGES: Record<RefundCause['reason'], string> = {
-  generation_failed: 'every model failed; the payment is being refunded',
-  generation_abandoned: 'the answer could not be finished; the payment is being refunded',
+/** What the page shows (`order.error`): the code says why, so the page can say it plainly. */
+const REFUND_ERRORS: Record<RefundCause['reason'], { code: string; message: string }> = {
+  generation_failed: { code: 'GENERATION_FAILED', message: 'every model failed; the payment is being refunded' },
+  generation_abandoned: { code: 'GENERATION_FAILED', message: 'the answer could not be finished; the payment is being refunded' },
+  content_refused: { code: 'CONTENT_REFUSED', message: 'the answer did not pass the content check and was withheld; the payment is being refunded' },
+  content_unchecked: { code: 'CONTENT_UNCHECKED', message: 'the answer could not be checked for content, so it was withheld; the payment is being refunded' },
 };
+
+function refundDetail(cause: RefundCause): Record<string, unknown> {
+  switch (cause.reason) {
+    case 'generation_failed':
+      return { reason: cause.failure, attempts: cause.attempts };
+    case 'generation_abandoned':
+      return { by: 'reconcile', attempts: cause.attempts };
+    case 'content_refused':
+    case 'content_unchecked':
+      return { verdict: cause.verdict, contentChecks: cause.checks, attempts: cause.attempts };
+  }
+}
 
 /** `generating → refunding`: the answer is dropped, the user told why, and the refund asked for. */
 export async function beginRefund(ctx: AppContext, order: OrderDocument, cause: RefundCause): Promise<OrderDocument | null> {
@@ -220,14 +263,15 @@ export async function beginRefund(ctx: AppContext, order: OrderDocument, cause: 
     orderId: order._id,
     from: 'generating',
     to: 'refunding',
-    when: cause.reason === 'generation_failed' ? { leaseId: cause.leaseId } : { leaseExpiresAt: ctx.db.command.lt(ctx.now()) },
+    when: cause.reason === 'generation_abandoned' ? { leaseExpiresAt: ctx.db.command.lt(ctx.now()) } : { leaseId: cause.leaseId },
     set: {
       output: '',
-      error: { code: 'GENERATION_FAILED', message: REFUND_MESSAGES[cause.reason] },
-      ...(cause.reason === 'generation_failed' && cause.rollout ? { rollout: cause.rollout } : {}),
+      error: REFUND_ERRORS[cause.reason],
+      ...(cause.reason !== 'generation_abandoned' && cause.rollout ? { rollout: cause.rollout } : {}),
+      ...erasePayer(ctx, order),
     },
     reason: cause.reason,
-    detail: cause.reason === 'generation_failed' ? { reason: cause.failure, attempts: cause.attempts } : { by: 'reconcile', attempts: cause.attempts },
+    detail: refundDetail(cause),
   });
   if (refunding) await requestRefund(ctx, refunding);
   return refunding;

@@ -34,6 +34,19 @@ export interface OrderSubscription {
   lastError?: string;
 }
 
+/**
+ * 发货信息管理: the upload of the order's shipping information (a virtual good), when the merchant
+ * is subject to it (core/compliance/shipping.ts).
+ */
+export interface OrderShipping {
+  /** `uploading` while one caller holds the attempt; `gave_up` after the last attempt failed (an operator enters it by hand). */
+  status: 'pending' | 'uploading' | 'uploaded' | 'failed' | 'gave_up';
+  attempts: number;
+  lastAttemptAt?: number;
+  uploadedAt?: number;
+  lastError?: string;
+}
+
 /** The stored order. `userHash` is the HMAC of the payer's openid; no raw openid is ever stored. */
 export interface OrderDocument {
   _id: string;
@@ -73,6 +86,13 @@ export interface OrderDocument {
   marginFen?: number;
   refund?: OrderRefund;
   subscription?: OrderSubscription;
+  /**
+   * The payer's raw openid, AES-256-GCM sealed, kept only while a platform call on the user's
+   * behalf still needs it: the content checks of the answer (until generation ends) and the
+   * shipping upload (until it succeeds or is given up). Erased when the order closes or is refunded.
+   */
+  payerOpenidSealed?: string;
+  shipping?: OrderShipping;
   rollout?: string;
   /** A reconcile run working on this order holds it until then (a crashed run's claim lapses). */
   reconcileClaimUntil?: number;

@@ -1,5 +1,5 @@
 import type { Database, QueryCommand } from '../platform/wxCloud';
-import type { OrderDocument, OrderRefund, OrderSubscription } from './order';
+import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription } from './order';
 import { canTransition, type OrderStatus } from './states';
 
 export const ORDERS = 'orders';
@@ -24,8 +24,11 @@ type Nested<Path extends string, T> = { [K in keyof T & string as `${Path}.${K}`
  * What a write sets on an order, or what a condition matches: declared fields of `OrderDocument`
  * only (status and rev are the repository's own), whole or by a sub-document's dotted path.
  */
-export type OrderWrite = Fields<Omit<OrderDocument, '_id' | 'status' | 'rev'>> & Nested<'refund', OrderRefund> & Nested<'subscription', OrderSubscription>;
-export type OrderCondition = Fields<OrderDocument> & Nested<'refund', OrderRefund> & Nested<'subscription', OrderSubscription>;
+export type OrderWrite = Fields<Omit<OrderDocument, '_id' | 'status' | 'rev'>> &
+  Nested<'refund', OrderRefund> &
+  Nested<'subscription', OrderSubscription> &
+  Nested<'shipping', OrderShipping>;
+export type OrderCondition = Fields<OrderDocument> & Nested<'refund', OrderRefund> & Nested<'subscription', OrderSubscription> & Nested<'shipping', OrderShipping>;
 
 export interface TransitionRequest {
   orderId: string;

@@ -92,8 +92,13 @@ export function securityMsgSecCheck(platform: Database, faults: () => OpenApiFau
  * payment, 10060002 already shipped (one re-upload is allowed), 10060003 the re-upload was used,
  * 10060014 bad arguments.
  */
-export function uploadShippingInfo(platform: Database, paymentExists: (orderKey: Record<string, unknown>) => Promise<boolean>): OpenApiHandler {
+export function uploadShippingInfo(
+  platform: Database,
+  paymentExists: (orderKey: Record<string, unknown>) => Promise<boolean>,
+  faults: () => Pick<OpenApiFaults, 'shippingUploadError'> = () => ({ shippingUploadError: 0 }),
+): OpenApiHandler {
   return async (body) => {
+    if (Math.random() < faults().shippingUploadError) return error(-1, 'system error');
     const orderKey = body.order_key as Record<string, unknown> | undefined;
     const { logistics_type: logisticsType, delivery_mode: deliveryMode, shipping_list: shippingList, upload_time: uploadTime, payer } = body;
     if (!orderKey || (orderKey.order_number_type !== 1 && orderKey.order_number_type !== 2)) return error(10060014, 'invalid order_key');

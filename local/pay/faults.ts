@@ -49,6 +49,8 @@ export interface OpenApiFaults {
   msgSecCheckError: number;
   /** Words that make `security.msgSecCheck` answer `risky` (label 20001). */
   riskyWords: string[];
+  /** `wxa.sec.order.uploadShippingInfo` answers a WeChat system error (errcode -1) this often. */
+  shippingUploadError: number;
 }
 
 export interface Faults {
@@ -74,7 +76,7 @@ export function defaultFaults(): Faults {
       byModel: {},
     },
     worker: { killGenerate: 0, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
-    openapi: { msgSecCheckError: 0, riskyWords: ['local-risky-word', '违规示例词'] },
+    openapi: { msgSecCheckError: 0, riskyWords: ['local-risky-word', '违规示例词'], shippingUploadError: 0 },
   };
 }
 
@@ -176,6 +178,7 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
     if (input.openapi === null || typeof input.openapi !== 'object') throw new Error('openapi must be an object');
     for (const [key, value] of Object.entries(input.openapi as Record<string, unknown>)) {
       if (key === 'msgSecCheckError') base.openapi.msgSecCheckError = rate(value, 'openapi.msgSecCheckError');
+      else if (key === 'shippingUploadError') base.openapi.shippingUploadError = rate(value, 'openapi.shippingUploadError');
       else if (key === 'riskyWords') {
         if (!Array.isArray(value) || value.some((w) => typeof w !== 'string' || w.length === 0 || w.length > 50) || value.length > 200) {
           throw new Error('openapi.riskyWords must be a list of up to 200 words (1–50 characters)');

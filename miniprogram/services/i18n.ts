@@ -38,6 +38,8 @@ const zh = {
   errorUnknownTier: '这个套餐已下架，请重新选择',
   errorRateLimited: '操作太频繁了，请稍等一分钟再试',
   errorPaymentUnavailable: '微信支付暂时不可用，没有扣款，请稍后再试',
+  errorContentRejected: '这个问题未通过内容安全检查，无法回答。没有扣款，请修改后再试。',
+  errorContentCheckUnavailable: '内容安全检查暂时不可用，没有扣款，请稍后再试',
   errorNotFound: '找不到这个订单',
   errorInvalidState: '订单状态已变化',
   errorNetwork: '网络不太好，请检查网络后重试',
@@ -51,6 +53,8 @@ const zh = {
   refunding: '生成失败，正在退款…',
   refunded: '已退款 ¥{amount}',
   refundedExplain: '这次没能生成回答，款项已原路退回。',
+  contentRefused: '回答未通过内容安全检查，已被撤下，不会显示。款项将原路退回。',
+  contentUnchecked: '回答暂时无法完成内容安全检查，已被撤下，不会显示。款项将原路退回。',
   closed: '订单已关闭，未扣款',
   generatingStatus: '生成中',
   paidStatus: '已支付',
@@ -122,6 +126,8 @@ const en: Messages = {
   errorUnknownTier: 'This tier is no longer offered; please choose another',
   errorRateLimited: 'Too many orders in a short time; please wait a minute',
   errorPaymentUnavailable: 'WeChat Pay is unavailable right now; nothing was charged, please try again later',
+  errorContentRejected: 'This question did not pass the content check and cannot be answered. Nothing was charged; please rephrase it.',
+  errorContentCheckUnavailable: 'The content check is unavailable right now; nothing was charged, please try again later',
   errorNotFound: 'This order was not found',
   errorInvalidState: 'The order has changed',
   errorNetwork: 'The network is unreliable; check it and try again',
@@ -135,6 +141,8 @@ const en: Messages = {
   refunding: 'The answer failed; refunding…',
   refunded: 'Refunded ¥{amount}',
   refundedExplain: 'We could not write an answer this time; the money went back to you.',
+  contentRefused: 'The answer did not pass the content check and was withheld; it will not be shown. Your payment is refunded.',
+  contentUnchecked: 'The answer could not be checked for content, so it was withheld; it will not be shown. Your payment is refunded.',
   closed: 'Order closed; nothing was charged',
   generatingStatus: 'Writing',
   paidStatus: 'Paid',
@@ -233,6 +241,10 @@ export function errorMessage(code: string, t: Messages): string {
       return t.errorRateLimited;
     case 'PAYMENT_UNAVAILABLE':
       return t.errorPaymentUnavailable;
+    case 'CONTENT_REJECTED':
+      return t.errorContentRejected;
+    case 'CONTENT_CHECK_UNAVAILABLE':
+      return t.errorContentCheckUnavailable;
     case 'ACTIVE_PAYMENT_EXISTS':
       return t.activePaymentExists;
     case 'NOT_FOUND':

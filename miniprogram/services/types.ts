@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'ACTIVE_PAYMENT_EXISTS'
   | 'RATE_LIMITED'
   | 'PAYMENT_UNAVAILABLE'
+  | 'CONTENT_REJECTED'
+  | 'CONTENT_CHECK_UNAVAILABLE'
   | 'NOT_FOUND'
   /** An internal function called from the mini program: never a legitimate client call. */
   | 'FORBIDDEN'

@@ -48,7 +48,7 @@ function publicKeyOf(text: string): KeyObject {
 
 /**
  * Reads and checks the v3 settings once, at start-up, so that a missing key is a clear message
- * and not a failed payment. Variables: see the README ("Payment modes").
+ * and not a failed payment. Variables: docs/PAYMENTS.md ("PAY_MODE=v3: what to configure").
  */
 export function readV3Config(env: NodeJS.ProcessEnv): V3Config {
   const problems: string[] = [];

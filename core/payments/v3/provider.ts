@@ -116,6 +116,6 @@ export class V3PaymentProvider implements PaymentProvider {
 }
 
 /** WeChat Pay API v3 for a direct merchant, configured from the environment (checked at start-up). */
-export function createV3Provider(env: NodeJS.ProcessEnv): PaymentProvider {
-  return new V3PaymentProvider(readV3Config(env));
+export function createV3Provider(env: NodeJS.ProcessEnv, now: () => number = Date.now): PaymentProvider {
+  return new V3PaymentProvider(readV3Config(env), now);
 }

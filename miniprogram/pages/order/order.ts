@@ -86,6 +86,15 @@ function headline(phase: Phase, order: ClientOrder | null, t: Messages): string 
   }
 }
 
+/** Why the money goes back: an answer withheld by the content check is said so plainly (order.error.code). */
+function refundExplain(phase: Phase, order: ClientOrder | null, t: Messages): string {
+  if (phase !== 'refunding' && phase !== 'refunded') return '';
+  const code = order?.error?.code;
+  if (code === 'CONTENT_REFUSED') return t.contentRefused;
+  if (code === 'CONTENT_UNCHECKED') return t.contentUnchecked;
+  return phase === 'refunded' ? t.refundedExplain : '';
+}
+
 Component({
   properties: {
     orderId: { type: String, value: '' },
@@ -98,6 +107,7 @@ Component({
     t: messages('zh'),
     phase: 'loading' as Phase,
     headline: '',
+    refundExplain: '',
     spinning: true,
     blocks: [] as AnswerBlock[],
     question: [] as QuestionSegment[],
@@ -255,6 +265,7 @@ Component({
       this.setData({
         phase,
         headline: headline(phase, order, t),
+        refundExplain: refundExplain(phase, order, t),
         spinning: phase === 'loading' || phase === 'confirming' || phase === 'writing' || phase === 'refunding',
         question: order ? questionSegments(order.prompt, t) : [],
         redacted: order ? hasRedactions(order.prompt) : false,

@@ -1,8 +1,7 @@
-import { rolloutBucket, chooseChain } from '../core/models/rollout';
-import { hashOpenid } from '../core/security/identity';
-import { TIERS } from '../core/config/tiers';
-import { LocalRuntime } from './support/runtime';
-import { FAST_MODEL, finished, payForOrder, storedOrder } from './support/routingHelpers';
+import { rolloutBucket, chooseChain } from '../../core/models/rollout';
+import { hashOpenid } from '../../core/security/identity';
+import { TIERS } from '../../core/config/tiers';
+import { InProcess } from '../support/inProcess';
 
 /**
  * Staged rollout: a tier sends a configured share of its users, the same users every time, to a
@@ -44,17 +43,12 @@ describe('rollout buckets', () => {
 });
 
 describe('rollout in the running product', () => {
-  let runtime: LocalRuntime;
+  let h: InProcess;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({
-      OPENID_HASH_SECRET: SECRET,
-      RATE_LIMIT_PER_MINUTE: '1000',
-      TIER_OVERRIDES: JSON.stringify({ quick: { rollout: ROLLOUT } }),
-    });
-    await runtime.faults({ reset: true, llm: FAST_MODEL });
+    h = await InProcess.start({ env: { OPENID_HASH_SECRET: SECRET, TIER_OVERRIDES: JSON.stringify({ quick: { rollout: ROLLOUT } }) } });
   });
   afterAll(async () => {
-    await runtime.stop();
+    await h.close();
   });
 
   test('each user gets the same arm on every order, recorded on the order with the model that answered', async () => {
@@ -64,10 +58,8 @@ describe('rollout in the running product', () => {
     expect(users).toHaveLength(6);
     for (const user of users) {
       for (const round of [1, 2]) {
-        const { orderId } = await payForOrder(runtime, user, 'quick', `rollout question ${round}`);
-        const done = await runtime.waitForOrder(orderId, finished, user);
-        expect(done.status).toBe('completed');
-        const stored = await storedOrder(runtime, orderId);
+        const stored = await h.paidOrder(user, 'quick', `rollout question ${round}`);
+        expect(stored.status).toBe('completed');
         if (inCandidate(user)) {
           expect(stored.rollout).toBe('plus-trial');
           expect(stored.usage?.model).toBe('qwen-plus');

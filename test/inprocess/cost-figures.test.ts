@@ -1,20 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PROVIDERS } from '../core/config/providers';
-import { TIERS } from '../core/config/tiers';
-import { buildMessages } from '../core/generation/messages';
-import { estimateTokens } from '../core/models/cost';
-import { reportFor } from '../scripts/report';
-import { LocalRuntime } from './support/runtime';
-import { FAST_MODEL, finished, payForOrder, storedDocuments, storedOrder, type StoredOrder } from './support/routingHelpers';
+import { PROVIDERS } from '../../core/config/providers';
+import { TIERS } from '../../core/config/tiers';
+import { buildMessages } from '../../core/generation/messages';
+import { estimateTokens } from '../../core/models/cost';
+import type { OrderDocument } from '../../core/orders/order';
+import { ORDERS } from '../../core/orders/repository';
+import { reportFor } from '../../scripts/report';
+import { InProcess } from '../support/inProcess';
 
 /**
  * What each order records about money: model, provider, tokens, model cost, payment fee (0.6% by
- * default) and margin, to the fen; and `npm run report`'s sums of them per tier.
+ * default) and margin, to the fen; and `npm run report`'s sums of them per tier (the report reads
+ * the in-process store's folder, laid out as the runtime's DATA_DIR).
  */
-let runtime: LocalRuntime;
+let h: InProcess;
 let users = 0;
-const newUser = () => `cost-${process.pid}-${++users}`;
+const newUser = () => `cost-${++users}`;
 
 function price(provider: string, model: string) {
   const found = PROVIDERS.find((p) => p.name === provider)?.models[model];
@@ -29,25 +31,22 @@ function promptTokensOf(tierId: string, prompt: string): number {
   return estimateTokens(buildMessages(tier, prompt).map((m) => m.content).join('\n'));
 }
 
-async function completedOrder(tier: string, prompt: string): Promise<StoredOrder> {
-  const user = newUser();
-  const { orderId } = await payForOrder(runtime, user, tier, prompt);
-  const done = await runtime.waitForOrder(orderId, finished, user);
+async function completedOrder(tier: string, prompt: string): Promise<OrderDocument> {
+  const done = await h.paidOrder(newUser(), tier, prompt);
   expect(done.status).toBe('completed');
-  return storedOrder(runtime, orderId);
+  return done;
 }
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '1000' });
-  await runtime.faults({ reset: true, llm: { ...FAST_MODEL, tokensPerSecond: 5000 } });
+  h = await InProcess.start();
 });
 afterAll(async () => {
-  await runtime.stop();
+  await h.close();
 });
 
 describe('each order records what it cost', () => {
   test('quick on qwen-turbo: tokens, cost, 0.6% fee and margin, to the fen', async () => {
-    await runtime.faults({ llm: { answerTokens: 37 } });
+    h.model.setFaults({ llm: { answerTokens: 37 } });
     const prompt = 'What is the capital of France?';
     const order = await completedOrder('quick', prompt);
     const promptTokens = promptTokensOf('quick', prompt);
@@ -62,7 +61,7 @@ describe('each order records what it cost', () => {
   });
 
   test('expert on gpt-4o with a long answer: a cost of whole fen, still exact', async () => {
-    await runtime.faults({ llm: { answerTokens: 1500 } });
+    h.model.setFaults({ llm: { answerTokens: 1500 } });
     const prompt = '请写一篇关于长江经济带发展的详细分析';
     const order = await completedOrder('expert', prompt);
     const promptTokens = promptTokensOf('expert', prompt);
@@ -76,26 +75,25 @@ describe('each order records what it cost', () => {
   });
 
   test('a failover bills the model that answered, at its own prices', async () => {
-    await runtime.faults({ llm: { answerTokens: 20, byModel: { 'qwen-turbo': { error: 1, errorStatus: 500 } } } });
+    h.model.setFaults({ llm: { answerTokens: 20, byModel: { 'qwen-turbo': { error: 1, errorStatus: 500 } } } });
     const prompt = 'fallback pricing';
     const order = await completedOrder('quick', prompt);
     const { inputFenPerMTok, outputFenPerMTok } = price('deepseek', 'deepseek-chat');
     expect(order.usage?.model).toBe('deepseek-chat');
     expect(order.usage?.costFen).toBeCloseTo((promptTokensOf('quick', prompt) * inputFenPerMTok + 20 * outputFenPerMTok) / 1_000_000, 4);
-    await runtime.faults({ llm: { byModel: { 'qwen-turbo': null } } });
+    h.model.setFaults({ llm: { byModel: { 'qwen-turbo': null } } });
   });
 });
 
 describe('npm run report', () => {
   test('sums revenue, fees, model cost and margin per tier from the store; a refund earns nothing', async () => {
-    await runtime.faults({ llm: { answerTokens: 24, byModel: { 'qwen-turbo': { error: 1, errorStatus: 400 } } } });
-    const user = newUser();
-    const { orderId } = await payForOrder(runtime, user, 'quick', 'this one is refunded');
-    expect((await runtime.waitForOrder(orderId, finished, user)).status).toBe('refunded');
-    await runtime.faults({ llm: { byModel: { 'qwen-turbo': null } } });
+    h.model.setFaults({ llm: { answerTokens: 24, byModel: { 'qwen-turbo': { error: 1, errorStatus: 400 } } } });
+    expect((await h.paidOrder(newUser(), 'quick', 'this one is refunded')).status).toBe('refunded');
+    h.model.setFaults({ llm: { byModel: { 'qwen-turbo': null } } });
 
-    const completed = (await storedDocuments<StoredOrder>(runtime, 'orders')).filter((o) => o.status === 'completed');
-    const rows = await reportFor(runtime.dataDir);
+    const { data } = await h.ctx.db.collection(ORDERS).where({ status: 'completed' }).get();
+    const completed = data as unknown as OrderDocument[];
+    const rows = await reportFor(h.dir);
     for (const tier of ['quick', 'expert']) {
       const mine = completed.filter((o) => o.tier === tier);
       const row = rows.find((r) => r.tier === tier && r.rollout === '');
@@ -110,8 +108,8 @@ describe('npm run report', () => {
     expect(quickRow?.refunded).toBe(1);
     expect(quickRow?.revenueFen).toBe(50 * (quickRow?.completed ?? 0));
 
-    const printed = execFileSync(process.execPath, [join(__dirname, '..', '.build', 'report.cjs')], {
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: runtime.dataDir },
+    const printed = execFileSync(process.execPath, [join(__dirname, '..', '..', '.build', 'report.cjs')], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: h.dir },
       encoding: 'utf8',
     });
     process.stdout.write(printed);
