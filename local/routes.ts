@@ -226,6 +226,17 @@ export function createRoutes(parts: RouteParts): Route[] {
       path: /^\/api\/profile\/recycle$/,
       handler: async (_req, res) => sendJson(res, 200, { recycled: parts.profile.pool?.recycleIdle() ?? 0 }),
     },
+    {
+      // One instance of a function started and kept warm (provisioned concurrency, a warm-up call).
+      method: 'POST',
+      path: /^\/api\/profile\/warm$/,
+      handler: async (req, res) => {
+        const { name } = await readJsonBody(req);
+        if (typeof name !== 'string' || !host.has(name)) throw new HttpError(400, 'body must be { name } of a function');
+        parts.profile.pool?.keepWarm(name);
+        sendJson(res, 200, { warm: name });
+      },
+    },
   ];
 }
 

@@ -55,6 +55,11 @@ export class InstancePool {
     };
   }
 
+  /** One warm idle instance of the function, as provisioned concurrency or a warm-up call keeps it. */
+  keepWarm(functionName: string): void {
+    this.place(functionName).release();
+  }
+
   /** Every idle instance is gone, as after the keep-warm window: the next call of each function starts cold. */
   recycleIdle(): number {
     let recycled = 0;
