@@ -113,7 +113,7 @@ export function describeProfile(profile: CloudProfile | null): string {
   if (!profile) return 'no latency profile (every platform call instant)';
   const d = (x: LogNormal) => `${x.p50}/${x.p95}/${Math.round(p99Of(x))} ms`;
   return [
-    `LATENCY_PROFILE=cloudbase (seed ${profile.seed}; p50/p95/p99):`,
+    `LATENCY_PROFILE=cloudbase (seed ${profile.seed}; delays as p50/p95/p99)`,
     `database op ${d(profile.database)}`,
     `callFunction hop ${d(profile.callFunction)}`,
     `cloud call ${d(profile.cloudCall)}`,
