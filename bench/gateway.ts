@@ -5,7 +5,7 @@ import { PROVIDERS } from '../core/config/providers';
 import { TIERS, type TierConfig } from '../core/config/tiers';
 import { buildMessages } from '../core/generation/messages';
 import { HEARTBEAT_MS } from '../core/generation/lease';
-import { OutputWriter } from '../core/generation/outputWriter';
+import { FLUSH_CHARS, FLUSH_INTERVAL_MS, OutputWriter } from '../core/generation/outputWriter';
 import type { ChatMessage } from '../core/models/attempt';
 import { resolveEndpoint } from '../core/models/endpoints';
 import { chooseChain } from '../core/models/rollout';
@@ -321,7 +321,7 @@ export function gatewayRows(result: GatewayOverhead): Row[] {
     { measure: '  (b) through our code: chunk written → OutputWriter.update entered', figure: triple(chunk.ours), target: '(information)', met: null },
     { measure: '  (b) the openai client directly: chunk written → yielded by its stream', figure: triple(chunk.direct), target: '(information)', met: null },
     {
-      measure: `  output batching, by design and not overhead: text handed to the writer → its store write begins (p50 / p95 / max; ${batching.delay.n} chunks of ${batching.answers} answers at ${batching.tokensPerSecond} tokens/s; a write every 250 ms or 400 characters)`,
+      measure: `  output batching, by design and not overhead: text handed to the writer → its store write begins (p50 / p95 / max; ${batching.delay.n} chunks of ${batching.answers} answers at ${batching.tokensPerSecond} tokens/s; a write every ${FLUSH_INTERVAL_MS} ms or ${FLUSH_CHARS} characters)`,
       figure: `${ms(batching.delay.p50)} / ${ms(batching.delay.p95)} / ${ms(batching.delay.max)}`,
       target: '(information)',
       met: null,

@@ -1,10 +1,18 @@
 import { resolve } from 'node:path';
+import { readCloudProfile, describeProfile } from './profile/cloudProfile';
 import { startRuntime } from './runtime';
 
 const root = resolve(__dirname, '..');
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 const timerSeconds = process.env.TIMER_INTERVAL_SECONDS;
+let profile: ReturnType<typeof readCloudProfile> = null;
+try {
+  profile = readCloudProfile(process.env);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
 
 startRuntime({
   port,
@@ -15,10 +23,12 @@ startRuntime({
   // FUNCTIONS_NODE: a Node binary to run the functions on (e.g. the CloudBase runtime version the tests use).
   ...(process.env.FUNCTIONS_NODE ? { functionsNode: process.env.FUNCTIONS_NODE } : {}),
   timers: timerSeconds !== '0',
+  profile,
   ...(timerSeconds && timerSeconds !== '0' ? { timerIntervalMs: Number(timerSeconds) * 1000 } : {}),
 }).then(
   (runtime) => {
     console.log(`local runtime on ${runtime.url} (data in ${dataDir}); preview at ${runtime.url}/`);
+    if (profile) console.log(describeProfile(profile));
     const stop = () => {
       runtime.close().then(
         () => process.exit(0),

@@ -11,6 +11,8 @@ import type { PayDelivery } from './pay/delivery';
 import { mergeFaults, type Faults } from './pay/faults';
 import type { PaySimulator } from './pay/simulator';
 import type { Database } from '../core/platform/wxCloud';
+import { describeProfile, sleep, type CloudProfile, type DelaySource } from './profile/cloudProfile';
+import type { InstancePool } from './profile/instances';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void>;
 
@@ -33,6 +35,8 @@ export interface RouteParts {
   preview: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
   model: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
   v3Api: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  /** The cloud latency profile, when one is on (local/profile). */
+  profile: { profile: CloudProfile | null; delays: DelaySource | null; pool: InstancePool | null };
 }
 
 const DEFAULT_OPENID = 'local-user';
@@ -75,7 +79,15 @@ export function createRoutes(parts: RouteParts): Route[] {
         const fromClient = (CLIENT_SOURCES as readonly string[]).includes(lastHop);
         const openid = header(req, 'x-wx-openid')?.slice(0, 128) ?? DEFAULT_OPENID;
         const caller = fromClient ? callers.client(openid, source) : { source };
-        return invokeAndAnswer(res, () => host.invoke(name, body.data ?? {}, caller));
+        // The cloud profile: the mini program's wx.cloud.callFunction crosses the phone's network
+        // and WeChat's gateway both ways (half the drawn round trip each way).
+        const network = fromClient ? (parts.profile.delays?.draw('client') ?? 0) : 0;
+        return invokeAndAnswer(res, async () => {
+          await sleep(network / 2);
+          const result = await host.invoke(name, body.data ?? {}, caller);
+          await sleep(network / 2);
+          return result;
+        });
       },
     },
     {
@@ -183,6 +195,47 @@ export function createRoutes(parts: RouteParts): Route[] {
           model: parts.modelStats,
           cloudbase: parts.dispatcher.totals,
         }),
+    },
+    {
+      // Per invocation: database operations, calls, wall and CPU time, memory, GBs, cold start and
+      // the order it belongs to (local/functions/usage.ts). POST clears the list.
+      method: 'ANY',
+      path: /^\/api\/usage$/,
+      handler: async (req, res) => {
+        if (req.method === 'POST') host.usage.clear();
+        else if (req.method !== 'GET') throw new HttpError(405, 'GET or POST');
+        sendJson(res, 200, { invocations: host.usage.list() });
+      },
+    },
+    {
+      // The latency profile in force, each bundle's measured load time and the modelled instances.
+      method: 'GET',
+      path: /^\/api\/profile$/,
+      handler: async (_req, res) =>
+        sendJson(res, 200, {
+          profile: parts.profile.profile,
+          description: describeProfile(parts.profile.profile),
+          bundleLoadMs: Object.fromEntries(host.loadMs),
+          instances: parts.profile.pool?.counts() ?? {},
+          coldStarts: Object.fromEntries(parts.profile.pool?.coldStarts ?? []),
+        }),
+    },
+    {
+      // Every idle modelled instance recycled, as after the keep-warm window: the next calls start cold.
+      method: 'POST',
+      path: /^\/api\/profile\/recycle$/,
+      handler: async (_req, res) => sendJson(res, 200, { recycled: parts.profile.pool?.recycleIdle() ?? 0 }),
+    },
+    {
+      // One instance of a function started and kept warm (provisioned concurrency, a warm-up call).
+      method: 'POST',
+      path: /^\/api\/profile\/warm$/,
+      handler: async (req, res) => {
+        const { name } = await readJsonBody(req);
+        if (typeof name !== 'string' || !host.has(name)) throw new HttpError(400, 'body must be { name } of a function');
+        parts.profile.pool?.keepWarm(name);
+        sendJson(res, 200, { warm: name });
+      },
     },
   ];
 }

@@ -24,6 +24,9 @@ import { createPreviewHandler } from './preview/server';
 import { createRoutes, route } from './routes';
 import { localSecrets } from './secrets';
 import { LocalStore } from './store/localDatabase';
+import { DelaySource, type CloudProfile } from './profile/cloudProfile';
+import { InstancePool } from './profile/instances';
+import { latencyHook } from './profile/latencyHook';
 
 export { cronIntervalMs } from './functions/timers';
 
@@ -42,6 +45,8 @@ export interface RuntimeOptions {
   timers: boolean;
   /** Overrides the timers' interval, for a quicker local loop. */
   timerIntervalMs?: number;
+  /** The cloud latency profile (LATENCY_PROFILE=cloudbase); null or absent: every platform call instant. */
+  profile?: CloudProfile | null;
 }
 
 export interface Runtime {
@@ -93,6 +98,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }, () => faults.openapi),
     );
   const dispatcher = new CloudbaseDispatcher();
+  const profile = options.profile ?? null;
+  const delays = profile ? new DelaySource(profile) : null;
+  const pool = profile ? new InstancePool(profile.keepWarmMs) : null;
+  if (delays) dispatcher.use(latencyHook(delays));
   for (const [action, handler] of Object.entries(databaseHandlers(store))) dispatcher.handle(action, handler);
   dispatcher.handle('functions.invokeFunction', invokeFunctionAction(hostRef)).handle('wx.openApi', openapi.action).handle('wx.wxPayApi', wxPayApiAction(pay, () => faults.pay));
 
@@ -115,6 +124,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     preview: createPreviewHandler({ root: join(options.functionsDir, '..'), simulator: pay }),
     model: createModelHandler(() => faults, modelStats),
     v3Api: createV3Api(pay, () => v3Keys),
+    profile: { profile, delays, pool },
   };
 
   const server = createServer((req, res) => {
@@ -159,10 +169,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     env: functionEnvironment({ configured: functionConfig, apiUrl: `${baseUrl}${CLOUDBASE_API_PATH}`, envId: LOCAL_ENV_ID, region: 'ap-shanghai' }),
     envId: LOCAL_ENV_ID,
     ...(options.functionsNode ? { nodeBinary: options.functionsNode } : {}),
+    ...(delays && pool ? { profile: { delays, pool } } : {}),
+    counters: (id) => dispatcher.countersFor(id),
   });
   host.load();
   installWorkerChaos(host, () => faults.worker);
-  await host.prewarm();
+  await host.prewarm(profile !== null);
   routes = createRoutes({ ...routeParts, host });
   await pay.resume();
   const stopTimers = options.timers ? startTimers(host, options.timerIntervalMs) : () => undefined;

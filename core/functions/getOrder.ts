@@ -8,7 +8,8 @@ import type { ClientHandler } from './serve';
 
 /** A long-poll never holds a request longer than this, far inside the platform's ~5 s window. */
 export const MAX_WAIT_MS = 3_000;
-const POLL_INTERVAL_MS = 150;
+/** How often a waiting long-poll reads the order: each look is a billed database read. */
+const POLL_INTERVAL_MS = 300;
 /** A paid order that has not started generating after this long is dispatched again. */
 const REDISPATCH_AFTER_MS = 5_000;
 

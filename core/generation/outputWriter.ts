@@ -1,8 +1,10 @@
+import { HEARTBEAT_MS } from './lease';
+
 /** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
 export type RenewLease = (output?: string) => Promise<boolean>;
 
 /** Output is written in batches (not one write per token): at most every this many ms… */
-export const FLUSH_INTERVAL_MS = 250;
+export const FLUSH_INTERVAL_MS = 1_000;
 /** …or sooner once this many characters are waiting. */
 export const FLUSH_CHARS = 400;
 
@@ -36,8 +38,13 @@ export class OutputWriter {
     this.flush();
   }
 
-  /** Renews the lease even when no text arrives (waiting for a first token). */
+  /**
+   * Renews the lease even when no text arrives (waiting for a first token). A write within the
+   * last HEARTBEAT_MS renewed it already, so none is made then: the lease (LEASE_MS) is still
+   * renewed at least every 2 × HEARTBEAT_MS.
+   */
   heartbeat(): void {
+    if (this.lastFlushAt > 0 && this.now() - this.lastFlushAt < HEARTBEAT_MS) return;
     this.flush(true);
   }
 

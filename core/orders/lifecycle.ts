@@ -94,10 +94,11 @@ export interface Payment {
 
 /**
  * `pending_payment → paid`, exactly once: the caller whose conditional update wins frees the
- * user's lock and dispatches `generate`; every other caller gets null.
+ * user's lock, dispatches `generate` and gets true; every other caller gets false. (The order is
+ * not read back: no caller needs more than who won.)
  */
-export async function markPaid(ctx: AppContext, order: OrderDocument, payment: Payment): Promise<OrderDocument | null> {
-  const paid = await ctx.orders.transition({
+export async function markPaid(ctx: AppContext, order: OrderDocument, payment: Payment): Promise<boolean> {
+  const paid = await ctx.orders.move({
     orderId: order._id,
     from: 'pending_payment',
     to: 'paid',
@@ -105,10 +106,11 @@ export async function markPaid(ctx: AppContext, order: OrderDocument, payment: P
     reason: 'payment_confirmed',
     detail: { source: payment.source },
   });
-  if (!paid) return null;
+  if (!paid) return false;
   await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
-  await ctx.dispatchGeneration(order._id);
-  return paid;
+  // Just paid: no lease yet, so the dispatcher need not read the order to know what "claimed" looks like.
+  await ctx.dispatchGeneration(order._id, { status: 'paid' });
+  return true;
 }
 
 /**

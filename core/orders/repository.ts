@@ -92,6 +92,18 @@ export class OrderRepository {
    * when the order was not in `from` (or failed `when`) and nothing changed.
    */
   async transition(request: TransitionRequest): Promise<OrderDocument | null> {
+    if (!(await this.move(request))) return null;
+    const updated = await this.findById(request.orderId);
+    if (!updated) throw new Error(`order ${request.orderId} vanished after its ${request.from} → ${request.to} transition`);
+    return updated;
+  }
+
+  /**
+   * The transition without reading the order back: true when this call made it (one conditional
+   * update and its audit event), false when the order was not in `from` (or failed `when`). For
+   * callers that need only to know who won (two database operations instead of three).
+   */
+  async move(request: TransitionRequest): Promise<boolean> {
     if (!canTransition(request.from, request.to)) {
       throw new Error(`order state machine: ${request.from} → ${request.to} is not allowed`);
     }
@@ -101,7 +113,7 @@ export class OrderRepository {
       .collection(ORDERS)
       .where({ ...request.when, _id: request.orderId, status: request.from })
       .update({ data: { ...request.set, status: request.to, rev: _.inc(1), updatedAt: at } });
-    if (result.stats.updated !== 1) return null;
+    if (result.stats.updated !== 1) return false;
     await this.audit({
       orderId: request.orderId,
       type: request.reason,
@@ -110,9 +122,7 @@ export class OrderRepository {
       at,
       ...(request.detail ? { detail: request.detail } : {}),
     });
-    const updated = await this.findById(request.orderId);
-    if (!updated) throw new Error(`order ${request.orderId} vanished after its ${request.from} → ${request.to} transition`);
-    return updated;
+    return true;
   }
 
   /**

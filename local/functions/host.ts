@@ -3,8 +3,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { FUNCTIONS, isFunctionName } from '../../core/functions/catalog';
+import type { ApiCounters } from '../cloudbase/dispatcher';
+import { sleep, type DelaySource } from '../profile/cloudProfile';
+import type { InstancePool } from '../profile/instances';
 import { invocationEnv, type Caller, type InvocationCredentials } from './callers';
 import type { InstanceMessage } from './instance';
+import { orderKeys, UsageLedger } from './usage';
 
 export interface FunctionConfig {
   timeout?: number;
@@ -38,9 +43,22 @@ export interface FunctionHostOptions {
   envId: string;
   /** Run each instance as a child process of this Node binary (a CloudBase runtime version); default: worker threads of this process. */
   nodeBinary?: string;
+  /** The cloud latency profile: cold starts of new instances (local/profile). Absent: every call runs at once. */
+  profile?: { delays: DelaySource; pool: InstancePool };
+  /** What an invocation asked of CloudBase (the dispatcher's counts), read when it ends. */
+  counters?: (invocationId: string) => ApiCounters | undefined;
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+/** The memory a function is configured with (the catalog; CloudBase's default 256 MB otherwise). */
+export function memoryMbOf(name: string): number {
+  return isFunctionName(name) ? FUNCTIONS[name].memoryMb : 256;
+}
+
+interface RunResult {
+  value: unknown;
+  cpuMs: number | null;
+}
+type Pending = { resolve: (value: RunResult) => void; reject: (error: Error & { cpuMs?: number | null }) => void };
 
 /** The realm a function runs in (see instance.ts): it serves concurrent invocations. */
 class Instance {
@@ -48,6 +66,8 @@ class Instance {
   private dead = false;
   /** The Node version the realm runs on (`process.version` inside it). */
   node = '';
+  /** How long the bundle took to load in this realm (its `require`), in ms. */
+  loadMs = 0;
   private readonly terminateRealm: () => void;
   private readonly send: (message: unknown) => void;
 
@@ -90,7 +110,7 @@ class Instance {
     return !this.dead;
   }
 
-  run(message: { id: string; event: unknown; context: Record<string, unknown>; env: Record<string, string> }): Promise<unknown> {
+  run(message: { id: string; event: unknown; context: Record<string, unknown>; env: Record<string, string> }): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new Error(`instance of ${this.functionName} is gone`));
       this.pending.set(message.id, { resolve, reject });
@@ -106,6 +126,7 @@ class Instance {
   private receive(message: InstanceMessage): void {
     if (message.type === 'ready') {
       this.node = message.node;
+      this.loadMs = message.loadMs;
       return this.ready.resolve();
     }
     if (message.type === 'loadFailed') {
@@ -115,8 +136,8 @@ class Instance {
     const pending = this.pending.get(message.id);
     this.pending.delete(message.id);
     if (!pending) return;
-    if (message.ok) pending.resolve(message.value);
-    else pending.reject(new Error(message.message));
+    if (message.ok) pending.resolve({ value: message.value, cpuMs: message.cpuMs });
+    else pending.reject(Object.assign(new Error(message.message), { cpuMs: message.cpuMs }));
   }
 
   private died(error: Error): void {
@@ -150,6 +171,10 @@ export class FunctionHost {
   killedCount = 0;
   /** Called as each invocation starts (the runtime's worker faults use it). */
   onInvocationStart: ((invocation: Invocation, event: unknown) => void) | null = null;
+  /** Per invocation: operations, wall and CPU time, memory, cold start, order keys. */
+  readonly usage = new UsageLedger();
+  /** Each function's bundle load time in its realm, measured when the realm started. */
+  readonly loadMs = new Map<string, number>();
 
   constructor(private readonly options: FunctionHostOptions) {}
 
@@ -165,8 +190,10 @@ export class FunctionHost {
   }
 
   /** Loads every function, so the first calls find them warm. */
-  async prewarm(): Promise<void> {
-    await Promise.all(this.names().map((name) => this.realm(name)));
+  async prewarm(oneByOne = false): Promise<void> {
+    // One by one, each bundle's measured load time is its own, not shared with nine others starting at once.
+    if (oneByOne) for (const name of this.names()) await this.realm(name);
+    else await Promise.all(this.names().map((name) => this.realm(name)));
   }
 
   has(name: string): boolean {
@@ -190,6 +217,24 @@ export class FunctionHost {
 
   async invoke(name: string, event: unknown, caller: Caller): Promise<unknown> {
     if (!this.bundles.has(name) || this.closed) throw new Error(`unknown cloud function ${name}`);
+    // The cloud profile: a call that finds no idle warm instance waits for a new one (a cold start:
+    // the platform's part, drawn, plus this bundle's own measured load time). The invocation's
+    // time limit and its billed time start after it, as SCF's initialisation is separate.
+    const placement = this.options.profile?.pool.place(name);
+    let coldStartMs = 0;
+    if (placement?.cold && this.options.profile) {
+      const realm = await this.realm(name).catch(() => null);
+      coldStartMs = this.options.profile.delays.draw('coldStart') + (realm?.loadMs ?? 0);
+      await sleep(coldStartMs);
+    }
+    try {
+      return await this.run(name, event, caller, placement?.cold ?? false, coldStartMs);
+    } finally {
+      placement?.release();
+    }
+  }
+
+  private async run(name: string, event: unknown, caller: Caller, cold: boolean, coldStartMs: number): Promise<unknown> {
     const timeoutMs = (this.configs.get(name)?.timeout ?? 3) * 1000;
     const id = randomUUID();
     const invocation: Invocation = {
@@ -214,18 +259,49 @@ export class FunctionHost {
     const killed = new Promise<never>((_, reject) => {
       this.stopListeners.set(invocation, () => reject(new InvocationStopped(`${name} was killed`)));
     });
+    const started = performance.now();
+    let result: unknown;
+    let ok = false;
+    const cpu: { ms: number | null } = { ms: null };
     try {
       this.onInvocationStart?.(invocation, event);
-      return await Promise.race([this.execute(invocation, event, timeoutMs), limit, killed]);
+      result = await Promise.race([this.execute(invocation, event, timeoutMs, cpu), limit, killed]);
+      ok = true;
+      return result;
     } finally {
       clearTimeout(timer);
       this.halt(invocation);
       this.running.delete(invocation);
       this.stopListeners.delete(invocation);
+      this.record(invocation, event, result, { ok, cold, coldStartMs, wallMs: performance.now() - started, cpuMs: cpu.ms });
     }
   }
 
-  private async execute(invocation: Invocation, event: unknown, timeoutMs: number): Promise<unknown> {
+  private record(invocation: Invocation, event: unknown, result: unknown, run: { ok: boolean; cold: boolean; coldStartMs: number; wallMs: number; cpuMs: number | null }): void {
+    const counts = this.options.counters?.(invocation.id);
+    const memoryMb = memoryMbOf(invocation.functionName);
+    this.usage.add({
+      id: invocation.id,
+      functionName: invocation.functionName,
+      source: invocation.caller.source,
+      startedAt: invocation.startedAt,
+      wallMs: run.wallMs,
+      coldStartMs: run.coldStartMs,
+      cold: run.cold,
+      cpuMs: run.cpuMs,
+      memoryMb,
+      computeGBs: (memoryMb / 1024) * (run.wallMs / 1000),
+      ok: run.ok,
+      dbReads: counts?.dbReads ?? 0,
+      dbWrites: counts?.dbWrites ?? 0,
+      functionCalls: counts?.functionCalls ?? 0,
+      openapiCalls: counts?.openapiCalls ?? 0,
+      payCalls: counts?.payCalls ?? 0,
+      keys: orderKeys(event, result),
+    });
+  }
+
+  private async execute(invocation: Invocation, event: unknown, timeoutMs: number, cpu: { ms: number | null }): Promise<unknown> {
     const instance = await this.realm(invocation.functionName);
     if (invocation.stopped) throw new InvocationStopped(`${invocation.functionName} was killed before it started`);
     const env = invocationEnv(invocation.caller, this.options.envId, invocation.credentials, invocation.id);
@@ -235,11 +311,18 @@ export class FunctionHost {
       function_name: invocation.functionName,
       function_version: '$LATEST',
       namespace: this.options.envId,
-      memory_limit_in_mb: 256,
+      memory_limit_in_mb: memoryMbOf(invocation.functionName),
       time_limit_in_ms: timeoutMs,
       environment: JSON.stringify(env),
     };
-    return instance.run({ id: invocation.id, event: JSON.parse(JSON.stringify(event ?? {})) as unknown, context, env });
+    try {
+      const answer = await instance.run({ id: invocation.id, event: JSON.parse(JSON.stringify(event ?? {})) as unknown, context, env });
+      cpu.ms = answer.cpuMs;
+      return answer.value;
+    } catch (error) {
+      cpu.ms = (error as { cpuMs?: number | null }).cpuMs ?? null;
+      throw error;
+    }
   }
 
   /** The function's realm, started on first use and again after it died. */
@@ -249,6 +332,12 @@ export class FunctionHost {
     const started = Instance.start(name, this.bundles.get(name) as string, this.options, () => {
       if (this.realms.get(name) === started) this.realms.delete(name);
     });
+    started.then(
+      (instance) => {
+        if (!this.loadMs.has(name)) this.loadMs.set(name, instance.loadMs);
+      },
+      () => undefined,
+    );
     started.catch(() => {
       if (this.realms.get(name) === started) this.realms.delete(name);
     });

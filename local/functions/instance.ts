@@ -12,6 +12,7 @@
  * which follows the invocation's promises, timers and sockets.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 
 interface LoadMessage {
@@ -28,10 +29,10 @@ interface InvokeMessage {
 type Incoming = LoadMessage | InvokeMessage;
 
 export type InstanceMessage =
-  | { type: 'ready'; node: string }
+  | { type: 'ready'; node: string; loadMs: number }
   | { type: 'loadFailed'; message: string }
-  | { type: 'result'; id: string; ok: true; value: unknown }
-  | { type: 'result'; id: string; ok: false; message: string };
+  | { type: 'result'; id: string; ok: true; value: unknown; cpuMs: number | null }
+  | { type: 'result'; id: string; ok: false; message: string; cpuMs: number | null };
 
 type Main = (event: unknown, context: unknown) => unknown;
 
@@ -71,30 +72,82 @@ function scopedEnv(base: Record<string, string | undefined>): NodeJS.ProcessEnv 
 }
 process.env = scopedEnv({ ...process.env });
 
+/**
+ * CPU time per invocation, best effort. The realm's CPU meter: the thread's own CPU time where Node
+ * has `process.threadCpuUsage` (v23.9+); in a child process (`FUNCTIONS_NODE`) the process's
+ * `process.cpuUsage()`, which is the function's alone; in a worker thread on older Node, the
+ * worker's event-loop active time (`performance.eventLoopUtilization`), which counts time spent
+ * running JavaScript and callbacks on that thread, not the thread pool's or the garbage collector's
+ * other threads. Concurrent invocations share the realm: the meter's advance between two
+ * starts/ends is split evenly among the invocations running in that interval.
+ */
+type CpuMeter = () => number;
+function cpuMeter(): CpuMeter | null {
+  const threadCpu = (process as unknown as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+  if (typeof threadCpu === 'function') {
+    return () => {
+      const usage = threadCpu.call(process);
+      return (usage.user + usage.system) / 1000;
+    };
+  }
+  if (!parentPort) {
+    return () => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1000;
+    };
+  }
+  if (typeof performance.eventLoopUtilization === 'function') return () => performance.eventLoopUtilization().active;
+  return null;
+}
+const meter = cpuMeter();
+const cpuShares = new Map<string, number>();
+let lastMeterReading = meter ? meter() : 0;
+
+/** Splits the CPU used since the last reading among the invocations running now. */
+function shareCpu(): void {
+  if (!meter) return;
+  const reading = meter();
+  const used = Math.max(0, reading - lastMeterReading);
+  lastMeterReading = reading;
+  if (cpuShares.size === 0) return;
+  const share = used / cpuShares.size;
+  for (const [id, sum] of cpuShares) cpuShares.set(id, sum + share);
+}
+
 async function handle(message: Incoming): Promise<void> {
   if (message.type === 'load') {
     try {
+      const loadStarted = performance.now();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const loaded = require(message.bundle) as { main?: Main };
       if (typeof loaded.main !== 'function') throw new Error(`${message.bundle} exports no main`);
       main = loaded.main;
-      post({ type: 'ready', node: process.version });
+      post({ type: 'ready', node: process.version, loadMs: performance.now() - loadStarted });
     } catch (error) {
       post({ type: 'loadFailed', message: error instanceof Error ? error.message : String(error) });
     }
     return;
   }
   if (!main) {
-    post({ type: 'result', id: message.id, ok: false, message: 'function not loaded' });
+    post({ type: 'result', id: message.id, ok: false, message: 'function not loaded', cpuMs: null });
     return;
   }
   const run = main;
+  shareCpu();
+  cpuShares.set(message.id, 0);
+  const cpuOf = (): number | null => {
+    shareCpu();
+    const spent = cpuShares.get(message.id);
+    cpuShares.delete(message.id);
+    return meter && spent !== undefined ? spent : null;
+  };
   try {
     const value = await invocationEnv.run({ ...message.env }, () => run(message.event, message.context));
     // SCF hands the caller the JSON text of what the handler returned.
-    post({ type: 'result', id: message.id, ok: true, value: value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown) });
+    const json = value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
+    post({ type: 'result', id: message.id, ok: true, value: json, cpuMs: cpuOf() });
   } catch (error) {
-    post({ type: 'result', id: message.id, ok: false, message: error instanceof Error ? error.message : String(error) });
+    post({ type: 'result', id: message.id, ok: false, message: error instanceof Error ? error.message : String(error), cpuMs: cpuOf() });
   }
 }
 
