@@ -333,7 +333,7 @@ function summarise(snapshot: StoreSnapshot) {
   let generationsRedispatched = 0;
   for (const event of snapshot.events) {
     if (event.type === 'payment_confirmed') {
-      const source = String(event.detail?.source ?? 'unknown');
+      const source = typeof event.detail?.source === 'string' ? event.detail.source : 'unknown';
       confirmationsBySource[source] = (confirmationsBySource[source] ?? 0) + 1;
     } else if (event.type === 'amount_mismatch') rejectedAmountMismatches += 1;
     else if (event.type === 'generation_resumed') generationsResumed += 1;

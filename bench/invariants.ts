@@ -98,7 +98,7 @@ export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string
 }
 
 export function violations(report: InvariantReport): number {
-  return Object.values(report).reduce((sum, ids: string[]) => sum + ids.length, 0);
+  return (Object.values(report) as string[][]).reduce((sum, ids) => sum + ids.length, 0);
 }
 
 /** Counts per invariant, for assertions and tables (all must be 0). */

@@ -27,7 +27,7 @@ export interface AppContext {
   /** Every reading of the time and every wait (long-poll, dispatch, model deadlines) goes through it. */
   clock: Clock;
   /** `clock.now()`, for the many places that only read the time. */
-  now(): number;
+  now: () => number;
   /** Starts `generate` for a paid order without waiting for it to finish (docs/ARCHITECTURE.md, "Design choices"). */
   dispatchGeneration: DispatchGeneration;
 }

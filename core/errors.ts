@@ -39,8 +39,6 @@ export class AppError extends Error {
 }
 
 export type Failure = { ok: false; error: ErrorBody };
-export type Success<T extends object> = { ok: true } & T;
-export type Outcome<T extends object> = Success<T> | Failure;
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;

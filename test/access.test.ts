@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readStore } from '../bench/store';
 import { TRIGGERED } from '../core/functions/catalog';
 import { LocalRuntime } from './support/runtime';
+import type { Json } from './support/json';
 
 // Who may see and do what: a user reaches only their own orders and notifications, and nothing a
 // client sends sets a price, an identity or a status.
@@ -79,7 +80,7 @@ describe('internal functions and who may call them', () => {
   const CLIENT_SOURCES = ['wx_client', 'wx_devtools', 'wx_localdebug'];
 
   async function callAs(name: string, data: unknown, headers: Record<string, string>) {
-    const { status, json } = await runtime.post<{ result?: Record<string, any>; errMsg?: string }>(`/api/functions/${name}`, { data }, headers);
+    const { status, json } = await runtime.post<{ result?: Json; errMsg?: string }>(`/api/functions/${name}`, { data }, headers);
     return { status, result: json.result };
   }
 

@@ -1,6 +1,7 @@
 import { LocalRuntime } from './support/runtime';
 import { readCollection } from './support/store';
 import { inspectOrder, waitForInspection } from './support/wechatpayV3';
+import type { Json } from './support/json';
 
 /**
  * Content security and shipping information end to end, through the local runtime: the built
@@ -58,7 +59,7 @@ async function orderAndPay(user: string, prompt = 'Name three teas') {
 }
 
 /** Follows the order as the page does, keeping every output the page was shown. */
-async function follow(orderId: string, user: string, until: (order: Record<string, any>) => boolean) {
+async function follow(orderId: string, user: string, until: (order: Json) => boolean) {
   const shown: string[] = [];
   const order = await runtime.waitForOrder(
     orderId,

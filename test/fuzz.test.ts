@@ -115,7 +115,7 @@ describe('client-callable functions with generated input', () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('[]', 'null', '"x"', '{', '{"data":', '1e999', '\u0000')), async (raw) => {
         const { status } = await fetch(`${runtime.url}/api/functions/createOrder`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }).then(async (r) => ({ status: r.status, text: await r.text() }));
-        let parsesAsObject = false;
+        let parsesAsObject: boolean;
         try {
           const parsed: unknown = JSON.parse(raw);
           parsesAsObject = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);

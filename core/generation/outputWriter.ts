@@ -48,13 +48,17 @@ export class OutputWriter {
     this.flush(true);
   }
 
-  flush(force = false): Promise<void> {
+  /**
+   * Queues a write behind the ones before it and returns at once: writes are awaited as a chain
+   * by close(), and the chain never rejects (a failed write counts as a lost lease).
+   */
+  private flush(force = false): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     const text = this.latest;
-    if (!force && text === this.written) return this.chain;
+    if (!force && text === this.written) return;
     this.lastFlushAt = this.now();
     this.chain = this.chain.then(async () => {
       if (this.leaseLost) return;
@@ -70,7 +74,6 @@ export class OutputWriter {
         this.leaseLost = true;
       }
     });
-    return this.chain;
   }
 
   async close(): Promise<void> {

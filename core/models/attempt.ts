@@ -39,8 +39,6 @@ export class AttemptFailure extends Error {
   constructor(
     readonly kind: AttemptFailureKind,
     message: string,
-    /** Whether the text had already started to stream when the attempt failed. */
-    readonly streamed: boolean,
   ) {
     super(message);
     this.name = 'AttemptFailure';
@@ -75,24 +73,24 @@ function clientFor(endpoint: ModelEndpoint): OpenAI {
   return client;
 }
 
-function classify(error: unknown, streamed: boolean, timedOut: 'first_token' | 'attempt' | null): AttemptFailure {
+function classify(error: unknown, timedOut: 'first_token' | 'attempt' | null): AttemptFailure {
   if (error instanceof AttemptFailure) return error;
-  if (timedOut) return new AttemptFailure('timeout', `no ${timedOut === 'first_token' ? 'first token' : 'completion'} in time`, streamed);
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return new AttemptFailure('timeout', 'request timed out', streamed);
-  if (error instanceof OpenAI.APIConnectionError) return new AttemptFailure('connection', error.message, streamed);
+  if (timedOut) return new AttemptFailure('timeout', `no ${timedOut === 'first_token' ? 'first token' : 'completion'} in time`);
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new AttemptFailure('timeout', 'request timed out');
+  if (error instanceof OpenAI.APIConnectionError) return new AttemptFailure('connection', error.message);
   if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
     const status = error.status;
-    if (status === 429) return new AttemptFailure('rate_limited', `HTTP 429`, streamed);
-    if (status >= 500) return new AttemptFailure('server_error', `HTTP ${status}`, streamed);
-    if (status === 408) return new AttemptFailure('timeout', `HTTP 408`, streamed);
+    if (status === 429) return new AttemptFailure('rate_limited', `HTTP 429`);
+    if (status >= 500) return new AttemptFailure('server_error', `HTTP ${status}`);
+    if (status === 408) return new AttemptFailure('timeout', `HTTP 408`);
     // The provider's account or our configuration of it (key, balance, model name): another
     // provider may well answer the same request.
-    if (status === 401 || status === 402 || status === 403 || status === 404) return new AttemptFailure('auth', `HTTP ${status}`, streamed);
-    return new AttemptFailure('bad_request', `HTTP ${status}`, streamed);
+    if (status === 401 || status === 402 || status === 403 || status === 404) return new AttemptFailure('auth', `HTTP ${status}`);
+    return new AttemptFailure('bad_request', `HTTP ${status}`);
   }
-  if (error instanceof OpenAI.APIError) return new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(error)}`, streamed);
+  if (error instanceof OpenAI.APIError) return new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(error)}`);
   // Whatever else went wrong is a failure of the transport (the SDK's own messages carry no content).
-  return new AttemptFailure('connection', error instanceof Error ? `${error.name}: connection failed` : 'connection failed', streamed);
+  return new AttemptFailure('connection', error instanceof Error ? `${error.name}: connection failed` : 'connection failed');
 }
 
 /**
@@ -139,7 +137,7 @@ export async function runAttempt(
     for await (const chunk of stream) {
       observer?.onChunk?.();
       const streamedError = (chunk as unknown as { error?: { type?: unknown; code?: unknown } }).error;
-      if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(streamedError)}`, text.length > 0);
+      if (streamedError) throw new AttemptFailure('broken_stream', `error event mid-stream: ${providerCode(streamedError)}`);
       const choice = chunk.choices?.[0];
       const delta = choice?.delta?.content;
       if (delta) {
@@ -156,14 +154,14 @@ export async function runAttempt(
         completionTokens = chunk.usage.completion_tokens;
       }
     }
-    if (timedOut) throw classify(null, text.length > 0, timedOut);
-    if (!finishReason) throw new AttemptFailure('broken_stream', 'stream ended without finish_reason', text.length > 0);
+    if (timedOut) throw classify(null, timedOut);
+    if (!finishReason) throw new AttemptFailure('broken_stream', 'stream ended without finish_reason');
     // A clean end with nothing said is no answer: the next model tries, or the order is refunded.
-    if (!text.trim()) throw new AttemptFailure('broken_stream', 'the stream ended with an empty answer', false);
-    if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider', text.length > 0);
+    if (!text.trim()) throw new AttemptFailure('broken_stream', 'the stream ended with an empty answer');
+    if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider');
     return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: clock.now() - startedAt };
   } catch (error) {
-    throw classify(error, text.length > 0, timedOut);
+    throw classify(error, timedOut);
   } finally {
     cancelFirstTokenTimer();
     cancelAttemptTimer();

@@ -118,7 +118,7 @@ export async function routeCompletion(
         clock,
       );
     } catch (error) {
-      const failure = error instanceof AttemptFailure ? error : new AttemptFailure('connection', 'attempt failed', shownText);
+      const failure = error instanceof AttemptFailure ? error : new AttemptFailure('connection', 'attempt failed');
       attempts.push({ provider: endpoint.provider, model: endpoint.model, outcome: failure.kind, ms: now() - attemptStart });
       lastReason = `${endpoint.provider}/${endpoint.model}: ${failure.message}`;
       // A request the provider refused as malformed says nothing about the provider's health.

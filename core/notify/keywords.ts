@@ -45,6 +45,7 @@ export function fitKeyword(kind: KeywordKind, value: string): string {
       return keep(chars, /[0-9+\-() ]/, max, '-').trim() || '-';
     case 'thing':
     case 'symbol': {
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes.
       const visible = chars.filter((c) => !/[\u0000-\u001f\u007f]/.test(c));
       if (visible.join('').trim().length === 0) return '-';
       return visible.length <= max ? visible.join('') : `${visible.slice(0, max - 1).join('')}…`;
@@ -54,8 +55,10 @@ export function fitKeyword(kind: KeywordKind, value: string): string {
       const trimmed = chars.slice(0, limit).join('').trim();
       return trimmed.length > 0 ? trimmed : '-';
     }
-    default:
-      // amount, time and date are formatted by their sources; this only guards the length.
+    case 'amount':
+    case 'time':
+    case 'date':
+      // Formatted by their sources; this only guards the length.
       return chars.slice(0, max).join('');
   }
 }

@@ -1,4 +1,4 @@
-import type { Database, Document, QueryCommand } from '../platform/wxCloud';
+import type { Database, QueryCommand } from '../platform/wxCloud';
 import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription } from './order';
 import { canTransition, type OrderStatus } from './states';
 
@@ -146,8 +146,4 @@ export class OrderRepository {
     const { data } = await this.db.collection(ORDER_EVENTS).where({ orderId }).orderBy('at', 'asc').limit(100).get();
     return data as unknown as AuditEvent[];
   }
-}
-
-export function asOrder(document: Document): OrderDocument {
-  return document as unknown as OrderDocument;
 }

@@ -34,7 +34,3 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 export function isTerminal(status: OrderStatus): boolean {
   return ALLOWED[status].length === 0;
 }
-
-export function isOrderStatus(value: unknown): value is OrderStatus {
-  return typeof value === 'string' && (ORDER_STATUSES as readonly string[]).includes(value);
-}

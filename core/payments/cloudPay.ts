@@ -88,7 +88,7 @@ export class CloudPayProvider implements PaymentProvider {
     if (!succeeded(answer) || !payment) {
       throw new PaymentUnavailableError(`cloud pay unifiedOrder failed: ${describeFailure(answer)}`);
     }
-    const signType = String(payment.signType ?? 'MD5');
+    const signType = typeof payment.signType === 'string' ? payment.signType : 'MD5';
     return {
       timeStamp: String(payment.timeStamp),
       nonceStr: String(payment.nonceStr),

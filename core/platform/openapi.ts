@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { WxCloud } from './wxCloud';
 
 /**
@@ -66,7 +67,7 @@ export function openApiFailure(error: unknown): OpenApiFailure {
   if (error !== null && typeof error === 'object') {
     const { errCode, errMsg, message } = error as { errCode?: unknown; errMsg?: unknown; message?: unknown };
     const code = typeof errCode === 'number' ? errCode : typeof errCode === 'string' && /^-?\d+$/.test(errCode) ? Number(errCode) : undefined;
-    const text = typeof errMsg === 'string' ? errMsg : typeof message === 'string' ? message : String(error);
+    const text = typeof errMsg === 'string' ? errMsg : typeof message === 'string' ? message : inspect(error, { depth: 2, breakLength: Infinity });
     return code === undefined ? { message: text.slice(0, 200) } : { errCode: code, message: text.slice(0, 200) };
   }
   return { message: String(error).slice(0, 200) };

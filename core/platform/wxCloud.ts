@@ -43,15 +43,7 @@ export interface Query {
   remove(): Promise<RemoveResult>;
 }
 
-export interface DocumentRef {
-  get(): Promise<{ data: Document }>;
-  set(options: { data: Record<string, unknown> }): Promise<unknown>;
-  update(options: { data: Record<string, unknown> }): Promise<UpdateResult>;
-  remove(): Promise<RemoveResult>;
-}
-
 export interface Collection extends Query {
-  doc(id: string): DocumentRef;
   add(options: { data: Record<string, unknown> }): Promise<{ _id: string }>;
 }
 

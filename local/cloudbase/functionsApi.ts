@@ -13,7 +13,7 @@ export function invokeFunctionAction(host: () => FunctionHost): ApiHandler {
   return async (call) => {
     const name = call.params.function_name;
     if (typeof name !== 'string' || !host().has(name)) return tcbError('FUNCTIONS_REQUEST_FAIL', `function ${String(name)} not found`, call.invocation.id);
-    let data: unknown = {};
+    let data: unknown;
     try {
       const text = call.params.request_data;
       data = typeof text === 'string' && text ? (JSON.parse(text) as unknown) : {};

@@ -5,13 +5,6 @@ import { HttpError, parseJsonText, readBody } from '../http';
 /** The fields of one CloudBase server API request: JSON values, or (multipart) strings and bytes. */
 export type ApiParams = Record<string, unknown>;
 
-export interface ApiRequest {
-  params: ApiParams;
-  /** `X-TCB-Source`: the caller's SOURCE chain with `,scf` appended by the SDK. */
-  source: string;
-  secretId: string;
-}
-
 /**
  * Reads a request as @cloudbase/node-sdk sends it (dist/utils/tcbapirequester.js, `makeReqOpts`;
  * dist/utils/request-core.js, `buildHttpRequestInfo`): a JSON body for database and function
@@ -49,7 +42,7 @@ function readMultipart(req: IncomingMessage): Promise<ApiParams> {
 // The same signer the SDK uses; the package ships no types for its entry point.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { sign } = require('@cloudbase/signature-nodejs') as {
-  sign(options: { secretId: string; secretKey: string; method: string; url: string; params: unknown; headers: Record<string, string>; withSignedParams: boolean; timestamp: number }): { authorization: string };
+  sign: (options: { secretId: string; secretKey: string; method: string; url: string; params: unknown; headers: Record<string, string>; withSignedParams: boolean; timestamp: number }) => { authorization: string };
 };
 
 const AUTHORIZATION = /^TC3-HMAC-SHA256 Credential=([^/]+)\/[^,]+,(?: SignedParams=[^,]*,)? SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;

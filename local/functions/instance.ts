@@ -118,7 +118,7 @@ async function handle(message: Incoming): Promise<void> {
   if (message.type === 'load') {
     try {
       const loadStarted = performance.now();
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the function's built bundle, named at run time, loaded as CommonJS as the platform loads it.
       const loaded = require(message.bundle) as { main?: Main };
       if (typeof loaded.main !== 'function') throw new Error(`${message.bundle} exports no main`);
       main = loaded.main;

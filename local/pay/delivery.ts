@@ -22,8 +22,8 @@ function compactBeijing(at: number): string {
 }
 
 export interface PayDelivery {
-  payment(notification: PaymentNotification): Promise<boolean>;
-  refund(refund: RefundRecord): Promise<void>;
+  payment: (notification: PaymentNotification) => Promise<boolean>;
+  refund: (refund: RefundRecord) => Promise<void>;
   readonly counts: { genuine: number; tampered: number };
 }
 

@@ -158,7 +158,7 @@ export function createV3Api(simulator: PaySimulator, keys: () => LocalV3Keys) {
       const amount = (body.amount ?? {}) as Record<string, unknown>;
       const payer = (body.payer ?? {}) as Record<string, unknown>;
       const expiresAt = typeof body.time_expire === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/.test(body.time_expire) ? Date.parse(body.time_expire) : NaN;
-      let notifyUrl: URL | null = null;
+      let notifyUrl: URL | null;
       try {
         notifyUrl = new URL(String(body.notify_url));
       } catch {

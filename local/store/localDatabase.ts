@@ -7,7 +7,6 @@ import type {
   Database,
   DbCommand,
   Document,
-  DocumentRef,
   Query,
   QueryCommand,
   RemoveResult,
@@ -106,9 +105,6 @@ function strip(document: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
 }
 
-/** Called before every operation: throws when the invocation using the database was stopped. */
-export type InvocationGuard = () => void;
-
 interface QueryState {
   condition: Record<string, unknown>;
   sort: Record<string, 1 | -1> | null;
@@ -122,12 +118,11 @@ const MAX_LIMIT = 100;
 class LocalQuery implements Query {
   constructor(
     protected readonly open: () => Promise<Datastore<Record<string, unknown>>>,
-    protected readonly guard: InvocationGuard,
     protected readonly state: QueryState = { condition: {}, sort: null, skip: 0, limit: MAX_LIMIT },
   ) {}
 
   private with(patch: Partial<QueryState>): LocalQuery {
-    return new LocalQuery(this.open, this.guard, { ...this.state, ...patch });
+    return new LocalQuery(this.open, { ...this.state, ...patch });
   }
 
   where(condition: Record<string, unknown>): Query {
@@ -143,61 +138,27 @@ class LocalQuery implements Query {
     return this.with({ limit: Math.min(count, MAX_LIMIT) });
   }
   async get(): Promise<{ data: Document[] }> {
-    this.guard();
     let cursor = (await this.open()).findAsync(toNedbQuery(this.state.condition));
     if (this.state.sort) cursor = cursor.sort(this.state.sort);
     const documents = (await cursor.skip(this.state.skip).limit(this.state.limit)) as unknown as Record<string, unknown>[];
-    this.guard();
     return { data: documents.map((d) => strip(d) as Document) };
   }
   async count(): Promise<{ total: number }> {
-    this.guard();
     const total = (await (await this.open()).countAsync(toNedbQuery(this.state.condition))) as unknown as number;
     return { total };
   }
   async update(options: { data: Record<string, unknown> }): Promise<UpdateResult> {
-    this.guard();
     const { numAffected } = await (await this.open()).updateAsync(toNedbQuery(this.state.condition), toNedbUpdate(options.data), { multi: true });
     return { stats: { updated: numAffected } };
   }
   async remove(): Promise<RemoveResult> {
-    this.guard();
     const removed = await (await this.open()).removeAsync(toNedbQuery(this.state.condition), { multi: true });
     return { stats: { removed } };
   }
 }
 
 class LocalCollection extends LocalQuery implements Collection {
-  doc(id: string): DocumentRef {
-    const { open, guard } = this;
-    return {
-      async get() {
-        guard();
-        const found = (await (await open()).findOneAsync({ _id: id })) as unknown as Record<string, unknown> | null;
-        if (!found) throw new Error(`document.get:fail document with _id ${id} does not exist`);
-        return { data: strip(found) as Document };
-      },
-      async set({ data }) {
-        guard();
-        const replacement = { ...data, _id: id };
-        const { numAffected } = await (await open()).updateAsync({ _id: id }, replacement, { upsert: true });
-        return { stats: { updated: numAffected } };
-      },
-      async update({ data }) {
-        guard();
-        const { numAffected } = await (await open()).updateAsync({ _id: id }, toNedbUpdate(data), {});
-        return { stats: { updated: numAffected } };
-      },
-      async remove() {
-        guard();
-        const removed = await (await open()).removeAsync({ _id: id }, {});
-        return { stats: { removed } };
-      },
-    };
-  }
-
   async add({ data }: { data: Record<string, unknown> }): Promise<{ _id: string }> {
-    this.guard();
     const inserted = await (await this.open()).insertAsync(strip(data));
     return { _id: inserted._id };
   }
@@ -241,10 +202,10 @@ export class LocalStore {
     return store;
   }
 
-  database(guard: InvocationGuard = () => undefined): Database {
+  database(): Database {
     return {
       command: localCommand,
-      collection: (name: string) => new LocalCollection(() => this.open(name), guard),
+      collection: (name: string) => new LocalCollection(() => this.open(name)),
     };
   }
 

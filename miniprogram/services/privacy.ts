@@ -35,7 +35,7 @@ export function listenForPrivacyRequests(): void {
   listening = true;
   // miniprogram-api-typings types the listener as `(res) => void`; the documented listener is
   // `(resolve, eventInfo: { referrer })` (the wx.onNeedPrivacyAuthorization page named above).
-  const onNeed = wx.onNeedPrivacyAuthorization as unknown as (listener: (resolve: Resolve, info?: { referrer?: string }) => void) => void;
+  const onNeed = wx.onNeedPrivacyAuthorization.bind(wx) as unknown as (listener: (resolve: Resolve, info?: { referrer?: string }) => void) => void;
   onNeed((resolve, info) => {
     // A newer request supersedes one still open (its API fails; the newer one is shown).
     if (pending) pending({ event: 'disagree' });
@@ -74,5 +74,6 @@ export function decide(decision: { event: 'agree'; buttonId: string } | { event:
 
 /** True when a wx call failed because the user refused the privacy guide. */
 export function refusedPrivacy(error: unknown): boolean {
-  return Boolean(error && typeof error === 'object' && String((error as { errMsg?: unknown }).errMsg ?? '').includes(NOT_AUTHORIZED));
+  const errMsg = error && typeof error === 'object' ? (error as { errMsg?: unknown }).errMsg : undefined;
+  return typeof errMsg === 'string' && errMsg.includes(NOT_AUTHORIZED);
 }

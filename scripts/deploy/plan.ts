@@ -1,6 +1,6 @@
 import { FUNCTIONS, isFunctionName } from '../../core/functions/catalog';
 import { ENV_VARS, envVarSpec } from './envSpec';
-import { templateVariable, type Manifest, type ManifestCollection } from './manifest';
+import type { Manifest, ManifestCollection } from './manifest';
 import type { EnvValues } from './validate';
 
 function pad(text: string, width: number): string {
@@ -61,9 +61,4 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
     lines.push(`  ${pad(collection.name, 18)}${collection.aclTag}  indexes: ${indexes}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The variable names a manifest function sets, for tests and the plan. */
-export function manifestVariables(manifest: Manifest): string[] {
-  return [...new Set(manifest.functions.flatMap((fn) => Object.values(fn.envVariables).map((value) => templateVariable(value) ?? value)))];
 }

@@ -56,6 +56,7 @@ export function readProjectConfig(projectDir: string): ProjectConfig {
 export function guardNetwork(ci: MiniprogramCi): string[] {
   const attempts: string[] = [];
   ci.proxy('http://127.0.0.1:9');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the socket as `this`.
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args: unknown[]) {
     const first = args[0];

@@ -18,7 +18,7 @@ let requestPayment: jest.Mock;
 let requestSubscribeMessage: jest.Mock;
 
 /** The payment sheet answers as the user acts: 'paid', 'cancel', or a failure message. */
-function paymentSheet(...answers: Array<'paid' | 'cancel' | string>): jest.Mock {
+function paymentSheet(...answers: string[]): jest.Mock {
   const mock = jest.fn((options: WxOptions) => {
     // The last answer repeats once the script runs out.
     const answer = (answers.length > 1 ? answers.shift() : answers[0]) ?? 'cancel';

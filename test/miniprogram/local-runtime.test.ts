@@ -66,10 +66,13 @@ beforeAll(async () => {
   wxApi.requestPayment = ((options: PaymentOptions) => {
     const outTradeNo = outTradeNoByPackage.get(options.package);
     if (!outTradeNo) throw new Error(`no trade for ${options.package}`);
-    post(`${runtime.url}/api/pay/simulate`, { outTradeNo, outcome: sheetAction }).then(() => {
-      if (sheetAction === 'success') options.success?.({ errMsg: 'requestPayment:ok' });
-      else options.fail?.({ errMsg: 'requestPayment:fail cancel' });
-    });
+    post(`${runtime.url}/api/pay/simulate`, { outTradeNo, outcome: sheetAction }).then(
+      () => {
+        if (sheetAction === 'success') options.success?.({ errMsg: 'requestPayment:ok' });
+        else options.fail?.({ errMsg: 'requestPayment:fail cancel' });
+      },
+      (error: Error) => options.fail?.({ errMsg: `requestPayment:fail ${error.message}` }),
+    );
   }) as unknown as typeof wx.requestPayment;
   wxApi.navigateTo = ((options: { url: string }) => {
     navigations.push(options.url);

@@ -17,6 +17,7 @@ import { LocalStore } from '../../local/store/localDatabase';
 import { LedgerPayments } from './ledgerPayments';
 import { InProcessModelServer } from './modelServer';
 import { VirtualClock } from './virtualClock';
+import type { Json } from './json';
 
 /** Fast local-model settings: the answer streams at once (the model server's own pace is real time). */
 export const INSTANT_MODEL = { firstTokenMs: 0, tokensPerSecond: 100_000, answerTokens: 24 };
@@ -35,7 +36,7 @@ export interface InProcessOptions {
 }
 
 /** What a client-callable function answers: `{ ok: true, ... }` or its typed error. */
-export type Answer = { ok: true; [key: string]: any } | { ok: false; error: { code: string; message: string } };
+export type Answer = ({ ok: true } & Json) | { ok: false; error: { code: string; message: string } };
 
 /**
  * The functions' code in this test process, without a runtime process or HTTP to one: the
@@ -128,7 +129,7 @@ export class InProcess {
     }
   }
 
-  trigger<T = Record<string, any>>(handler: TriggerHandler, event: Record<string, unknown> = {}): Promise<T> {
+  trigger<T = Json>(handler: TriggerHandler, event: Record<string, unknown> = {}): Promise<T> {
     return handler(this.ctx, event) as Promise<T>;
   }
 

@@ -11,7 +11,14 @@ export class InProcessModelServer {
   readonly stats: ModelServerStats = { requests: 0, byModel: {} };
   private faults: Faults = defaultFaults();
   private readonly handler = createModelHandler(() => this.faults, this.stats);
-  private readonly server = createServer(this.handler);
+  // As the runtime does: a handler that fails after answering ends the response instead of
+  // leaving an unhandled rejection.
+  private readonly server = createServer((req, res) => {
+    this.handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.end();
+    });
+  });
   url = '';
 
   static async start(faults?: unknown): Promise<InProcessModelServer> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { Json } from './json';
 
 /** The repository root: the nearest folder with a package.json (from test/support, or from .build when bundled into a tool). */
 function findRoot(from: string): string {
@@ -12,11 +13,6 @@ function findRoot(from: string): string {
 }
 
 const ROOT = findRoot(__dirname);
-
-export interface CallResult<T = Record<string, unknown>> {
-  status: number;
-  body: { result?: T; errMsg?: string };
-}
 
 /** A real local runtime process (`node .build/runtime.cjs`) on a free loopback port, for tests. */
 export class LocalRuntime {
@@ -86,7 +82,7 @@ export class LocalRuntime {
   }
 
   /** Calls a client-callable function as user `openid`; returns the function's own answer. */
-  async call<T = Record<string, any>>(name: string, data: unknown, openid = 'user-a'): Promise<T> {
+  async call<T = Json>(name: string, data: unknown, openid = 'user-a'): Promise<T> {
     const { status, json } = await this.post<{ result?: T; errMsg?: string }>(`/api/functions/${name}`, { data }, { 'X-WX-OPENID': openid });
     if (status !== 200) throw new Error(`${name} answered HTTP ${status}: ${json.errMsg ?? ''}`);
     return json.result as T;
@@ -101,16 +97,16 @@ export class LocalRuntime {
     if (status !== 200) throw new Error(`faults refused: ${JSON.stringify(json)}`);
   }
 
-  async trigger<T = Record<string, any>>(name: string, data: unknown = {}): Promise<T> {
+  async trigger<T = Json>(name: string, data: unknown = {}): Promise<T> {
     const { status, json } = await this.post<{ result?: T; errMsg?: string }>(`/api/triggers/${name}`, { data });
     if (status !== 200) throw new Error(`${name} answered HTTP ${status}: ${json.errMsg ?? ''}`);
     return json.result as T;
   }
 
   /** Polls `getOrder` (long-poll) until `done` says so or the time runs out. */
-  async waitForOrder(orderId: string, done: (order: Record<string, any>) => boolean, openid = 'user-a', timeoutMs = 30_000): Promise<Record<string, any>> {
+  async waitForOrder(orderId: string, done: (order: Json) => boolean, openid = 'user-a', timeoutMs = 30_000): Promise<Json> {
     const deadline = Date.now() + timeoutMs;
-    let order: Record<string, any> = {};
+    let order: Json = {};
     let knownRev: number | undefined;
     while (Date.now() < deadline) {
       const answer = await this.call('getOrder', { orderId, waitMs: 3000, ...(knownRev !== undefined ? { knownRev } : {}) }, openid);

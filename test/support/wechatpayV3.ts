@@ -2,6 +2,7 @@ import { createCipheriv, createPublicKey, createSign, createVerify, generateKeyP
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { V3_KEYS_FILE, type LocalV3Keys } from '../../local/pay/v3Keys';
+import type { Json } from './json';
 
 /** The local WeChat Pay's keys, as the runtime keeps them in its DATA_DIR. */
 export type V3Keys = LocalV3Keys;
@@ -104,10 +105,10 @@ export async function postRaw(url: string, notification: RawNotification): Promi
 }
 
 export interface Inspection {
-  order: Record<string, any>;
-  events: Record<string, any>[];
-  trade: Record<string, any> | null;
-  refunds: Record<string, any>[];
+  order: Json;
+  events: Json[];
+  trade: Json | null;
+  refunds: Json[];
 }
 
 /** The runtime's read-only view of one order: stored document, audit events, and WeChat's ledger. */

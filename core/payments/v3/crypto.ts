@@ -46,7 +46,7 @@ export interface SignedHeaders {
 export function signedHeaders(headers: Record<string, unknown>): SignedHeaders | null {
   const lower: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    const text = Array.isArray(value) ? value[0] : value;
+    const text: unknown = Array.isArray(value) ? value[0] : value;
     if (typeof text === 'string') lower[name.toLowerCase()] = text;
   }
   const timestamp = lower['wechatpay-timestamp'];

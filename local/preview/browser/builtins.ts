@@ -329,8 +329,9 @@ export function registerBuiltIns(): void {
  */
 export function writeIdsToDom(): void {
   const probe = engine().render('view')._exparserNode;
-  for (let proto: object | null = Object.getPrototypeOf(probe); proto; proto = Object.getPrototypeOf(proto)) {
+  for (let proto = Object.getPrototypeOf(probe) as object | null; proto; proto = Object.getPrototypeOf(proto) as object | null) {
     const descriptor = Object.getOwnPropertyDescriptor(proto, 'id');
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the element as `this`.
     const set = descriptor?.set;
     if (!descriptor || !set) continue;
     Object.defineProperty(proto, 'id', {

@@ -42,8 +42,8 @@ export class ModuleLoader {
     const previous = this.running;
     this.running = path;
     try {
-      // eslint-disable-next-line no-new-func -- the mini program's own code, compiled by the runtime from miniprogram/.
-      const body = new Function('require', 'module', 'exports', `${source}\n//# sourceURL=miniprogram:///${path}.js`);
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the mini program's own code, compiled by the runtime from miniprogram/.
+      const body = new Function('require', 'module', 'exports', `${source}\n//# sourceURL=miniprogram:///${path}.js`) as (require: (request: string) => unknown, module: { exports: unknown }, exports: unknown) => void;
       body((request: string) => this.require(this.resolve(path, request)), module, module.exports);
     } catch (error) {
       this.cache.delete(path);

@@ -96,6 +96,7 @@ export class PageHost {
     const lifetimes = { ...(options.lifetimes ?? {}) };
     const attached: Lifetime | undefined = lifetimes.attached ?? options.attached;
     const ready: Lifetime | undefined = lifetimes.ready ?? options.ready;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the lifetimes below run with the component as `this`.
     const host = this;
     lifetimes.attached = function (this: ComponentInstance, ...args: unknown[]) {
       attached?.apply(this, args);

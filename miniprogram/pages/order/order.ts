@@ -50,7 +50,10 @@ function phaseOf(order: ClientOrder, paidOnThisPhone: boolean): Phase {
     case 'paid':
     case 'generating':
       return 'writing';
-    default:
+    case 'refunding':
+    case 'completed':
+    case 'refunded':
+    case 'closed':
       return order.status;
   }
 }
