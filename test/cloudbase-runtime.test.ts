@@ -33,6 +33,5 @@ test('a paid order goes from createOrder through payment to a completed answer o
   const done = await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'completed' || o.status === 'refunded', user);
   expect(done.status).toBe('completed');
   expect(done.output.length).toBeGreaterThan(0);
-  const { messages } = await runtime.get<{ messages: { touser: string; page: string }[] }>('/api/messages');
-  expect(messages.filter((m) => m.page.endsWith(`orderId=${created.order.orderId}`)).map((m) => m.touser)).toEqual([user]);
+  expect(await runtime.messageRecipients(created.order.orderId)).toEqual([user]);
 });

@@ -225,7 +225,8 @@ describe('home page', () => {
     input(page, '#prompt', 'question');
     await settle();
     tap(page, '#pay');
-    await until(() => page.querySelector('#pay-again') !== undefined, 'pay again offered');
+    // The user comes back once the payment attempt is over (a show during it is the pay sheet closing).
+    await until(() => page.querySelector('#pay-again') !== undefined && page.instance.data.busy === false, 'pay again offered');
     // Still unpaid: the offer stays.
     page.triggerPageLifeTime('show');
     await until(() => cloud.callsTo('getOrder').length === 1, 'rechecked');

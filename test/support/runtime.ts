@@ -118,6 +118,21 @@ export class LocalRuntime {
     throw new Error(`order ${orderId} did not reach the expected state; last: ${JSON.stringify(order).slice(0, 400)}`);
   }
 
+  /**
+   * The recipients of the subscribe messages "sent" for an order. A message follows its order's
+   * last transition in the same invocation, so a page can see the order final a moment before the
+   * message is out: this waits (up to `timeoutMs`) until at least one is there.
+   */
+  async messageRecipients(orderId: string, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { messages } = await this.get<{ messages: { touser: string; page: string }[] }>('/api/messages');
+      const recipients = messages.filter((m) => m.page.endsWith(`orderId=${orderId}`)).map((m) => m.touser);
+      if (recipients.length > 0 || Date.now() >= deadline) return recipients;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Graceful stop (SIGTERM). */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
