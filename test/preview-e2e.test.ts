@@ -151,8 +151,10 @@ function orderIdFrom(page: Page): string {
 
 describe('the browser preview of the mini program', () => {
   test('a user chooses a tier, pays, reads the Markdown answer as it is written, copies it after the privacy consent, and finds it in history', async () => {
-    // Slow enough that the page shows the answer growing between long-polls (about 6 s in all).
-    await runtime.faults({ llm: { tokensPerSecond: 12, answerTokens: 60 } });
+    // Slow enough that the page shows the answer growing between long-polls (about 6 s in all), and
+    // long enough (272 characters) that its first content-checked piece (120) is shown while the
+    // rest is still being written.
+    await runtime.faults({ llm: { tokensPerSecond: 25, answerTokens: 150 } });
     const user = `e2e-paid-${process.pid}`;
     const page = await openPreview(user);
     await orderFromHome(page, 'expert', '用三句话介绍一下长城', 'paid');
