@@ -74,6 +74,15 @@ describe('one user and another', () => {
     // The victim can still order: the caller's pending order holds only the caller's payment slot.
     await order(victim);
   });
+
+  test('a caller whose identity is all digits is still that caller (the SDK hands it over as a number)', async () => {
+    for (const digits of ['0', `${process.pid}${++counter}`]) {
+      const created = await order(digits);
+      const own = await runtime.call('listOrders', {}, digits);
+      expect(own.orders.map((o: { orderId: string }) => o.orderId)).toEqual([created.orderId]);
+      expect((await runtime.call('getOrder', { orderId: created.orderId }, newUser())).error.code).toBe('NOT_FOUND');
+    }
+  });
 });
 
 describe('internal functions and who may call them', () => {

@@ -29,6 +29,12 @@ function plainObject(event: unknown): Record<string, unknown> {
   return event !== null && typeof event === 'object' && !Array.isArray(event) ? (event as Record<string, unknown>) : {};
 }
 
+/** A context value as text: the SDK hands an all-digit value over as a number (see WXContext). */
+function contextText(value: string | number | undefined): string | undefined {
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
 /**
  * A function the mini program calls. The caller is always `getWXContext().OPENID`; whatever the
  * event says about users, prices or states is ignored. Every answer is `{ ok: true, ... }` or a
@@ -39,12 +45,13 @@ export function clientFunction(sdk: unknown, handler: ClientHandler): CloudMain 
   return async (event) => {
     try {
       const ctx = context();
-      const wx = ctx.cloud.getWXContext() as { OPENID?: string; CLIENTIP?: string };
-      if (!wx.OPENID) throw new AppError('UNAUTHENTICATED', 'this function must be called from the mini program');
+      const wx = ctx.cloud.getWXContext();
+      const openid = contextText(wx.OPENID);
+      if (openid === undefined) throw new AppError('UNAUTHENTICATED', 'this function must be called from the mini program');
       const caller: Caller = {
-        openid: wx.OPENID,
-        userHash: hashOpenid(wx.OPENID, ctx.env.openidHashSecret),
-        clientIp: typeof wx.CLIENTIP === 'string' && wx.CLIENTIP ? wx.CLIENTIP : '127.0.0.1',
+        openid,
+        userHash: hashOpenid(openid, ctx.env.openidHashSecret),
+        clientIp: contextText(wx.CLIENTIP) ?? '127.0.0.1',
       };
       return { ok: true, ...(await handler(ctx, plainObject(event), caller)) };
     } catch (error) {

@@ -52,11 +52,16 @@ export interface Database {
   readonly command: DbCommand;
 }
 
+/**
+ * What `getWXContext()` returns. The SDK reads each value from the environment and turns an
+ * all-digit one into a number (`isNumber` → `parseInt` in wx-server-sdk's
+ * src/api/utils/api/getWXContext.ts), so a value may arrive as a number.
+ */
 export interface WXContext {
-  OPENID?: string;
-  APPID?: string;
-  UNIONID?: string;
-  CLIENTIP?: string;
+  OPENID?: string | number;
+  APPID?: string | number;
+  UNIONID?: string | number;
+  CLIENTIP?: string | number;
   ENV?: string;
   /** Who started this run, as a comma-separated call chain (`wx_client`, `wx_trigger`, `wx_client,scf`, …). */
   SOURCE?: string;
