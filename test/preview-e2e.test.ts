@@ -282,7 +282,8 @@ describe('the browser preview of the mini program', () => {
     await payInSheet(page, '¥4.99', 'rebind-6-pay-sheet');
     await until('the order page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
 
-    const paid = await runtime.call('getOrder', { orderId: orderIdFrom(page) }, user);
+    // The sheet's success is no proof of payment: the order is paid once WeChat Pay's notification is in.
+    const paid = { order: await runtime.waitForOrder(orderIdFrom(page), (o) => o.status !== 'pending_payment', user) };
     expect(paid.order).toMatchObject({ tier: 'expert', prompt: '第二个问题：狗，要长文', amountFen: 499 });
     expect(['paid', 'generating', 'completed']).toContain(paid.order.status);
     const orders = (await runtime.call('listOrders', {}, user)).orders as { prompt: string; status: string; tier: string }[];
