@@ -170,7 +170,8 @@ describe('shipping information (发货信息管理)', () => {
     const user = newUser();
     const order = await orderAndPay(user);
     await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
-    const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'uploaded');
+    // The audit event follows the upload's record in the same invocation: wait for both.
+    const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'uploaded' && v.events.some((e) => e.type === 'shipping_uploaded'));
     expect(view.order.shipping).toMatchObject({ status: 'uploaded', attempts: 1 });
     expect(view.order).not.toHaveProperty('payerOpenidSealed');
     expect(view.events.filter((e) => e.type === 'shipping_uploaded')).toEqual([expect.objectContaining({ detail: { attempt: 1, by: 'completion' } })]);
@@ -184,7 +185,7 @@ describe('shipping information (发货信息管理)', () => {
     await runtime.faults({ openapi: { shippingUploadError: 1 } });
     const order = await orderAndPay(user);
     await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
-    let view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'failed');
+    let view = await waitForInspection(runtime.url, order.outTradeNo, (v) => v.order.shipping?.status === 'failed' && v.events.some((e) => e.type === 'shipping_upload_failed'));
     expect(view.order.shipping).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringContaining('errCode -1') });
     expect(view.order.payerOpenidSealed).toEqual(expect.any(String));
     expect(view.events.filter((e) => e.type === 'shipping_upload_failed')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ attempt: 1, by: 'completion', errCode: -1 }) })]);
