@@ -74,7 +74,7 @@ describe('WeChat Pay API v3 against the local simulator', () => {
     const { user, order } = await newOrder();
     expect((await runtime.pay(order.outTradeNo)).ok).toBe(true);
     // Watched without getOrder, which would ask the provider itself (the grace period is 0 here).
-    const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => typeof v.trade?.notifiedAt === 'number' && v.order.status !== 'pending_payment');
+    const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => typeof v.trade?.notifiedAt === 'number' && v.order.status !== 'pending_payment' && eventTypes(v).includes('payment_confirmed'));
     const done = await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
     expect(done.outputComplete).toBe(true);
     expect(eventTypes(view).filter((type) => type === 'payment_confirmed')).toHaveLength(1);
