@@ -21,8 +21,11 @@ export interface ChaosOptions {
   tamper: number;
   /** Share of model calls that fail (HTTP error, hang, broken or truncated stream). */
   modelFailure: number;
-  /** Failure rate of the quick tier's fallback model (deepseek-chat): when both fail the order is refunded. */
-  fallbackModelFailure?: number;
+  /**
+   * Extra error rates for the quick tier's two models (qwen-turbo, then deepseek-chat), on top of
+   * `modelFailure`: when both fail the order is refunded, so a run can be made to refund surely.
+   */
+  quickTierModelErrors?: { primary: number; fallback: number };
   killGenerate: number;
   maxKillsPerOrder: number;
   /** Notification delays, so copies arrive at once, late, and out of order. */
@@ -141,7 +144,9 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
         firstTokenMs: 60,
         tokensPerSecond: 100,
         answerTokens: 30,
-        ...(options.fallbackModelFailure !== undefined ? { byModel: { 'deepseek-chat': { error: options.fallbackModelFailure } } } : {}),
+        ...(options.quickTierModelErrors !== undefined
+          ? { byModel: { 'qwen-turbo': { error: options.quickTierModelErrors.primary }, 'deepseek-chat': { error: options.quickTierModelErrors.fallback } } }
+          : {}),
       },
       worker: { killGenerate: options.killGenerate, killAfterMs: [80, 400], maxKillsPerOrder: options.maxKillsPerOrder },
     });
