@@ -23,6 +23,7 @@ startRuntime({
   // FUNCTIONS_NODE: a Node binary to run the functions on (e.g. the CloudBase runtime version the tests use).
   ...(process.env.FUNCTIONS_NODE ? { functionsNode: process.env.FUNCTIONS_NODE } : {}),
   timers: timerSeconds !== '0',
+  prewarm: process.env.PREWARM_FUNCTIONS !== '0',
   profile,
   ...(timerSeconds && timerSeconds !== '0' ? { timerIntervalMs: Number(timerSeconds) * 1000 } : {}),
 }).then(

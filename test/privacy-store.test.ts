@@ -36,7 +36,7 @@ const orders: { openid: string; orderId: string; prompt: string; output: string;
 
 beforeAll(async () => {
   // Every log level is captured, not only warnings and errors.
-  runtime = await LocalRuntime.start({ QUIET_LOGS: '0', RATE_LIMIT_PER_MINUTE: '1000' });
+  runtime = await LocalRuntime.quick({ QUIET_LOGS: '0', RATE_LIMIT_PER_MINUTE: '1000' });
   await runtime.faults({ reset: true, llm: FAST_MODEL });
   const run = async (openid: string, tier: string, prompt: string, subscribe: boolean) => {
     const { orderId } = await payForOrder(runtime, openid, tier, prompt, { subscribe });

@@ -6,7 +6,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('when every model fails', () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
-    runtime = await LocalRuntime.start();
+    runtime = await LocalRuntime.quick();
   });
   afterAll(async () => {
     await runtime.stop();
@@ -53,7 +53,7 @@ describe('when every model fails', () => {
 
 describe('the store is durable', () => {
   test('orders survive a restart of the runtime, and a kill -9', async () => {
-    const runtime = await LocalRuntime.start();
+    const runtime = await LocalRuntime.quick();
     try {
       const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Remember me' }, 'durable');
       await runtime.pay(created.order.outTradeNo);

@@ -110,7 +110,7 @@ describe('environment', () => {
 
 describe('start-up refusal in the running product', () => {
   test('a tier made too expensive by TIER_OVERRIDES stops the functions with the reason in the log', async () => {
-    const runtime = await LocalRuntime.start({ TIER_OVERRIDES: JSON.stringify({ quick: { maxTokens: 100_000 } }) });
+    const runtime = await LocalRuntime.quick({ TIER_OVERRIDES: JSON.stringify({ quick: { maxTokens: 100_000 } }) });
     try {
       const answer = await runtime.call('createOrder', { tier: 'quick', prompt: 'hello' });
       expect(answer.ok).toBe(false);

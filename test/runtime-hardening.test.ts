@@ -6,7 +6,7 @@ import { LocalRuntime } from './support/runtime';
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start();
+  runtime = await LocalRuntime.quick();
 });
 afterAll(async () => {
   await runtime?.stop();

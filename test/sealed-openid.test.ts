@@ -14,7 +14,7 @@ const newUser = () => `sealed-user-${process.pid}-${++userCounter}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: String(TTL_MS / 1000), RATE_LIMIT_PER_MINUTE: '100' });
+  runtime = await LocalRuntime.quick({ ORDER_TTL_SECONDS: String(TTL_MS / 1000), RATE_LIMIT_PER_MINUTE: '100' });
 });
 afterAll(async () => {
   await runtime.stop();

@@ -18,7 +18,7 @@ interface SentMessage {
 }
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
+  runtime = await LocalRuntime.quick({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
 });
 afterAll(async () => {
   await runtime.stop();

@@ -236,6 +236,9 @@ export class FunctionHost {
 
   private async run(name: string, event: unknown, caller: Caller, cold: boolean, coldStartMs: number): Promise<unknown> {
     const timeoutMs = (this.configs.get(name)?.timeout ?? 3) * 1000;
+    // A realm not started yet (no prewarm, or after it died) loads before the time limit starts, as
+    // SCF initialises an instance before it runs the invocation. A load that fails fails in execute.
+    await this.realm(name).catch(() => undefined);
     const id = randomUUID();
     const invocation: Invocation = {
       id,

@@ -14,6 +14,18 @@ function findRoot(from: string): string {
 
 const ROOT = findRoot(__dirname);
 
+/**
+ * The local model's pace for tests that only need an answer, not to watch it being written: the
+ * runtime's default (a first token after 300 ms, 40 tokens a second) makes each answer take about
+ * two seconds, which adds up over a suite. The answers themselves are the same.
+ */
+export const QUICK_MODEL = { firstTokenMs: 20, tokensPerSecond: 400 } as const;
+
+export interface StartOptions {
+  /** Answer at QUICK_MODEL's pace, after every boot and every `faults({ reset: true })`. */
+  quickModel?: boolean;
+}
+
 /** A real local runtime process (`node .build/runtime.cjs`) on a free loopback port, for tests. */
 export class LocalRuntime {
   url = '';
@@ -23,15 +35,26 @@ export class LocalRuntime {
   constructor(
     readonly dataDir: string,
     private readonly env: Record<string, string>,
+    private readonly options: StartOptions = {},
   ) {}
 
-  static async start(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'paid-ai-'))): Promise<LocalRuntime> {
-    const runtime = new LocalRuntime(dataDir, env);
+  static async start(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), 'paid-ai-')), options: StartOptions = {}): Promise<LocalRuntime> {
+    const runtime = new LocalRuntime(dataDir, env, options);
     await runtime.boot();
     return runtime;
   }
 
-  private boot(): Promise<void> {
+  /** A runtime whose model answers at QUICK_MODEL's pace. */
+  static quick(env: Record<string, string> = {}): Promise<LocalRuntime> {
+    return LocalRuntime.start(env, undefined, { quickModel: true });
+  }
+
+  private async boot(): Promise<void> {
+    await this.spawnProcess();
+    if (this.options.quickModel) await this.faults({ llm: QUICK_MODEL });
+  }
+
+  private spawnProcess(): Promise<void> {
     return new Promise((resolveBoot, reject) => {
       const child = spawn(process.execPath, [join(ROOT, '.build', 'runtime.cjs')], {
         cwd: ROOT,
@@ -41,6 +64,8 @@ export class LocalRuntime {
           DATA_DIR: this.dataDir,
           TIMER_INTERVAL_SECONDS: '0',
           QUIET_LOGS: '1',
+          // Realms start on first use: most suites call a handful of the ten functions.
+          PREWARM_FUNCTIONS: '0',
           ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +118,11 @@ export class LocalRuntime {
   }
 
   async faults(patch: unknown): Promise<void> {
+    const resets = typeof patch === 'object' && patch !== null && (patch as { reset?: unknown }).reset === true;
+    if (resets && this.options.quickModel) {
+      const { llm, ...rest } = patch as { llm?: Record<string, unknown> };
+      patch = { ...rest, llm: { ...QUICK_MODEL, ...llm } };
+    }
     const { status, json } = await this.post('/api/faults', patch);
     if (status !== 200) throw new Error(`faults refused: ${JSON.stringify(json)}`);
   }
