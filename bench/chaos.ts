@@ -34,6 +34,8 @@ export interface ChaosOptions {
   watchLimitMs: number;
   reconcileEverySeconds: number;
   orderTtlSeconds: number;
+  /** GENERATION_LEASE_SECONDS: how long a killed worker's order waits before reconcile resumes it (default 15). */
+  generationLeaseSeconds?: number;
   /** No new orders are started after this long: the run is bounded in time as well as count. */
   loadTimeLimitMs: number;
   /** How long paid orders get to finish (leases running out, reconcile) after the load. */
@@ -129,6 +131,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     ORDER_TTL_SECONDS: String(options.payMode === 'v3' ? Math.max(70, options.orderTtlSeconds) : options.orderTtlSeconds),
     RATE_LIMIT_PER_MINUTE: '10000',
     ...(options.payMode === 'v3' ? { PAY_MODE: 'v3' } : {}),
+    ...(options.generationLeaseSeconds !== undefined ? { GENERATION_LEASE_SECONDS: String(options.generationLeaseSeconds) } : {}),
   });
   let stopped = false;
   try {

@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { PROVIDERS } from '../core/config/providers';
 import { TIERS, type TierConfig } from '../core/config/tiers';
 import { buildMessages } from '../core/generation/messages';
-import { HEARTBEAT_MS } from '../core/generation/lease';
+import { DEFAULT_LEASE_MS, heartbeatMs } from '../core/generation/lease';
 import { FLUSH_CHARS, FLUSH_INTERVAL_MS, OutputWriter } from '../core/generation/outputWriter';
 import type { ChatMessage } from '../core/models/attempt';
 import { resolveEndpoint } from '../core/models/endpoints';
@@ -132,7 +132,7 @@ async function throughOurCode(tier: TierConfig, order: OrderDocument, baseURL: s
   const stored = await orders.claim('bench-lease');
   const chain = chooseChain(tier, stored.userHash);
   const writer = new OutputWriter((output) => orders.renew(output), Date.now);
-  const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => writer.heartbeat(), heartbeatMs(DEFAULT_LEASE_MS));
   const handed: TextMark[] = [];
   const ownChunkMs: number[] = [];
   let requestStartAt = NaN;

@@ -19,8 +19,10 @@ beforeAll(async () => {
     // orders fail on every model and are refunded (with 0.8 on the fallback alone, a run once had none).
     quickTierModelErrors: { primary: 0.25, fallback: 1 },
     killGenerate: 0.15,
-    // One kill per order keeps recovery to one lease period (15 s), so the test stays short.
+    // One kill per order keeps recovery to one lease period, and a 6-s lease (the default is 15)
+    // keeps that period short.
     maxKillsPerOrder: 1,
+    generationLeaseSeconds: 6,
     notifyDelayMs: [0, 1_000],
     watchLimitMs: 4_000,
     reconcileEverySeconds: 1,

@@ -14,7 +14,8 @@ afterAll(async () => {
 });
 
 test('after kill -9 mid-load and a restart, every confirmed payment is stored and ends completed or refunded', async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '1000' });
+  // A 6-s generation lease (15 by default): generations cut off by the kill are resumed sooner.
+  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '1000', GENERATION_LEASE_SECONDS: '6' });
   await runtime.faults({
     pay: { duplicate: 0.3, delayMs: [0, 600] },
     // Answers take about a second and a half, so the kill finds generations mid-stream.

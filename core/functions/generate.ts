@@ -1,7 +1,7 @@
 import { answerGate } from '../compliance/answerGate';
 import { verdictFacts } from '../compliance/contentSecurity';
 import { buildMessages } from '../generation/messages';
-import { HEARTBEAT_MS } from '../generation/lease';
+import { heartbeatMs } from '../generation/lease';
 import { OutputWriter } from '../generation/outputWriter';
 import { log } from '../log';
 import { resolveEndpoint } from '../models/endpoints';
@@ -22,10 +22,11 @@ export const generate: TriggerHandler = async (ctx, event) => {
 
   // Staged rollout: a stable share of users (by user hash) get the tier's candidate chain.
   const chain = chooseChain(tier, order.userHash);
-  const writer = new OutputWriter((output) => renewLease(ctx, orderId, leaseId, output), ctx.now);
+  const heartbeatEveryMs = heartbeatMs(ctx.env.generationLeaseMs);
+  const writer = new OutputWriter((output) => renewLease(ctx, orderId, leaseId, output), ctx.now, heartbeatEveryMs);
   // Content security: text reaches the order's visible output only once it passed the check.
   const gate = answerGate(ctx, order, (text) => writer.update(text));
-  const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => writer.heartbeat(), heartbeatEveryMs);
   let route;
   let checked;
   try {

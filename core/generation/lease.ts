@@ -1,13 +1,23 @@
 /**
- * The generation lease. `generate` claims an order for LEASE_MS and renews the claim with every
- * output batch (and every HEARTBEAT_MS while waiting for a first token); a worker that dies stops
- * renewing, and `reconcile` resumes or refunds the order once the lease has run out. Shared by
- * both functions, so it lives here rather than in either handler.
+ * The generation lease. `generate` claims an order for the lease's length
+ * (`GENERATION_LEASE_SECONDS`, `env.generationLeaseMs`) and renews the claim with every output
+ * batch (and every heartbeat while waiting for a first token); a worker that dies stops renewing,
+ * and `reconcile` resumes or refunds the order once the lease has run out. Shared by both
+ * functions, so it lives here rather than in either handler.
  */
 
-/** How long a claim on an order lasts without renewal. */
-export const LEASE_MS = 15_000;
-/** How often a running generation renews its lease even when no text arrives. */
-export const HEARTBEAT_MS = 5_000;
+/** How long a claim on an order lasts without renewal, unless configured otherwise. */
+export const DEFAULT_LEASE_MS = 15_000;
+/** The shortest lease accepted: renewals are store writes, and a lease must outlast a slow one. */
+export const MIN_LEASE_MS = 3_000;
+
+/**
+ * How often a running generation renews its lease even when no text arrives: a third of the
+ * lease, so a renewal can be late or lost once and the lease still holds.
+ */
+export function heartbeatMs(leaseMs: number): number {
+  return Math.floor(leaseMs / 3);
+}
+
 /** A generation whose worker died is resumed (restarted cleanly) at most this many times in all. */
 export const MAX_ATTEMPTS = 3;

@@ -1,4 +1,4 @@
-import { HEARTBEAT_MS } from './lease';
+import { DEFAULT_LEASE_MS, heartbeatMs } from './lease';
 
 /** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
 export type RenewLease = (output?: string) => Promise<boolean>;
@@ -23,6 +23,7 @@ export class OutputWriter {
   constructor(
     private readonly renew: RenewLease,
     private readonly now: () => number,
+    private readonly heartbeatEveryMs = heartbeatMs(DEFAULT_LEASE_MS),
   ) {}
 
   update(text: string): void {
@@ -40,11 +41,11 @@ export class OutputWriter {
 
   /**
    * Renews the lease even when no text arrives (waiting for a first token). A write within the
-   * last HEARTBEAT_MS renewed it already, so none is made then: the lease (LEASE_MS) is still
-   * renewed at least every 2 × HEARTBEAT_MS.
+   * last heartbeat period renewed it already, so none is made then: the lease (three periods) is
+   * still renewed at least every two.
    */
   heartbeat(): void {
-    if (this.lastFlushAt > 0 && this.now() - this.lastFlushAt < HEARTBEAT_MS) return;
+    if (this.lastFlushAt > 0 && this.now() - this.lastFlushAt < this.heartbeatEveryMs) return;
     this.flush(true);
   }
 

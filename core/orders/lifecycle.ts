@@ -1,6 +1,6 @@
 import { uploadShipping } from '../compliance/shipping';
 import type { AppContext } from '../context';
-import { LEASE_MS, MAX_ATTEMPTS } from '../generation/lease';
+import { MAX_ATTEMPTS } from '../generation/lease';
 import { log } from '../log';
 import { sendResultMessage } from '../notify/subscribe';
 import type { RefundState, RequestPaymentParams } from '../payments/provider';
@@ -151,7 +151,7 @@ export async function claimGeneration(ctx: AppContext, orderId: string, leaseId:
     orderId,
     from: 'paid',
     to: 'generating',
-    set: { leaseId, leaseExpiresAt: now + LEASE_MS, attempts: 1, generationStartedAt: now },
+    set: { leaseId, leaseExpiresAt: now + ctx.env.generationLeaseMs, attempts: 1, generationStartedAt: now },
     reason: 'generation_started',
   });
   if (fresh) return fresh;
@@ -160,7 +160,7 @@ export async function claimGeneration(ctx: AppContext, orderId: string, leaseId:
     from: 'generating',
     to: 'generating',
     when: { leaseExpiresAt: _.lt(now), attempts: _.lt(MAX_ATTEMPTS) },
-    set: { leaseId, leaseExpiresAt: now + LEASE_MS, attempts: _.inc(1), output: '', generationStartedAt: now },
+    set: { leaseId, leaseExpiresAt: now + ctx.env.generationLeaseMs, attempts: _.inc(1), output: '', generationStartedAt: now },
     reason: 'generation_resumed',
   });
 }
@@ -173,7 +173,7 @@ export function renewLease(ctx: AppContext, orderId: string, leaseId: string, ou
   return ctx.orders.patch(
     orderId,
     { status: 'generating', leaseId },
-    { leaseExpiresAt: ctx.now() + LEASE_MS, ...(output !== undefined ? { output } : {}) },
+    { leaseExpiresAt: ctx.now() + ctx.env.generationLeaseMs, ...(output !== undefined ? { output } : {}) },
     output !== undefined,
   );
 }

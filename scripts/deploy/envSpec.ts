@@ -91,6 +91,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'RECONCILE_NOTIFICATION_GRACE_SECONDS', purpose: 'how long reconcile leaves a pending order to its notification', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_NOTIFICATION_GRACE_SECONDS') },
   { name: 'RECONCILE_BATCH_SIZE', purpose: 'orders reconcile takes per category per run', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_BATCH_SIZE') },
   { name: 'RECONCILE_GIVE_UP_SECONDS', purpose: 'after this long a paid order not being answered is refunded', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_GIVE_UP_SECONDS') },
+  { name: 'GENERATION_LEASE_SECONDS', purpose: 'how long a generation holds its order without renewing; a worker that died is resumed after it (3 to 120)', secret: false, required: 'no', target: 'functions', check: positive('GENERATION_LEASE_SECONDS') },
   { name: 'RATE_LIMIT_PER_MINUTE', purpose: 'orders one user may create per minute', secret: false, required: 'no', target: 'functions', check: positive('RATE_LIMIT_PER_MINUTE') },
   { name: 'PAYMENT_FEE_RATE', purpose: 'the payment fee as a fraction of the price (0.006)', secret: false, required: 'no', target: 'functions' },
   { name: 'BREAKER_FAILURES', purpose: 'consecutive failures that open a provider\'s breaker', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_FAILURES') },

@@ -1,6 +1,6 @@
 import { cancelOrder } from '../../core/functions/cancelOrder';
 import { reconcile, type ReconcileReport } from '../../core/functions/reconcile';
-import { LEASE_MS, MAX_ATTEMPTS } from '../../core/generation/lease';
+import { DEFAULT_LEASE_MS, MAX_ATTEMPTS } from '../../core/generation/lease';
 import { claimGeneration } from '../../core/orders/lifecycle';
 import type { OrderDocument } from '../../core/orders/order';
 import { InProcess, type InProcessOptions } from '../support/inProcess';
@@ -162,13 +162,24 @@ describe('orders that get stuck are still settled', () => {
     await h.pay(order);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       expect(await claimGeneration(h.ctx, order._id, `lease-${attempt}`)).toMatchObject({ status: 'generating', attempts: attempt });
-      await h.clock.advance(LEASE_MS + 1); // the worker dies: nobody renews the lease
+      await h.clock.advance(DEFAULT_LEASE_MS + 1); // the worker dies: nobody renews the lease
       const report = await runReconcile();
       if (attempt < MAX_ATTEMPTS) expect(report.redispatched).toBe(1);
       else expect(report.refundedStuck).toBe(1);
     }
     expect((await stored(order._id)).status).toBe('refunded');
     expect((await h.events(order._id)).find((e) => e.type === 'generation_abandoned')?.detail).toMatchObject({ by: 'reconcile', attempts: MAX_ATTEMPTS });
+  });
+
+  test('a configured lease (GENERATION_LEASE_SECONDS) is what a dead worker’s order waits for', async () => {
+    await start({ runGenerate: false, env: { GENERATION_LEASE_SECONDS: '4' } });
+    const order = await h.createOrder(newUser(), 'quick', 'A short lease');
+    await h.pay(order);
+    expect(await claimGeneration(h.ctx, order._id, 'lease-short')).toMatchObject({ status: 'generating', attempts: 1 });
+    await h.clock.advance(3_900);
+    expect((await runReconcile()).redispatched).toBe(0);
+    await h.clock.advance(101);
+    expect((await runReconcile()).redispatched).toBe(1);
   });
 
   test('orders that cannot settle do not keep reconcile from newer ones', async () => {
