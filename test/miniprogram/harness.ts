@@ -250,11 +250,11 @@ export function elementNames(nodes: readonly RichTextNode[]): string[] {
 }
 
 /**
- * The order page reveals new text at an even pace between long-polls; tests run that pace on a
+ * The order page reveals new text at a pace that follows what it holds; tests run that pace on a
  * fast clock (same code, shorter intervals) so that they wait milliseconds, not seconds.
  */
 export function fastReveal(): void {
-  setRevealPace({ tickMs: 5, nextAnswerDueMs: 60, finishWithinMs: 20 });
+  setRevealPace({ tickMs: 5, holdMs: 60, finishWithinMs: 20 });
 }
 
 export function normalReveal(): void {
