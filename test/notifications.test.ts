@@ -6,10 +6,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Two runtimes, each shared by its tests (a boot costs seconds): one where notifications get ten
 // minutes before the page or a new order asks WeChat Pay itself, one where they get none. Each test
 // has its own users and resets the faults it sets.
-describe('payment notifications', () => {
-  let runtime: LocalRuntime;
+let runtime: LocalRuntime;
+
+/** Starts the describe block's runtime before its tests and stops it after them; faults reset before each. */
+function runtimeForThisBlock(env: Record<string, string>): void {
   beforeAll(async () => {
-    runtime = await LocalRuntime.quick({ PAYMENT_GRACE_SECONDS: '600' });
+    runtime = await LocalRuntime.quick(env);
   });
   beforeEach(async () => {
     await runtime.faults({ reset: true });
@@ -17,12 +19,16 @@ describe('payment notifications', () => {
   afterAll(async () => {
     await runtime.stop();
   });
+}
 
-  async function order(user: string) {
-    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Explain green tea' }, user);
-    expect(created.ok).toBe(true);
-    return created.order as { orderId: string; outTradeNo: string };
-  }
+async function order(user: string) {
+  const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Explain green tea' }, user);
+  expect(created.ok).toBe(true);
+  return created.order as { orderId: string; outTradeNo: string };
+}
+
+describe('payment notifications', () => {
+  runtimeForThisBlock({ PAYMENT_GRACE_SECONDS: '600' });
 
   test('a notification delivered several times (some at once) starts one generation', async () => {
     type Stats = { model: { requests: number }; byFunction: Record<string, number> };
@@ -93,22 +99,7 @@ describe('payment notifications', () => {
 });
 
 describe('payment notifications that are late, with no grace before WeChat Pay is asked', () => {
-  let runtime: LocalRuntime;
-  beforeAll(async () => {
-    runtime = await LocalRuntime.quick({ PAYMENT_GRACE_SECONDS: '0' });
-  });
-  beforeEach(async () => {
-    await runtime.faults({ reset: true });
-  });
-  afterAll(async () => {
-    await runtime.stop();
-  });
-
-  async function order(user: string) {
-    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Explain green tea' }, user);
-    expect(created.ok).toBe(true);
-    return created.order as { orderId: string; outTradeNo: string };
-  }
+  runtimeForThisBlock({ PAYMENT_GRACE_SECONDS: '0' });
 
   test('a page polling a paid order whose notification is late asks the provider itself', async () => {
     await runtime.faults({ pay: { drop: 1 } });

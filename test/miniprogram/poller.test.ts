@@ -1,37 +1,5 @@
-import { delayBeforeNextPoll, Poller, type PollResult, type Timers } from '../../miniprogram/services/poller';
-
-/** A virtual clock: the test decides when time passes, so back-off is checked exactly, not timed. */
-class VirtualTimers implements Timers {
-  now = 0;
-  private pending: Array<{ at: number; callback: () => void; handle: number }> = [];
-  private nextHandle = 1;
-
-  set(callback: () => void, ms: number): unknown {
-    const handle = this.nextHandle++;
-    this.pending.push({ at: this.now + ms, callback, handle });
-    return handle;
-  }
-
-  clear(handle: unknown): void {
-    this.pending = this.pending.filter((timer) => timer.handle !== handle);
-  }
-
-  get scheduled(): number[] {
-    return this.pending.map((timer) => timer.at - this.now);
-  }
-
-  /** Runs the next timer (advancing the clock to it) and lets the poll it starts settle. */
-  async fireNext(): Promise<number> {
-    this.pending.sort((a, b) => a.at - b.at);
-    const timer = this.pending.shift();
-    if (!timer) throw new Error('nothing is scheduled');
-    const waited = timer.at - this.now;
-    this.now = timer.at;
-    timer.callback();
-    await new Promise((resolve) => setImmediate(resolve));
-    return waited;
-  }
-}
+import { delayBeforeNextPoll, Poller, type PollResult } from '../../miniprogram/services/poller';
+import { VirtualTimers } from './virtualTimers';
 
 function scriptedPoll(results: PollResult[]) {
   let inFlight = 0;

@@ -1,35 +1,5 @@
-import type { Timers } from '../../miniprogram/services/poller';
 import { Reveal, TICK_MS } from '../../miniprogram/services/textFlow';
-
-/** A virtual clock that runs the reveal's timers in order, so its pace is checked exactly, not timed. */
-class VirtualClock implements Timers {
-  now = 0;
-  private pending: Array<{ at: number; callback: () => void; handle: number }> = [];
-  private nextHandle = 1;
-
-  set(callback: () => void, ms: number): unknown {
-    const handle = this.nextHandle++;
-    this.pending.push({ at: this.now + ms, callback, handle });
-    return handle;
-  }
-
-  clear(handle: unknown): void {
-    this.pending = this.pending.filter((timer) => timer.handle !== handle);
-  }
-
-  /** Runs every timer due up to `at`, in order, then sets the clock to `at`. */
-  runUntil(at: number): void {
-    for (;;) {
-      this.pending.sort((a, b) => a.at - b.at);
-      const next = this.pending[0];
-      if (!next || next.at > at) break;
-      this.pending.shift();
-      this.now = next.at;
-      next.callback();
-    }
-    this.now = at;
-  }
-}
+import { VirtualTimers } from './virtualTimers';
 
 function largestGap(times: number[]): number {
   return times.slice(1).reduce((gap, at, i) => Math.max(gap, at - (times[i] as number)), 0);
@@ -37,7 +7,7 @@ function largestGap(times: number[]): number {
 
 /** A reveal on a virtual clock that records when the text on screen changed. */
 function watchedReveal() {
-  const clock = new VirtualClock();
+  const clock = new VirtualTimers();
   const shownAt: number[] = [];
   let shown = '';
   const reveal = new Reveal(
