@@ -1,10 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FUNCTIONS, isFunctionName } from '../core/functions/catalog';
 import { platformCostFen, readPlatformPrices, type PlatformPrices } from '../scripts/platformPrices';
 import { TIERS } from '../core/config/tiers';
 import type { InvocationUsage } from '../local/functions/usage';
-import { createModelHandler } from '../local/model/modelServer';
 import { defaultFaults } from '../local/pay/faults';
 import { attributeToOrders, perFunction, type OrderTotals } from '../local/profile/attribution';
 import { Poller, type PollResult } from '../miniprogram/services/poller';
@@ -12,6 +9,7 @@ import { longPollInput, Reveal } from '../miniprogram/services/textFlow';
 import type { ClientOrder } from '../miniprogram/services/types';
 import { LocalRuntime } from '../test/support/runtime';
 import { ms, percentile, type Row } from './figures';
+import { startTracedModelServer } from './tracedModelServer';
 import { writeOrderOperations, type OperationCounts, type OrderOperations, type OrderOutcome } from './orderOperations';
 
 /**
@@ -41,37 +39,11 @@ const CLOSED_ORDERS = 3;
 const TARGET = { tapToSheetP95: 600, firstTextP50: 800, firstTextP95: 1_500 };
 const TIER = 'quick';
 
-interface ModelTrace {
-  arrivedAt: number;
-  firstContentAt: number | null;
-  lastContentAt: number | null;
-}
-
-/** The local model server on loopback in this process, each request's first and last content write timed. */
-async function startModel(): Promise<{ baseURL: string; traces: ModelTrace[]; faults: ReturnType<typeof defaultFaults>; server: Server }> {
+/** The local model server, with the model's own time per request (first and last text written) known. */
+async function startModel() {
   const faults = defaultFaults();
   faults.llm = { ...faults.llm, ...MODEL, error: 0, timeout: 0 };
-  const handler = createModelHandler(() => faults, { requests: 0, byModel: {} });
-  const traces: ModelTrace[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const trace: ModelTrace = { arrivedAt: now(), firstContentAt: null, lastContentAt: null };
-    traces.push(trace);
-    const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      const at = now();
-      const written = write(chunk, ...rest);
-      if (/"content":"[^"]/.test(String(chunk))) {
-        trace.firstContentAt ??= at;
-        trace.lastContentAt = at;
-      }
-      return written;
-    }) as typeof res.write;
-    if (req.method === 'POST' && req.url === '/v1/chat/completions') void handler(req, res);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { baseURL: `http://127.0.0.1:${port}/v1`, traces, faults, server };
+  return { ...(await startTracedModelServer(faults)), faults };
 }
 
 interface Flow {
@@ -140,13 +112,15 @@ async function followOrder({ runtime, model, user }: FlowContext, outcome: Order
   reveal.stop();
   if (finalAt === null) throw new Error(`order ${orderId} did not finish within 60 s`);
   if (finalStatus !== outcome) throw new Error(`order ${orderId} ended ${finalStatus}, expected ${outcome}`);
-  const trace = model.traces.slice(tracesBefore).find((t) => t.firstContentAt !== null);
+  const trace = model.traces.slice(tracesBefore).find((t) => t.contentWrites.length > 0);
+  const firstContentAt = trace?.contentWrites[0];
+  const lastContentAt = trace?.contentWrites.at(-1);
   return {
     orderId,
     outcome,
     tapToSheetMs,
-    firstTextOverheadMs: outcome === 'completed' && trace && firstTextAt !== null ? firstTextAt - paidAt - ((trace.firstContentAt as number) - trace.arrivedAt) : null,
-    lastTokenToCompletedMs: outcome === 'completed' && trace?.lastContentAt ? (finalAt as number) - trace.lastContentAt : null,
+    firstTextOverheadMs: outcome === 'completed' && trace && firstTextAt !== null ? firstTextAt - paidAt - ((firstContentAt as number) - trace.arrivedAt) : null,
+    lastTokenToCompletedMs: outcome === 'completed' && lastContentAt !== undefined ? (finalAt as number) - lastContentAt : null,
     polls: poller.calls,
   };
 }
@@ -181,6 +155,8 @@ export interface CloudProfileResult {
 export async function measureCloudProfile(log: (line: string) => void, command: string): Promise<CloudProfileResult> {
   const model = await startModel();
   const runtime = await LocalRuntime.start({
+    // Every bundle loaded one by one before the run, so that its own load time is measured alone.
+    PREWARM_FUNCTIONS: '1',
     LATENCY_PROFILE: 'cloudbase',
     RATE_LIMIT_PER_MINUTE: '1000000',
     ORDER_TTL_SECONDS: '600',

@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { PROVIDERS } from '../core/config/providers';
 import { TIERS, type TierConfig } from '../core/config/tiers';
@@ -11,9 +9,9 @@ import { resolveEndpoint } from '../core/models/endpoints';
 import { chooseChain } from '../core/models/rollout';
 import { routeCompletion, type ProviderHealth } from '../core/models/router';
 import type { OrderDocument } from '../core/orders/order';
-import { createModelHandler } from '../local/model/modelServer';
-import { defaultFaults, type Faults } from '../local/pay/faults';
+import { defaultFaults } from '../local/pay/faults';
 import { chunkDelays, distribution, fineMs, ms, pairedDifferences, storeDelays, type Distribution, type Row, type TextMark } from './figures';
+import { startTracedModelServer } from './tracedModelServer';
 
 /**
  * Gateway overhead (issue: "our own overhead as an LLM gateway, the figure LiteLLM and Portkey
@@ -46,46 +44,6 @@ export const PUBLISHED = {
 };
 
 export const TARGET = { p50: 2, p99: 10 };
-
-interface ProviderTrace {
-  arrivedAt: number;
-  /** When each chunk carrying answer text was written, in order. */
-  contentWrites: number[];
-}
-
-function carriesText(payload: unknown): boolean {
-  if (typeof payload !== 'string' || !payload.startsWith('data: {')) return false;
-  try {
-    const chunk = JSON.parse(payload.slice('data: '.length)) as { choices?: { delta?: { content?: unknown } }[] };
-    const content = chunk.choices?.[0]?.delta?.content;
-    return typeof content === 'string' && content.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-/** The local model server (local/model/modelServer.ts) on loopback, with each request's timings recorded. */
-async function startProvider(faults: Faults): Promise<{ baseURL: string; traces: ProviderTrace[]; server: Server }> {
-  const handler = createModelHandler(() => faults, { requests: 0, byModel: {} });
-  const traces: ProviderTrace[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const trace: ProviderTrace = { arrivedAt: now(), contentWrites: [] };
-    traces.push(trace);
-    const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
-    // Timestamp first, write, then look at what was written: the probe never delays the write.
-    res.write = ((chunk: unknown, ...rest: unknown[]) => {
-      const at = now();
-      const written = write(chunk, ...rest);
-      if (carriesText(chunk)) trace.contentWrites.push(at);
-      return written;
-    }) as typeof res.write;
-    if (req.method === 'POST' && req.url === '/v1/chat/completions') void handler(req, res);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { baseURL: `http://127.0.0.1:${port}/v1`, traces, server };
-}
 
 /**
  * The order store replaced by an instant in-memory stand-in (the database is excluded from this
@@ -210,7 +168,7 @@ export async function measureGatewayOverhead(options: { pairs?: number; warmup?:
   const faults = defaultFaults();
   // A fast stream (a chunk every 2 ms) so that many chunks are measured in little time.
   Object.assign(faults.llm, { firstTokenMs: 0, tokensPerSecond: 500, answerTokens: 24, error: 0, timeout: 0, midStreamError: 0, truncate: 0 });
-  const provider = await startProvider(faults);
+  const provider = await startTracedModelServer(faults);
   try {
     const endpoint = resolveEndpoint(tier.models[0]!, PROVIDERS, { llm: { localURL: provider.baseURL } }, {});
     if (!endpoint) throw new Error('gateway bench: the tier has no model to call');
