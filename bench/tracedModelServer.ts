@@ -8,18 +8,26 @@ export interface ModelRequestTrace {
   arrivedAt: number;
   /** When each chunk carrying answer text was written, in order. */
   contentWrites: number[];
+  /** The answer's length (UTF-16 units) once each of those chunks was written. */
+  contentChars: number[];
 }
 
-/** A streamed chunk that carries answer text (`data: {"choices":[{"delta":{"content":"…"}}]}`). */
-function carriesText(payload: unknown): boolean {
-  if (typeof payload !== 'string' || !payload.startsWith('data: {')) return false;
+/** The answer text a streamed chunk carries (`data: {"choices":[{"delta":{"content":"…"}}]}`), or ''. */
+function textOf(payload: unknown): string {
+  if (typeof payload !== 'string' || !payload.startsWith('data: {')) return '';
   try {
     const chunk = JSON.parse(payload.slice('data: '.length)) as { choices?: { delta?: { content?: unknown } }[] };
     const content = chunk.choices?.[0]?.delta?.content;
-    return typeof content === 'string' && content.length > 0;
+    return typeof content === 'string' ? content : '';
   } catch {
-    return false;
+    return '';
   }
+}
+
+/** When the model had written `chars` characters of the answer in this request, if it did. */
+export function writtenBy(trace: ModelRequestTrace, chars: number): number | undefined {
+  const index = trace.contentChars.findIndex((total) => total >= chars);
+  return index === -1 ? undefined : trace.contentWrites[index];
 }
 
 /**
@@ -31,14 +39,18 @@ export async function startTracedModelServer(faults: Faults): Promise<{ baseURL:
   const handler = createModelHandler(() => faults, { requests: 0, byModel: {} });
   const traces: ModelRequestTrace[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const trace: ModelRequestTrace = { arrivedAt: performance.now(), contentWrites: [] };
+    const trace: ModelRequestTrace = { arrivedAt: performance.now(), contentWrites: [], contentChars: [] };
     traces.push(trace);
     const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
     // Timestamp first, write, then look at what was written: the probe never delays the write.
     res.write = ((chunk: unknown, ...rest: unknown[]) => {
       const at = performance.now();
       const written = write(chunk, ...rest);
-      if (carriesText(chunk)) trace.contentWrites.push(at);
+      const text = textOf(chunk);
+      if (text.length > 0) {
+        trace.contentWrites.push(at);
+        trace.contentChars.push((trace.contentChars.at(-1) ?? 0) + text.length);
+      }
       return written;
     }) as typeof res.write;
     if (req.method === 'POST' && req.url === '/v1/chat/completions') void handler(req, res);

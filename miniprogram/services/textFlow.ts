@@ -137,9 +137,15 @@ export class Reveal {
     this.complete = complete;
     if (held <= 0) return;
     if (this.timer === null) {
-      this.lastTickAt = this.now();
       this.carry = 0;
-      this.schedule();
+      // The first words go on screen at once (one step's worth): the wait for them was the longest.
+      if (this.shown === 0) {
+        this.lastTickAt = this.now() - this.tickMs;
+        this.tick();
+      } else {
+        this.lastTickAt = this.now();
+        this.schedule();
+      }
     }
   }
 
