@@ -1,5 +1,6 @@
 import { transformSync } from 'esbuild';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -271,6 +272,20 @@ function miniprogramSize(): { bytes: number; files: number } {
   return { bytes, files };
 }
 
+/**
+ * The package as WeChat receives it: miniprogram-ci's compile (the offline compile check that
+ * `npm test` runs, minified as project.config.json says). Null, with the reason, when WeChat's
+ * toolchain is not installed.
+ */
+function uploadedPackageSize(): { bytes: number; files: number } | { missing: string } {
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'deploy.mjs'), '--entry', 'upload', '--compile-check', ROOT], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
+  const line = run.stdout.split('\n').find((text) => text.startsWith('RESULT '));
+  if (!line) return { missing: run.stderr.trim().split('\n').at(-1) ?? `the compile check exited with ${run.status}` };
+  const result = JSON.parse(line.slice('RESULT '.length)) as { packageBytes: number; ciFiles: string[]; problems: unknown[] };
+  if (result.problems.length > 0) return { missing: 'the mini program does not compile: npm run upload -- --compile-check' };
+  return { bytes: result.packageBytes, files: result.ciFiles.length };
+}
+
 function bundleSizes(): { name: string; bytes: number }[] {
   const dir = join(ROOT, 'cloudfunctions');
   return readdirSync(dir)
@@ -302,7 +317,13 @@ async function main(): Promise<void> {
     }
   }
   const mini = miniprogramSize();
-  rows.push({ measure: `mini program package (${mini.files} files under miniprogram/, TypeScript as compiled JS)`, figure: kb(mini.bytes), target: '< 150 KB', met: mini.bytes < 150 * 1024 });
+  const uploaded = uploadedPackageSize();
+  if ('missing' in uploaded) {
+    rows.push({ measure: `mini program package as uploaded: not measured, WeChat's toolchain is missing (${uploaded.missing})`, figure: 'n/a', target: '< 150 KB', met: null });
+  } else {
+    rows.push({ measure: `mini program package as uploaded (${uploaded.files} files, miniprogram-ci's compile, minified as project.config.json sets)`, figure: kb(uploaded.bytes), target: '< 150 KB', met: uploaded.bytes < 150 * 1024 });
+  }
+  rows.push({ measure: `  its source (${mini.files} files under miniprogram/, TypeScript transpiled, not minified)`, figure: kb(mini.bytes), target: '(information)', met: null });
   const bundles = bundleSizes();
   const largest = Math.max(...bundles.map((b) => b.bytes));
   rows.push({ measure: `cloud function bundles (${bundles.length}): ${bundles.map((b) => `${b.name} ${kb(b.bytes)}`).join(', ')}`, figure: `largest ${kb(largest)}`, target: '< 400 KB each', met: largest < 400 * 1024 });

@@ -14,6 +14,7 @@ interface CheckResult {
   wxml: string[];
   wxss: string[];
   ciFiles: string[];
+  packageBytes: number;
   problems: CompileProblem[];
   networkAttempts: string[];
 }
@@ -64,6 +65,8 @@ describe("WeChat's compilers accept the mini program", () => {
       expect(result.ciFiles).toContain(`${page}.js`);
     }
     expect(result.ciFiles).toEqual(expect.arrayContaining(['app.js', 'app.json']));
+    // The size an upload would send (npm run bench prints it against the package budget).
+    expect(result.packageBytes).toBeGreaterThan(20 * 1024);
   });
 });
 

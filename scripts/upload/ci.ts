@@ -78,6 +78,8 @@ export function throwawayKey(): string {
 
 export interface CiCompileResult {
   files: string[];
+  /** The compiled package's size in bytes: what an upload sends (minified as project.config.json says). */
+  bytes: number;
   problems: CompileProblem[];
   networkAttempts: string[];
 }
@@ -97,12 +99,14 @@ export async function compileWithCi(projectDir: string, root?: string): Promise<
   });
   try {
     const result = await ci.getCompiledResult({ project, setting: { useProjectConfig: true }, onProgressUpdate: () => undefined });
-    return { files: Object.keys(result), problems: [], networkAttempts };
+    const bytes = Object.values(result).reduce((sum, content) => sum + (typeof content === 'string' ? Buffer.byteLength(content) : content.length), 0);
+    return { files: Object.keys(result), bytes, problems: [], networkAttempts };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const located = /([\w./-]+\.(?:ts|js|json|wxss|wxml))(?::|\()(\d+)(?::|,\s*)(\d+)/.exec(message);
     return {
       files: [],
+      bytes: 0,
       problems: [
         {
           tool: 'miniprogram-ci',

@@ -18,6 +18,8 @@ interface CheckResult {
   wxml: string[];
   wxss: string[];
   ciFiles: string[];
+  /** The compiled package's size, as uploaded (0 when it did not compile). */
+  packageBytes: number;
   problems: CompileProblem[];
   networkAttempts: string[];
 }
@@ -28,13 +30,14 @@ export async function compileCheck(projectDir: string, root: string): Promise<Ch
   const templates = compileWxmlAndWxss(miniprogramDir, root);
   // wcc and wcsc take a fraction of a second, miniprogram-ci's compile ten or more: a template that
   // does not compile is reported at once, as DevTools stops at it too, and the rest waits for the fix.
-  const ci = templates.problems.length > 0 ? { files: [], problems: [], networkAttempts: [] } : await compileWithCi(projectDir, root);
+  const ci = templates.problems.length > 0 ? { files: [], bytes: 0, problems: [], networkAttempts: [] } : await compileWithCi(projectDir, root);
   const inProject = (problem: CompileProblem): CompileProblem =>
     problem.tool === 'miniprogram-ci' ? problem : { ...problem, file: join(config.miniprogramRoot, problem.file).split('\\').join('/') };
   return {
     wxml: templates.wxml,
     wxss: templates.wxss,
     ciFiles: ci.files,
+    packageBytes: ci.bytes,
     problems: [...templates.problems.map(inProject), ...ci.problems],
     networkAttempts: ci.networkAttempts,
   };
