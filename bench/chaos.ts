@@ -22,8 +22,9 @@ export interface ChaosOptions {
   /** Share of model calls that fail (HTTP error, hang, broken or truncated stream). */
   modelFailure: number;
   /**
-   * Extra error rates for the quick tier's two models (qwen-turbo, then deepseek-chat), on top of
-   * `modelFailure`: when both fail the order is refunded, so a run can be made to refund surely.
+   * Error rates for the quick tier's two models (qwen-turbo, then deepseek-chat), in place of
+   * `modelFailure`'s share of HTTP errors for them (its hangs and broken streams still apply): when
+   * both fail the order is refunded, so a run can be made to refund surely.
    */
   quickTierModelErrors?: { primary: number; fallback: number };
   killGenerate: number;

@@ -89,8 +89,9 @@ async function throughOurCode(tier: TierConfig, order: OrderDocument, baseURL: s
   const orders = new InstantOrder(order);
   const stored = await orders.claim('bench-lease');
   const chain = chooseChain(tier, stored.userHash);
-  const writer = new OutputWriter((output) => orders.renew(output), Date.now);
-  const heartbeat = setInterval(() => writer.heartbeat(), heartbeatMs(DEFAULT_LEASE_MS));
+  const heartbeatEveryMs = heartbeatMs(DEFAULT_LEASE_MS);
+  const writer = new OutputWriter((output) => orders.renew(output), Date.now, heartbeatEveryMs);
+  const heartbeat = setInterval(() => writer.heartbeat(), heartbeatEveryMs);
   const handed: TextMark[] = [];
   const ownChunkMs: number[] = [];
   let requestStartAt = NaN;

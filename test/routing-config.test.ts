@@ -106,11 +106,11 @@ describe('environment', () => {
     expect(() => readEnv({ ...base, PAYMENT_FEE_RATE: '6' })).toThrow('PAYMENT_FEE_RATE is a fraction of the price');
     expect(() => readEnv({ ...base, BREAKER_FAILURES: 'many' })).toThrow('BREAKER_FAILURES must be a non-negative number');
   });
-  test('the generation lease is 15 s unless configured, and one under three seconds is refused', () => {
+  test('the generation lease is 15 s unless configured, and one under six seconds is refused', () => {
     expect(readEnv(base).generationLeaseMs).toBe(15_000);
-    expect(readEnv({ ...base, GENERATION_LEASE_SECONDS: '5' }).generationLeaseMs).toBe(5_000);
-    expect(() => readEnv({ ...base, GENERATION_LEASE_SECONDS: '1' })).toThrow('GENERATION_LEASE_SECONDS must be a whole number from 3 to 120');
-    expect(() => readEnv({ ...base, GENERATION_LEASE_SECONDS: '7.5' })).toThrow('GENERATION_LEASE_SECONDS must be a whole number from 3 to 120');
+    expect(readEnv({ ...base, GENERATION_LEASE_SECONDS: '6' }).generationLeaseMs).toBe(6_000);
+    expect(() => readEnv({ ...base, GENERATION_LEASE_SECONDS: '3' })).toThrow('GENERATION_LEASE_SECONDS must be a whole number from 6 to 120');
+    expect(() => readEnv({ ...base, GENERATION_LEASE_SECONDS: '7.5' })).toThrow('GENERATION_LEASE_SECONDS must be a whole number from 6 to 120');
   });
 });
 

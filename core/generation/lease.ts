@@ -8,12 +8,16 @@
 
 /** How long a claim on an order lasts without renewal, unless configured otherwise. */
 export const DEFAULT_LEASE_MS = 15_000;
-/** The shortest lease accepted: renewals are store writes, and a lease must outlast a slow one. */
-export const MIN_LEASE_MS = 3_000;
+/**
+ * The shortest lease accepted. A renewal can come up to two heartbeats after the one before (see
+ * OutputWriter.heartbeat) and is itself a store write: at 6 s that leaves 2 s for a slow write.
+ */
+export const MIN_LEASE_MS = 6_000;
 
 /**
  * How often a running generation renews its lease even when no text arrives: a third of the
- * lease, so a renewal can be late or lost once and the lease still holds.
+ * lease, so that renewals two heartbeats apart still leave a third of it for the write itself.
+ * (A renewal that fails twice ends the attempt at once: the writer marks the lease lost.)
  */
 export function heartbeatMs(leaseMs: number): number {
   return Math.floor(leaseMs / 3);

@@ -1,4 +1,3 @@
-import { DEFAULT_LEASE_MS, heartbeatMs } from './lease';
 
 /** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
 export type RenewLease = (output?: string) => Promise<boolean>;
@@ -23,7 +22,8 @@ export class OutputWriter {
   constructor(
     private readonly renew: RenewLease,
     private readonly now: () => number,
-    private readonly heartbeatEveryMs = heartbeatMs(DEFAULT_LEASE_MS),
+    /** The lease's heartbeat (`heartbeatMs` of the configured lease). */
+    private readonly heartbeatEveryMs: number,
   ) {}
 
   update(text: string): void {

@@ -237,8 +237,20 @@ export class FunctionHost {
   private async run(name: string, event: unknown, caller: Caller, cold: boolean, coldStartMs: number): Promise<unknown> {
     const timeoutMs = (this.configs.get(name)?.timeout ?? 3) * 1000;
     // A realm not started yet (no prewarm, or after it died) loads before the time limit starts, as
-    // SCF initialises an instance before it runs the invocation. A load that fails fails in execute.
-    await this.realm(name).catch(() => undefined);
+    // SCF initialises an instance before it runs the invocation; the load has a limit of the same
+    // length. A load that fails fails again in execute, inside the invocation, which reports it.
+    let initTimer: NodeJS.Timeout | undefined;
+    const loaded = await Promise.race([
+      this.realm(name).then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => {
+        initTimer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(initTimer);
+    if (!loaded) throw new InvocationStopped(`${name} did not finish loading within ${timeoutMs} ms`);
     const id = randomUUID();
     const invocation: Invocation = {
       id,

@@ -123,8 +123,13 @@ export class Reveal {
    * quickly. `instant`: show it all now (a page opened on an order already written, a final state).
    */
   receive(text: string, complete: boolean, instant = false): void {
-    // A restarted generation replaces the text: never glue two answers together.
-    if (!text.startsWith(this.text)) this.shown = 0;
+    // A restarted generation replaces the text (or clears it, when an answer is withdrawn): what is on
+    // screen goes at once, and two answers are never glued together.
+    if (!text.startsWith(this.text)) {
+      this.stop();
+      this.shown = 0;
+      this.onShow('');
+    }
     this.target = text;
     if (instant) {
       this.stop();
@@ -133,7 +138,8 @@ export class Reveal {
       return;
     }
     const held = this.target.length - this.shown;
-    if (complete && !this.complete) this.finishRate = held / this.finishWithinMs;
+    // Complete: whatever is held now is shown within finishWithinMs, at an even pace.
+    if (complete && held > 0) this.finishRate = held / this.finishWithinMs;
     this.complete = complete;
     if (held <= 0) return;
     if (this.timer === null) {

@@ -172,11 +172,11 @@ describe('orders that get stuck are still settled', () => {
   });
 
   test('a configured lease (GENERATION_LEASE_SECONDS) is what a dead worker’s order waits for', async () => {
-    await start({ runGenerate: false, env: { GENERATION_LEASE_SECONDS: '4' } });
+    await start({ runGenerate: false, env: { GENERATION_LEASE_SECONDS: '6' } });
     const order = await h.createOrder(newUser(), 'quick', 'A short lease');
     await h.pay(order);
     expect(await claimGeneration(h.ctx, order._id, 'lease-short')).toMatchObject({ status: 'generating', attempts: 1 });
-    await h.clock.advance(3_900);
+    await h.clock.advance(5_900);
     expect((await runReconcile()).redispatched).toBe(0);
     await h.clock.advance(101);
     expect((await runReconcile()).redispatched).toBe(1);

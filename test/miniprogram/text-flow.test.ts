@@ -65,6 +65,17 @@ describe('the order page’s text flow', () => {
     expect(1_500 - shown().length).toBeLessThan(150);
   });
 
+  test('an answer that is withdrawn (its text cleared) leaves the screen at once', () => {
+    const { clock, reveal, shown } = watchedReveal();
+    reveal.receive('An answer that will be withheld', false);
+    clock.runUntil(20_000);
+    expect(shown()).toBe('An answer that will be withheld');
+    reveal.receive('', false);
+    expect(shown()).toBe('');
+    clock.runUntil(40_000);
+    expect(shown()).toBe('');
+  });
+
   test('a restarted answer replaces the text on screen instead of continuing it', () => {
     const { clock, reveal, shown } = watchedReveal();
     reveal.receive('First model: the answer begins', false);

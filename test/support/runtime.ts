@@ -19,7 +19,7 @@ const ROOT = findRoot(__dirname);
  * runtime's default (a first token after 300 ms, 40 tokens a second) makes each answer take about
  * two seconds, which adds up over a suite. The answers themselves are the same.
  */
-export const QUICK_MODEL = { firstTokenMs: 20, tokensPerSecond: 400 } as const;
+const QUICK_MODEL = { firstTokenMs: 20, tokensPerSecond: 400 } as const;
 
 export interface StartOptions {
   /** Answer at QUICK_MODEL's pace, after every boot and every `faults({ reset: true })`. */
