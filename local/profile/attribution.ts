@@ -1,8 +1,7 @@
 import type { InvocationUsage } from '../functions/usage';
 
-/** What one order consumed, summed over the invocations attributed to it. */
-export interface OrderTotals {
-  orderId: string;
+/** What a set of invocations consumed, summed. */
+export interface UsageSums {
   invocations: number;
   dbReads: number;
   dbWrites: number;
@@ -13,6 +12,28 @@ export interface OrderTotals {
   wallMs: number;
   /** Sum of the invocations' CPU time; those that could not measure it count 0. */
   cpuMs: number;
+}
+
+function emptySums(): UsageSums {
+  return { invocations: 0, dbReads: 0, dbWrites: 0, functionCalls: 0, payCalls: 0, openapiCalls: 0, computeGBs: 0, wallMs: 0, cpuMs: 0 };
+}
+
+/** Adds one invocation to `sums`. */
+function addUsage(sums: UsageSums, record: InvocationUsage): void {
+  sums.invocations += 1;
+  sums.dbReads += record.dbReads;
+  sums.dbWrites += record.dbWrites;
+  sums.functionCalls += record.functionCalls;
+  sums.payCalls += record.payCalls;
+  sums.openapiCalls += record.openapiCalls;
+  sums.computeGBs += record.computeGBs;
+  sums.wallMs += record.wallMs;
+  sums.cpuMs += record.cpuMs ?? 0;
+}
+
+/** What one order consumed, summed over the invocations attributed to it. */
+export interface OrderTotals extends UsageSums {
+  orderId: string;
   byFunction: Record<string, { invocations: number; dbReads: number; dbWrites: number }>;
 }
 
@@ -42,18 +63,10 @@ export function attributeToOrders(records: readonly InvocationUsage[]): { orders
     }
     let totals = orders.get(orderId);
     if (!totals) {
-      totals = { orderId, invocations: 0, dbReads: 0, dbWrites: 0, functionCalls: 0, payCalls: 0, openapiCalls: 0, computeGBs: 0, wallMs: 0, cpuMs: 0, byFunction: {} };
+      totals = { orderId, ...emptySums(), byFunction: {} };
       orders.set(orderId, totals);
     }
-    totals.invocations += 1;
-    totals.dbReads += record.dbReads;
-    totals.dbWrites += record.dbWrites;
-    totals.functionCalls += record.functionCalls;
-    totals.payCalls += record.payCalls;
-    totals.openapiCalls += record.openapiCalls;
-    totals.computeGBs += record.computeGBs;
-    totals.wallMs += record.wallMs;
-    totals.cpuMs += record.cpuMs ?? 0;
+    addUsage(totals, record);
     const fn = (totals.byFunction[record.functionName] ??= { invocations: 0, dbReads: 0, dbWrites: 0 });
     fn.invocations += 1;
     fn.dbReads += record.dbReads;
@@ -63,21 +76,13 @@ export function attributeToOrders(records: readonly InvocationUsage[]): { orders
 }
 
 /** Per function: invocations and their operations, over a list of invocations. */
-export function perFunction(records: readonly InvocationUsage[]): Map<string, { invocations: number; dbReads: number; dbWrites: number; functionCalls: number; payCalls: number; openapiCalls: number; wallMs: number; cpuMs: number; computeGBs: number; cold: number }> {
-  const out = new Map<string, { invocations: number; dbReads: number; dbWrites: number; functionCalls: number; payCalls: number; openapiCalls: number; wallMs: number; cpuMs: number; computeGBs: number; cold: number }>();
-  for (const r of records) {
-    const f = out.get(r.functionName) ?? { invocations: 0, dbReads: 0, dbWrites: 0, functionCalls: 0, payCalls: 0, openapiCalls: 0, wallMs: 0, cpuMs: 0, computeGBs: 0, cold: 0 };
-    f.invocations += 1;
-    f.dbReads += r.dbReads;
-    f.dbWrites += r.dbWrites;
-    f.functionCalls += r.functionCalls;
-    f.payCalls += r.payCalls;
-    f.openapiCalls += r.openapiCalls;
-    f.wallMs += r.wallMs;
-    f.cpuMs += r.cpuMs ?? 0;
-    f.computeGBs += r.computeGBs;
-    f.cold += r.cold ? 1 : 0;
-    out.set(r.functionName, f);
+export function perFunction(records: readonly InvocationUsage[]): Map<string, UsageSums & { cold: number }> {
+  const out = new Map<string, UsageSums & { cold: number }>();
+  for (const record of records) {
+    const sums = out.get(record.functionName) ?? { ...emptySums(), cold: 0 };
+    addUsage(sums, record);
+    sums.cold += record.cold ? 1 : 0;
+    out.set(record.functionName, sums);
   }
   return out;
 }
