@@ -1,6 +1,5 @@
 import { transformSync } from 'esbuild';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
@@ -9,6 +8,7 @@ import { LocalRuntime } from '../test/support/runtime';
 import { measureCloudProfile } from './cloudProfile';
 import { ms, percentile, type Row } from './figures';
 import { gatewayRows, measureGatewayOverhead } from './gateway';
+import { runCompileCheck } from '../scripts/upload/checkProcess';
 import { textFlowRows } from './textFlow';
 
 /**
@@ -278,10 +278,8 @@ function miniprogramSize(): { bytes: number; files: number } {
  * toolchain is not installed, or the mini program does not compile).
  */
 function uploadedPackageSize(): { bytes: number; files: number } | { unmeasured: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'deploy.mjs'), '--entry', 'upload', '--compile-check', ROOT], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-  const line = run.stdout.split('\n').find((text) => text.startsWith('RESULT '));
-  if (!line) return { unmeasured: run.stderr.trim().split('\n').at(-1) || `the compile check exited with ${run.status}` };
-  const result = JSON.parse(line.slice('RESULT '.length)) as { packageBytes: number; ciFiles: string[]; problems: unknown[] };
+  const { status, result, stderr } = runCompileCheck(ROOT, ROOT);
+  if (!result) return { unmeasured: stderr.trim().split('\n').at(-1) || `the compile check exited with ${status}` };
   if (result.problems.length > 0) return { unmeasured: 'the mini program does not compile: run npm run upload -- --compile-check' };
   return { bytes: result.packageBytes, files: result.ciFiles.length };
 }

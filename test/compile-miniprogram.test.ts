@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { toolRequire } from '../scripts/deploy/tools';
+import { runCompileCheck, type CheckResult } from '../scripts/upload/checkProcess';
 import { compileWxmlAndWxss, type CompileProblem } from '../scripts/upload/wxmlWxss';
 
 // WeChat's own toolchain (miniprogram-ci, miniprogram-compiler's wcc/wcsc) lives in tools/wechat,
@@ -10,25 +10,11 @@ import { compileWxmlAndWxss, type CompileProblem } from '../scripts/upload/wxmlW
 const ROOT = resolve(__dirname, '..');
 const appJson = JSON.parse(readFileSync(join(ROOT, 'miniprogram', 'app.json'), 'utf8')) as { pages: string[] };
 
-interface CheckResult {
-  wxml: string[];
-  wxss: string[];
-  ciFiles: string[];
-  packageBytes: number;
-  problems: CompileProblem[];
-  networkAttempts: string[];
-}
-
 /** `npm run upload -- --compile-check <dir>`, in a child process as a developer would run it. */
 function compileCheck(projectDir: string): { status: number | null; result: CheckResult; stderr: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'deploy.mjs'), '--entry', 'upload', '--compile-check', projectDir], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
-  const line = run.stdout.split('\n').find((text) => text.startsWith('RESULT '));
-  if (!line) throw new Error(`the compile check printed no result (status ${run.status}):\n${run.stderr}\n${run.stdout}`);
-  return { status: run.status, result: JSON.parse(line.slice('RESULT '.length)) as CheckResult, stderr: run.stderr };
+  const { status, result, stdout, stderr } = runCompileCheck(ROOT, projectDir);
+  if (!result) throw new Error(`the compile check printed no result (status ${status}):\n${stderr}\n${stdout}`);
+  return { status, result, stderr };
 }
 
 /** A copy of the project (project.config.json and miniprogram/) that a test may break. */

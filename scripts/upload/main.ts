@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { envVarSpec } from '../deploy/envSpec';
 import { repoRoot } from '../deploy/tools';
 import { parseEnvFile } from '../deploy/validate';
+import type { CheckResult } from './checkProcess';
 import { compileWithCi, loadCi, readProjectConfig } from './ci';
 import { compileWxmlAndWxss, formatProblem, type CompileProblem } from './wxmlWxss';
 
@@ -14,16 +15,6 @@ import { compileWxmlAndWxss, formatProblem, type CompileProblem } from './wxmlWx
  * npm run upload -- --compile-check [projectDir]
  *   only the offline compile check (what npm test runs); prints one `RESULT {json}` line.
  */
-interface CheckResult {
-  wxml: string[];
-  wxss: string[];
-  ciFiles: string[];
-  /** The compiled package's size, as uploaded (0 when it did not compile). */
-  packageBytes: number;
-  problems: CompileProblem[];
-  networkAttempts: string[];
-}
-
 export async function compileCheck(projectDir: string, root: string): Promise<CheckResult> {
   const config = readProjectConfig(projectDir);
   const miniprogramDir = join(projectDir, config.miniprogramRoot);
