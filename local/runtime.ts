@@ -19,7 +19,7 @@ import { createPayDelivery } from './pay/delivery';
 import { defaultFaults, type Faults } from './pay/faults';
 import { PaySimulator } from './pay/simulator';
 import { createV3Api } from './pay/v3Api';
-import { localV3Keys, v3FunctionEnv } from './pay/v3Keys';
+import { localV3Keys, v3FunctionEnv, type LocalV3Keys } from './pay/v3Keys';
 import { createPreviewHandler } from './preview/server';
 import { createRoutes, route } from './routes';
 import { localSecrets } from './secrets';
@@ -73,7 +73,9 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const hostName = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
-  const v3Keys = localV3Keys(options.dataDir);
+  // RSA key generation costs a third of a second of CPU: only a runtime in PAY_MODE=v3 needs the keys.
+  let generatedV3Keys: LocalV3Keys | null = null;
+  const v3Keys = (): LocalV3Keys => (generatedV3Keys ??= localV3Keys(options.dataDir));
   let faults: Faults = defaultFaults();
   const modelStats: ModelServerStats = { requests: 0, byModel: {} };
   const store = new LocalStore(join(options.dataDir, 'functions'));
@@ -128,7 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     cloudbaseApi: createCloudbaseApiHandler(hostRef, dispatcher),
     preview: createPreviewHandler({ root: join(options.functionsDir, '..'), simulator: pay }),
     model: createModelHandler(() => faults, modelStats),
-    v3Api: createV3Api(pay, () => v3Keys),
+    v3Api: createV3Api(pay, v3Keys),
     profile: { profile, delays, pool },
   };
 
@@ -164,7 +166,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     WXPAY_SUB_MCH_ID: subMchId,
     MINIPROGRAM_STATE: 'developer',
     SUBSCRIBE_TEMPLATE_ID: 'local-result-template',
-    ...v3FunctionEnv(v3Keys, baseUrl),
+    ...(configured.PAY_MODE === 'v3' ? v3FunctionEnv(v3Keys(), baseUrl) : {}),
     ...localSecrets(options.dataDir),
     ...configured,
   };

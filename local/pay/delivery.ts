@@ -34,7 +34,7 @@ export interface PayDelivery {
  * sends (https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/open/pay/CloudPay.unifiedOrder.html,
  * "支付结果回调"); it is acknowledged by `{ errcode: 0 }`.
  */
-export function createPayDelivery(parts: { host: () => FunctionHost; simulator: () => PaySimulator; keys: LocalV3Keys; subMchId: string }): PayDelivery {
+export function createPayDelivery(parts: { host: () => FunctionHost; simulator: () => PaySimulator; keys: () => LocalV3Keys; subMchId: string }): PayDelivery {
   const counts = { genuine: 0, tampered: 0 };
   const callback = (name: string, event: Record<string, unknown>) => parts.host().invoke(name, event, callers.payCallback());
 
@@ -44,7 +44,7 @@ export function createPayDelivery(parts: { host: () => FunctionHost; simulator: 
     if (trade.channel === 'v3' && trade.notifyUrl) {
       const notifyUrl = trade.notifyUrl;
       const tamper = tampered ? (resource: Record<string, unknown>) => ({ ...resource, amount: { total: trade.amountFen + 1, payer_total: trade.amountFen + 1, currency: 'CNY', payer_currency: 'CNY' } }) : undefined;
-      return withRetries(() => postNotification(notifyUrl, signedNotification(parts.keys, 'TRANSACTION.SUCCESS', '支付成功', transactionResource(parts.keys, trade), tamper)));
+      return withRetries(() => postNotification(notifyUrl, signedNotification(parts.keys(), 'TRANSACTION.SUCCESS', '支付成功', transactionResource(parts.keys(), trade), tamper)));
     }
     const fee = tampered ? trade.amountFen + 1 : trade.amountFen;
     const event = {
@@ -68,7 +68,7 @@ export function createPayDelivery(parts: { host: () => FunctionHost; simulator: 
       const notifyUrl = record.notifyUrl;
       if (!notifyUrl) return;
       const trade = await parts.simulator().trade(record.outTradeNo);
-      await withRetries(() => postNotification(notifyUrl, signedNotification(parts.keys, `REFUND.${record.state}`, '退款成功', refundResource(parts.keys, record, trade))));
+      await withRetries(() => postNotification(notifyUrl, signedNotification(parts.keys(), `REFUND.${record.state}`, '退款成功', refundResource(parts.keys(), record, trade))));
       return;
     }
     await callback('refundCallback', { returnCode: 'SUCCESS', outTradeNo: record.outTradeNo, outRefundNo: record.outRefundNo, refundStatus: record.state, refundFee: record.refundFen });
