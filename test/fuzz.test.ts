@@ -8,7 +8,11 @@ import { LocalRuntime } from './support/runtime';
 // notification entries. Only typed errors come back, nothing is stored, and the runtime keeps serving.
 jest.setTimeout(120_000);
 
-const RUNS = 150;
+// Runs per property. Each run is a real invocation (or two) through the runtime, so 60 keeps the
+// suite short; fast-check draws a new seed on every run of the suite (and prints it on a failure),
+// so CI covers new inputs each time. A deeper search: FUZZ_RUNS=1000 npx jest test/fuzz.test.ts
+const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_RUNS must be a positive whole number, not ${process.env.FUZZ_RUNS}`);
 const TYPED_CODES = ['INVALID_INPUT', 'PROMPT_TOO_LONG', 'UNKNOWN_TIER', 'ACTIVE_PAYMENT_EXISTS', 'RATE_LIMITED', 'PAYMENT_UNAVAILABLE', 'NOT_FOUND', 'INVALID_STATE'];
 const CLIENT_FUNCTIONS = ['createOrder', 'getOrder', 'listOrders', 'cancelOrder', 'listTiers'] as const;
 

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { answerNodes, answerText, closePages, elementNames, fastReveal, FakeCloud, normalReveal, openPage, order, resetCloud, settle, tap, textOf, TIERS, until, wxGlobal, type PageComponent } from './harness';
+import { answerNodes, answerText, closePages, elementNames, fastPolling, fastReveal, FakeCloud, normalPolling, normalReveal, openPage, order, resetCloud, settle, tap, textOf, TIERS, until, wxGlobal, type PageComponent } from './harness';
 import { takeDraft } from '../../miniprogram/services/draft';
 import { forgetTierTitles } from '../../miniprogram/services/tierNames';
 import type { ClientOrder } from '../../miniprogram/services/types';
@@ -63,10 +63,12 @@ beforeEach(() => {
   wxApi.navigateBack = navigateBack as unknown as typeof wx.navigateBack;
   protectedClipboard();
   fastReveal();
+  fastPolling();
 });
 
 afterEach(() => {
   normalReveal();
+  normalPolling();
   closePages();
   resetCloud();
   Object.assign(wxApi, originals);

@@ -1,5 +1,5 @@
 /** @jest-environment jsdom */
-import { FakeCloud, input, openPage, order, closePages, resetCloud, settle, tap, TIERS, textOf, until, wxGlobal, type PageComponent } from './harness';
+import { closePages, FakeCloud, fastPolling, input, normalPolling, openPage, order, resetCloud, settle, tap, textOf, TIERS, until, wxGlobal, type PageComponent } from './harness';
 import type { ClientOrder, ErrorCode } from '../../miniprogram/services/types';
 
 /**
@@ -15,9 +15,11 @@ beforeEach(() => {
   requestPayment = jest.fn();
   wxApi.requestPayment = requestPayment as unknown as typeof wx.requestPayment;
   wxApi.requestSubscribeMessage = ((options: { success?: (r: unknown) => void }) => options.success?.({ errMsg: 'requestSubscribeMessage:ok' })) as unknown as typeof wx.requestSubscribeMessage;
+  fastPolling();
 });
 
 afterEach(() => {
+  normalPolling();
   closePages();
   Object.assign(wxApi, originals);
   resetCloud();

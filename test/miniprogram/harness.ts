@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import simulate, { type RootComponent } from 'miniprogram-simulate';
 import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
 import { nodesText, type AnswerBlock, type RichTextNode } from '../../miniprogram/services/markdown';
+import { setPollTimers } from '../../miniprogram/services/poller';
 import { setRevealPace } from '../../miniprogram/services/textFlow';
 import type {
   ClientOrder,
@@ -259,4 +260,28 @@ export function fastReveal(): void {
 
 export function normalReveal(): void {
   setRevealPace({});
+}
+
+/** How much faster than the page's own timers the polling clock runs in `fastPolling()`. */
+export const POLL_SPEED_UP = 20;
+
+/**
+ * Runs the order page's polling (its back-off and call spacing) on a clock POLL_SPEED_UP times
+ * faster, and records every pause the page asked for, as it asked for it (in the page's own ms),
+ * so a test can check the policy itself rather than wait out its seconds.
+ */
+export function fastPolling(): number[] {
+  const pauses: number[] = [];
+  setPollTimers({
+    set: (callback, ms) => {
+      pauses.push(ms);
+      return setTimeout(callback, ms / POLL_SPEED_UP);
+    },
+    clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  });
+  return pauses;
+}
+
+export function normalPolling(): void {
+  setPollTimers(null);
 }
