@@ -7,6 +7,7 @@ module.exports = {
   },
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/support/globalSetup.js',
+  testSequencer: '<rootDir>/test/support/sequencer.js',
   testTimeout: 60_000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
