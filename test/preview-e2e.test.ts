@@ -9,7 +9,8 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import { answerBlocks, nodesText } from '../miniprogram/services/markdown';
 import { LocalRuntime } from './support/runtime';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Debian's chromium-headless-shell: Blink without the desktop browser's UI, as Playwright runs headless tests.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell';
 const ARTIFACTS = join(__dirname, 'artifacts', 'preview');
 const STEP_TIMEOUT_MS = 15_000;
 
@@ -27,7 +28,7 @@ const HISTORY = 'pages/history/history';
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium fonts-noto-cjk)`);
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium-headless-shell fonts-noto-cjk)`);
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100' });
@@ -38,8 +39,13 @@ beforeAll(async () => {
   });
 });
 
+// A test's pages close with it: left open, they would go on polling the runtime and animating
+// their spinners through every later test.
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+});
+
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await runtime?.stop();
 });
