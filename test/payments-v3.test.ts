@@ -79,6 +79,7 @@ describe('WeChat Pay API v3 against the local simulator', () => {
     expect(done.outputComplete).toBe(true);
     expect(eventTypes(view).filter((type) => type === 'payment_confirmed')).toHaveLength(1);
     expect(view.events.find((e) => e.type === 'payment_confirmed')?.detail).toEqual({ source: 'v3_notification' });
+    await runtime.untilOutputShows(/"v3_notification_rejected","at":"[^"]+","reason":"bad_signature"/);
     expect(runtime.output).toMatch(/"v3_notification_rejected","at":"[^"]+","reason":"bad_signature"/);
   });
 
@@ -111,6 +112,7 @@ describe('WeChat Pay API v3 against the local simulator', () => {
       expect(typeof body.message).toBe('string');
       await unchanged(order.outTradeNo, before);
     }
+    await runtime.untilOutputShows('"v3_notification_amount_mismatch"');
     expect(runtime.output).toContain('"v3_notification_amount_mismatch"');
 
     const accepted = await postRaw(runtime.url, valid);
@@ -181,7 +183,9 @@ describe('refunds over API v3', () => {
     const rejected = await waitForInspection(runtime.url, order.outTradeNo, (v) => eventTypes(v).includes('refund_rejected'));
     expect(rejected.order.refund).toMatchObject({ outRefundNo: `R${order.outTradeNo}`, status: 'rejected' });
     expect(rejected.refunds).toHaveLength(0);
+    await runtime.untilOutputShows(`"refund_rejected_needs_operator","at":`);
     expect(runtime.output).toContain(`"refund_rejected_needs_operator","at":`);
+    await runtime.untilOutputShows(`"orderId":"${order.orderId}","outRefundNo":"R${order.outTradeNo}"`);
     expect(runtime.output).toContain(`"orderId":"${order.orderId}","outRefundNo":"R${order.outTradeNo}"`);
 
     await runtime.trigger('reconcile');
@@ -207,6 +211,7 @@ describe('refunds over API v3', () => {
     const view = await inspectOrder(runtime.url, order.outTradeNo);
     expect(view.order.status).toBe('refunding');
     expect(view.events.find((e) => e.type === 'refund_abnormal')?.detail).toMatchObject({ state: 'ABNORMAL', source: 'v3_refund_notification' });
+    await runtime.untilOutputShows('"refund_abnormal_needs_operator"');
     expect(runtime.output).toContain('"refund_abnormal_needs_operator"');
   });
 
@@ -230,6 +235,7 @@ describe('refunds over API v3', () => {
       const alerts = runtime.output.split('\n').filter((line) => line.includes('refund_abnormal_needs_operator') && line.includes(order.orderId));
       expect(alerts).toEqual([]);
     }
+    await runtime.untilOutputShows('"v3_refund_for_unknown_refund"');
     expect(runtime.output).toContain('"v3_refund_for_unknown_refund"');
   });
 });
@@ -240,6 +246,7 @@ describe('API v3 configuration', () => {
     try {
       const answer = await shortLived.call('createOrder', { tier: 'quick', prompt: 'hi' }, 'ttl-user');
       expect(answer).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+      await shortLived.untilOutputShows('ORDER_TTL_SECONDS must be ≥ 70');
       expect(shortLived.output).toContain('ORDER_TTL_SECONDS must be ≥ 70');
       const orders = join(shortLived.dataDir, 'functions', 'orders.db');
       expect(existsSync(orders) ? readFileSync(orders, 'utf8').trim() : '').toBe('');

@@ -121,6 +121,7 @@ describe('start-up refusal in the running product', () => {
       const answer = await runtime.call('createOrder', { tier: 'quick', prompt: 'hello' });
       expect(answer.ok).toBe(false);
       expect(answer.error.code).toBe('INTERNAL');
+      await runtime.untilOutputShows('tier \\"quick\\": worst-case cost 80.24 fen (model)');
       expect(runtime.output).toContain('tier \\"quick\\": worst-case cost 80.24 fen (model)');
       const tiers = await runtime.call('listTiers', {});
       expect(tiers.ok).toBe(false);

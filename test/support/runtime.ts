@@ -163,6 +163,17 @@ export class LocalRuntime {
     }
   }
 
+  /**
+   * Waits (up to `timeoutMs`) until the runtime's output shows `pattern`; the assertion that follows
+   * reports what it shows if it never does. A function logs from its own realm, and that line can
+   * reach the runtime's output a moment after the function's answer reached the test.
+   */
+  async untilOutputShows(pattern: string | RegExp, timeoutMs = 10_000): Promise<void> {
+    const shows = () => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output));
+    const deadline = Date.now() + timeoutMs;
+    while (!shows() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   /** Graceful stop (SIGTERM). */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
