@@ -1,4 +1,4 @@
-import { DEFAULT_LEASE_MS, MIN_LEASE_MS } from '../generation/lease';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '../generation/lease';
 import { V3_MIN_ORDER_TTL_SECONDS } from '../payments/v3/config';
 /** Settings read from the environment of a function. Secrets only ever come from here. */
 export type PayMode = 'cloudpay' | 'v3' | 'simulator';
@@ -151,7 +151,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     reconcileGraceMs: positiveNumber(env, 'RECONCILE_NOTIFICATION_GRACE_SECONDS', 30) * 1000,
     reconcileBatch: Math.max(1, Math.floor(positiveNumber(env, 'RECONCILE_BATCH_SIZE', 50))),
     giveUpAfterMs: positiveNumber(env, 'RECONCILE_GIVE_UP_SECONDS', 600) * 1000,
-    generationLeaseMs: whole(env, 'GENERATION_LEASE_SECONDS', DEFAULT_LEASE_MS / 1000, MIN_LEASE_MS / 1000, 120) * 1000,
+    generationLeaseMs: whole(env, 'GENERATION_LEASE_SECONDS', DEFAULT_LEASE_MS / 1000, MIN_LEASE_MS / 1000, MAX_LEASE_MS / 1000) * 1000,
     rateLimitPerMinute: positiveNumber(env, 'RATE_LIMIT_PER_MINUTE', 10),
     llm: {
       baseURL: env.LLM_BASE_URL || undefined,

@@ -13,6 +13,8 @@ export const DEFAULT_LEASE_MS = 15_000;
  * OutputWriter.heartbeat) and is itself a store write: at 6 s that leaves 2 s for a slow write.
  */
 export const MIN_LEASE_MS = 6_000;
+/** The longest lease accepted: a worker that died leaves its order waiting this long before reconcile resumes it. */
+export const MAX_LEASE_MS = 120_000;
 
 /**
  * How often a running generation renews its lease even when no text arrives: a third of the

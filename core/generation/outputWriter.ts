@@ -1,4 +1,3 @@
-
 /** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
 export type RenewLease = (output?: string) => Promise<boolean>;
 

@@ -1,4 +1,5 @@
 import { PROVIDERS } from '../../core/config/providers';
+import { MAX_LEASE_MS, MIN_LEASE_MS } from '../../core/generation/lease';
 
 /**
  * Every environment variable a deployment involves: what the cloud functions read (core/config/env.ts,
@@ -24,6 +25,8 @@ export interface EnvVarSpec {
 const positive = (name: string) => (value: string) =>
   Number.isFinite(Number(value)) && Number(value) > 0 ? null : `${name} must be a positive number, not "${value}"`;
 
+/** The range core accepts for GENERATION_LEASE_SECONDS (core/generation/lease.ts). */
+const LEASE_SECONDS = { min: MIN_LEASE_MS / 1000, max: MAX_LEASE_MS / 1000 };
 const digits = (name: string) => (value: string) => (/^\d+$/.test(value) ? null : `${name} must be digits only`);
 
 const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
@@ -93,11 +96,14 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'RECONCILE_GIVE_UP_SECONDS', purpose: 'after this long a paid order not being answered is refunded', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_GIVE_UP_SECONDS') },
   {
     name: 'GENERATION_LEASE_SECONDS',
-    purpose: 'how long a generation holds its order without renewing; a worker that died is resumed after it (6 to 120)',
+    purpose: `how long a generation holds its order without renewing; a worker that died is resumed after it (${LEASE_SECONDS.min} to ${LEASE_SECONDS.max})`,
     secret: false,
     required: 'no',
     target: 'functions',
-    check: (value) => (/^\d+$/.test(value) && Number(value) >= 6 && Number(value) <= 120 ? null : `GENERATION_LEASE_SECONDS must be a whole number from 6 to 120, not "${value}"`),
+    check: (value) =>
+      /^\d+$/.test(value) && Number(value) >= LEASE_SECONDS.min && Number(value) <= LEASE_SECONDS.max
+        ? null
+        : `GENERATION_LEASE_SECONDS must be a whole number from ${LEASE_SECONDS.min} to ${LEASE_SECONDS.max}, not "${value}"`,
   },
   { name: 'RATE_LIMIT_PER_MINUTE', purpose: 'orders one user may create per minute', secret: false, required: 'no', target: 'functions', check: positive('RATE_LIMIT_PER_MINUTE') },
   { name: 'PAYMENT_FEE_RATE', purpose: 'the payment fee as a fraction of the price (0.006)', secret: false, required: 'no', target: 'functions' },
