@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalRuntime } from './support/runtime';
 
 let runtime: LocalRuntime;
@@ -34,6 +36,14 @@ describe('paying for an answer', () => {
     expect(seen.some((text) => text.length > 0 && text.length < (done.output as string).length)).toBe(true);
     expect(done.paidAt).toBeGreaterThanOrEqual(done.createdAt);
     expect(done.completedAt).toBeGreaterThanOrEqual(done.paidAt);
+  });
+
+  test('paying through the simulator (cloud pay) needs no WeChat Pay API v3 keys, and the runtime makes none', async () => {
+    const user = newUser();
+    const order = await createPaidOrder(user);
+    expect((await runtime.pay(order.outTradeNo)).ok).toBe(true);
+    await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
+    expect(existsSync(join(runtime.dataDir, 'wechatpay-keys.json'))).toBe(false);
   });
 
   test('the price comes from the tier, whatever the client sends', async () => {
