@@ -10,5 +10,8 @@ module.exports = {
   testSequencer: '<rootDir>/test/support/sequencer.js',
   testTimeout: 60_000,
   maxWorkers: 2,
+  // A worker frees its heap after its exit event, which takes longer than jest's 500 ms on a busy
+  // machine; a handle left open still keeps it alive past this (docs/VERIFICATION.md, Test tiers).
+  workerGracefulExitTimeout: 3000,
   reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
 };
