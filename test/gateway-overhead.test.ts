@@ -1,10 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chunkDelays, distribution, pairedDifferences, percentile, storeDelays } from '../bench/figures';
 import { runAttempt } from '../core/models/attempt';
 import { routeCompletion } from '../core/models/router';
-import { createModelHandler } from '../local/model/modelServer';
-import { defaultFaults } from '../local/pay/faults';
+import { InProcessModelServer } from './support/modelServer';
 
 /**
  * The arithmetic behind the gateway-overhead figures of `npm run bench` (bench/figures.ts), and the
@@ -52,22 +49,14 @@ describe('overhead arithmetic', () => {
 });
 
 describe('timing probes of an attempt (absent in production, used by the benchmark)', () => {
-  let server: Server;
+  let model: InProcessModelServer;
   let baseURL: string;
-  const faults = defaultFaults();
-  Object.assign(faults.llm, { firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 5 });
 
   beforeAll(async () => {
-    const handler = createModelHandler(() => faults, { requests: 0, byModel: {} });
-    server = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    model = await InProcessModelServer.start({ llm: { firstTokenMs: 0, tokensPerSecond: 1000, answerTokens: 5 } });
+    baseURL = `${model.url}/v1`;
   });
-  afterAll(async () => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
-  });
+  afterAll(() => model.close());
 
   const endpoint = () => ({ provider: 'local', model: 'probe-model', baseURL, apiKey: 'local', price: { inputFenPerMTok: 0, outputFenPerMTok: 0 } });
   const limits = { maxTokens: 100, firstTokenTimeoutMs: 10_000, timeoutMs: 10_000 };
