@@ -7,7 +7,7 @@ import { applyTierOverrides } from './config/overrides';
 import { callFunctionDispatcher, type DispatchGeneration } from './generation/dispatch';
 import { StoreProviderHealth } from './models/breaker';
 import type { ProviderHealth } from './models/router';
-import { OrderRepository } from './orders/repository';
+import { orderReader, type OrderReader } from './orders/repository';
 import { CloudPayProvider } from './payments/cloudPay';
 import type { PaymentProvider } from './payments/provider';
 import { createV3Provider } from './payments/v3/provider';
@@ -18,7 +18,8 @@ export interface AppContext {
   cloud: WxCloud;
   db: Database;
   env: AppEnv;
-  orders: OrderRepository;
+  /** Read-only: every write to an order is a lifecycle command (core/orders/lifecycle). */
+  orders: OrderReader;
   payments: PaymentProvider;
   tiers: readonly TierConfig[];
   providers: readonly ProviderConfig[];
@@ -39,7 +40,7 @@ export interface ContextParts {
   /** The payment provider, or how to make it on first use (so that functions that never pay need no merchant key). */
   payments: PaymentProvider | (() => PaymentProvider);
   /** How `generate` is started for a paid order; given the order repository this context reads through. */
-  dispatch: (orders: OrderRepository, clock: Clock) => DispatchGeneration;
+  dispatch: (orders: OrderReader, clock: Clock) => DispatchGeneration;
   /** The wall clock unless told otherwise. */
   clock?: Clock;
   /** The tiers as configured (file plus `TIER_OVERRIDES`); validated here either way. */
@@ -75,7 +76,7 @@ export function buildContext(parts: ContextParts): AppContext {
   const tiers = parts.tiers ?? applyTierOverrides(TIERS, env.tierOverrides);
   const providers = parts.providers ?? PROVIDERS;
   validateTiers(tiers, providers, env);
-  const orders = new OrderRepository(db, now);
+  const orders = orderReader(db, now);
   const makePayments = parts.payments;
   let payments: PaymentProvider | null = typeof makePayments === 'function' ? null : makePayments;
   return {

@@ -9,6 +9,7 @@ import { OrderRepository } from '../core/orders/repository';
 import type { UploadShippingInfoRequest } from '../core/platform/openapi';
 import { sealOpenid } from '../core/security/identity';
 import { LocalStore } from '../local/store/localDatabase';
+import { openOrder } from '../core/orders/lifecycle';
 
 /**
  * The shipping upload's bookkeeping on the real embedded store: each attempt claimed once, every
@@ -91,7 +92,7 @@ async function completedOrder(overrides: Partial<OrderDocument> = {}): Promise<O
     shipping: { status: 'pending', attempts: 0 },
     ...overrides,
   };
-  await ctx.orders.insert(order);
+  await openOrder(ctx, order);
   return order;
 }
 

@@ -1,7 +1,7 @@
 import type { AppContext } from '../context';
 import { log } from '../log';
 import type { OrderDocument, OrderShipping } from '../orders/order';
-import type { OrderWrite } from '../orders/repository';
+import { claimShippingAttempt, recordShippingFailed, recordShippingUploaded } from '../orders/lifecycle/shipping';
 import { complianceOpenApi, openApiFailure, type UploadShippingInfoRequest } from '../platform/openapi';
 import { unsealOpenid } from '../security/identity';
 import { formatRfc3339Beijing } from '../time';
@@ -82,11 +82,6 @@ export function uploadDue(shipping: OrderShipping, now: number, baseMs: number):
 
 export type UploadOutcome = 'uploaded' | 'failed' | 'gave_up' | 'skipped';
 
-/** The sealed openid is kept only until the upload no longer needs it. */
-function erasePayer(ctx: AppContext, order: OrderDocument): OrderWrite {
-  return order.payerOpenidSealed !== undefined ? { payerOpenidSealed: ctx.db.command.remove() } : {};
-}
-
 /**
  * Uploads a completed order's shipping information, once it is due. `skipped`: nothing to do (not
  * subject, already uploaded, not due, or another caller holds the attempt).
@@ -95,20 +90,14 @@ export async function uploadShipping(ctx: AppContext, order: OrderDocument, by: 
   const shipping = order.shipping;
   const now = ctx.now();
   if (!shipping || order.status !== 'completed' || !uploadDue(shipping, now, ctx.env.shipping.retryBaseMs)) return 'skipped';
-  const attempt = shipping.attempts + 1;
-  const claimed = await ctx.orders.patch(
-    order._id,
-    { status: 'completed', 'shipping.status': shipping.status, 'shipping.attempts': shipping.attempts },
-    { 'shipping.status': 'uploading', 'shipping.attempts': attempt, 'shipping.lastAttemptAt': now },
-    false,
-  );
-  if (!claimed) return 'skipped';
+  const attempt = await claimShippingAttempt(ctx, order);
+  if (!attempt) return 'skipped';
 
   let failure: { errCode?: number; message: string } | null = null;
   let permanent = false;
   try {
     if (!order.payerOpenidSealed) throw new ShippingProblem('the payer openid is no longer kept');
-    const request = buildShippingRequest(order, { mchId: ctx.env.shipping.mchId, payerOpenid: unsealOpenid(order.payerOpenidSealed, ctx.env.openidSealKey), at: now });
+    const request = buildShippingRequest(order, { mchId: ctx.env.shipping.mchId, payerOpenid: unsealOpenid(order.payerOpenidSealed, ctx.env.openidSealKey), at: attempt.at });
     // Resolves only when the platform answered errcode 0; anything else is thrown (core/platform/openapi.ts).
     await complianceOpenApi(ctx.cloud).wxa.sec.order.uploadShippingInfo(request);
   } catch (error) {
@@ -117,26 +106,12 @@ export async function uploadShipping(ctx: AppContext, order: OrderDocument, by: 
     failure = openApiFailure(error);
   }
 
-  const held = { status: 'completed' as const, 'shipping.status': 'uploading' as const, 'shipping.attempts': attempt };
   if (!failure) {
-    await ctx.orders.patch(order._id, held, { shipping: { status: 'uploaded', attempts: attempt, lastAttemptAt: now, uploadedAt: ctx.now() }, ...erasePayer(ctx, order) }, false);
-    await ctx.orders.audit({ orderId: order._id, type: 'shipping_uploaded', at: ctx.now(), detail: { attempt, by } });
+    await recordShippingUploaded(ctx, order, attempt, by);
     return 'uploaded';
   }
-  const gaveUp = permanent || attempt >= SHIPPING_MAX_ATTEMPTS;
-  const lastError = failure.errCode !== undefined ? `errCode ${failure.errCode}: ${failure.message}` : failure.message;
-  await ctx.orders.patch(
-    order._id,
-    held,
-    { 'shipping.status': gaveUp ? 'gave_up' : 'failed', 'shipping.lastError': lastError.slice(0, 200), ...(gaveUp ? erasePayer(ctx, order) : {}) },
-    false,
-  );
-  await ctx.orders.audit({
-    orderId: order._id,
-    type: 'shipping_upload_failed',
-    at: ctx.now(),
-    detail: { attempt, by, ...(failure.errCode !== undefined ? { errCode: failure.errCode } : {}), error: failure.message, gaveUp },
-  });
-  log(gaveUp ? 'error' : 'warn', gaveUp ? 'shipping_upload_needs_operator' : 'shipping_upload_failed', { orderId: order._id, attempt, errCode: failure.errCode ?? null });
+  const gaveUp = permanent || attempt.attempt >= SHIPPING_MAX_ATTEMPTS;
+  await recordShippingFailed(ctx, order, attempt, { by, ...(failure.errCode !== undefined ? { errCode: failure.errCode } : {}), message: failure.message, gaveUp });
+  log(gaveUp ? 'error' : 'warn', gaveUp ? 'shipping_upload_needs_operator' : 'shipping_upload_failed', { orderId: order._id, attempt: attempt.attempt, errCode: failure.errCode ?? null });
   return gaveUp ? 'gave_up' : 'failed';
 }

@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
 import { newOrderId, newOutTradeNo } from '../orders/ids';
-import { closeUnpaid, recordPrepay } from '../orders/lifecycle';
+import { closeUnpaid, openOrder, recordPrepay } from '../orders/lifecycle';
 import { toClientOrder, type OrderDocument } from '../orders/order';
 import { redact } from '../privacy/redact';
 import { sealOpenid } from '../security/identity';
@@ -90,7 +90,7 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
       : {}),
     ...(keepsPayer ? { payerOpenidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } : {}),
   };
-  await ctx.orders.insert(order);
+  await openOrder(ctx, order);
 
   try {
     const payment = await ctx.payments.createPrepay({

@@ -1,8 +1,17 @@
 import { uploadShipping } from '../compliance/shipping';
-import type { AppContext } from '../context';
 import { MAX_ATTEMPTS } from '../generation/lease';
 import { log } from '../log';
-import { beginRefund, checkRefund, closeUnpaid, recordProviderClosed, refundUnstarted, requestRefund } from '../orders/lifecycle';
+import {
+  beginRefund,
+  checkRefund,
+  claimForReconcile,
+  closeUnpaid,
+  recordProviderClosed,
+  recordReconcileAction,
+  refundUnstarted,
+  releaseReconcileClaim,
+  requestRefund,
+} from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
 import type { OrderCondition } from '../orders/repository';
 import { confirmPayment } from '../payments/confirm';
@@ -12,8 +21,6 @@ import type { TriggerHandler } from './serve';
 
 /** No new item is started after this long, so a run ends well inside the function's 60 s. */
 export const RECONCILE_BUDGET_MS = 40_000;
-/** A claim by one run keeps another (running at the same time) off the same order; a crashed run's claim lapses. */
-const CLAIM_MS = 90_000;
 const PAID_NOT_STARTED_MS = 15_000;
 
 export interface ReconcileReport {
@@ -28,36 +35,6 @@ export interface ReconcileReport {
   shippingUploaded: number;
   shippingFailed: number;
   skippedClaimed: number;
-}
-
-/**
- * Claims an order for this run. The claim is conditional on the order being exactly as this run
- * listed it (status, no live claim, same number of finished passes), so a second run that listed
- * it at the same time can neither claim it while this one works nor after this one finished.
- */
-async function claim(ctx: AppContext, order: OrderDocument): Promise<number | null> {
-  const now = ctx.now();
-  const _ = ctx.db.command;
-  if (order.reconcileClaimUntil !== undefined && order.reconcileClaimUntil > now) return null;
-  const until = now + CLAIM_MS;
-  // A run holding an older copy (fewer finished passes) cannot claim it.
-  const won = await ctx.orders.patch(
-    order._id,
-    {
-      status: order.status,
-      reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
-      reconcilePasses: order.reconcilePasses ?? _.exists(false),
-    },
-    { reconcileClaimUntil: until },
-    false,
-  );
-  return won ? until : null;
-}
-
-/** Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out). */
-async function release(ctx: AppContext, orderId: string, until: number): Promise<void> {
-  const _ = ctx.db.command;
-  await ctx.orders.patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
 }
 
 /**
@@ -83,15 +60,14 @@ export const reconcile: TriggerHandler = async (ctx) => {
     shippingFailed: 0,
     skippedClaimed: 0,
   };
-  const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) =>
-    ctx.orders.audit({ orderId: order._id, type, at: ctx.now(), detail: { by: 'reconcile', ...detail } });
+  const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) => recordReconcileAction(ctx, order, type, detail);
 
   const each = async (condition: OrderCondition, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
     // Least-visited first (never visited sort first): orders that cannot settle (a refund the
     // provider keeps rejecting) take their turn without starving newer ones.
     for (const order of await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses')) {
       if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
-      const until = await claim(ctx, order);
+      const until = await claimForReconcile(ctx, order);
       if (until === null) {
         report.skippedClaimed += 1;
         continue;
@@ -101,7 +77,7 @@ export const reconcile: TriggerHandler = async (ctx) => {
       } catch (error) {
         log('error', 'reconcile_item_failed', { orderId: order._id, status: order.status, error: String(error) });
       } finally {
-        await release(ctx, order._id, until).catch(() => undefined);
+        await releaseReconcileClaim(ctx, order._id, until).catch(() => undefined);
       }
     }
   };

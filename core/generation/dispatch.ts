@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import { log } from '../log';
-import type { OrderRepository } from '../orders/repository';
+import type { OrderReader } from '../orders/repository';
 import type { WxCloud } from '../platform/wxCloud';
 
 /** The order as the caller last saw it: `generate` has claimed it once either has changed. */
@@ -31,7 +31,7 @@ const DISPATCH_FIRST_LOOK_MS = 50;
  * or DISPATCH_WAIT_MS pass. In the cloud the clock is the wall clock (a network request leaving the
  * instance takes real time).
  */
-export function callFunctionDispatcher(cloud: WxCloud, orders: OrderRepository, clock: Clock): DispatchGeneration {
+export function callFunctionDispatcher(cloud: WxCloud, orders: OrderReader, clock: Clock): DispatchGeneration {
   return async (orderId, known) => {
     let settled = false;
     const before = known ?? (await orders.findById(orderId));

@@ -1,6 +1,7 @@
 import { SUBSCRIBE_KEYWORDS, type KeywordSource } from '../config/subscribe';
 import type { AppContext } from '../context';
 import { log } from '../log';
+import { claimResultMessage, recordResultMessage } from '../orders/lifecycle/messages';
 import type { OrderDocument } from '../orders/order';
 import { unsealOpenid } from '../security/identity';
 import { formatBeijingDateTime } from '../time';
@@ -44,9 +45,7 @@ export async function sendResultMessage(ctx: AppContext, order: OrderDocument): 
   const subscription = order.subscription;
   if (!subscription?.accepted || !subscription.openidSealed || subscription.sentAt) return 'not_sent';
   if (order.status !== 'completed' && order.status !== 'refunded') return 'not_sent';
-  const _ = ctx.db.command;
-  const claimed = await ctx.orders.patch(order._id, { 'subscription.sentAt': _.exists(false) }, { 'subscription.sentAt': ctx.now() }, false);
-  if (!claimed) return 'not_sent';
+  if (!(await claimResultMessage(ctx, order))) return 'not_sent';
   let error: string | undefined;
   try {
     const answer = await ctx.cloud.openapi.subscribeMessage.send({
@@ -63,8 +62,7 @@ export async function sendResultMessage(ctx: AppContext, order: OrderDocument): 
     const code = (failure as { errCode?: number }).errCode;
     error = code !== undefined ? `errCode ${code}` : String(failure);
   }
-  await ctx.orders.patch(order._id, {}, { 'subscription.openidSealed': _.remove(), ...(error ? { 'subscription.lastError': error } : {}) }, false);
+  await recordResultMessage(ctx, order, error);
   if (error) log('warn', 'subscribe_message_failed', { orderId: order._id, error });
-  else await ctx.orders.audit({ orderId: order._id, type: 'subscribe_message_sent', at: ctx.now() });
   return error ? 'failed' : 'sent';
 }

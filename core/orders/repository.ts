@@ -43,11 +43,25 @@ export interface TransitionRequest {
 }
 
 /**
+ * What the functions may do with orders outside core/orders: read them. Every write is a named
+ * command of the lifecycle (./lifecycle), which alone holds the writing repository (./store.ts);
+ * test/lifecycle-guard.test.ts fails on a write to an order collection anywhere else.
+ */
+export interface OrderReader {
+  findById(orderId: string): Promise<OrderDocument | null>;
+  findByOutTradeNo(outTradeNo: string): Promise<OrderDocument | null>;
+  find(condition: OrderCondition, limit: number, orderBy?: keyof OrderDocument): Promise<OrderDocument[]>;
+  listForUser(userHash: string, before: number | null, limit: number): Promise<OrderDocument[]>;
+  countCreatedSince(userHash: string, since: number): Promise<number>;
+  events(orderId: string): Promise<AuditEvent[]>;
+}
+
+/**
  * Orders in the store. Every status change is one conditional update (`where status = from`)
  * that always writes a new `rev`, so `updated === 1` means this caller, and only this caller,
  * made the transition; then one audit event is appended.
  */
-export class OrderRepository {
+export class OrderRepository implements OrderReader {
   constructor(
     private readonly db: Database,
     private readonly now: () => number = Date.now,
@@ -146,4 +160,9 @@ export class OrderRepository {
     const { data } = await this.db.collection(ORDER_EVENTS).where({ orderId }).orderBy('at', 'asc').limit(100).get();
     return data as unknown as AuditEvent[];
   }
+}
+
+/** The read-only view of the orders that a function's context carries. */
+export function orderReader(db: Database, now: () => number): OrderReader {
+  return new OrderRepository(db, now);
 }

@@ -1,7 +1,7 @@
 /**
  * The order state machine: the one table of allowed status changes (a contract; see
  * docs/ARCHITECTURE.md, "Order lifecycle"). Every status change in the product is a command of
- * ./lifecycle.ts, which writes it through `OrderRepository.transition()` (./repository.ts); that
+ * ./lifecycle/, which writes it through `OrderRepository.transition()` (./repository.ts); that
  * refuses any change this table does not allow.
  */
 export const ORDER_STATUSES = [

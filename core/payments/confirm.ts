@@ -1,6 +1,6 @@
 import type { AppContext } from '../context';
 import { log } from '../log';
-import { markPaid, refundLatePayment } from '../orders/lifecycle';
+import { markPaid, recordAmountMismatch, refundLatePayment } from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
 
 export interface PaymentEvidence {
@@ -31,13 +31,7 @@ export async function confirmPayment(
     return 'unknown_order';
   }
   if (evidence.amountFen !== order.amountFen) {
-    await ctx.orders.audit({
-      orderId: order._id,
-      type: 'amount_mismatch',
-      at: ctx.now(),
-      detail: { expectedFen: order.amountFen, notifiedFen: evidence.amountFen, source: evidence.source },
-    });
-    log('error', 'payment_amount_mismatch', { orderId: order._id, expectedFen: order.amountFen, notifiedFen: evidence.amountFen });
+    await recordAmountMismatch(ctx, order, { expectedFen: order.amountFen, notifiedFen: evidence.amountFen, source: evidence.source });
     return 'amount_mismatch';
   }
   const payment = { ...(evidence.transactionId ? { transactionId: evidence.transactionId } : {}), source: evidence.source };

@@ -8,7 +8,7 @@ import type { RefundState } from './provider';
  * order, so asking again (after a crash, a rejection, from reconcile) can never move money twice.
  * Two kinds of order are refunded: `refunding` ones (the answer failed; they end `refunded`) and
  * `closed` ones that were paid after they closed (a late payment; they stay `closed`, their
- * `refund` records it). What the answers do to the order is decided in core/orders/lifecycle.ts.
+ * `refund` records it). What the answers do to the order is decided in core/orders/lifecycle/.
  */
 
 /** The order owes the user a refund that is not known to have succeeded. */

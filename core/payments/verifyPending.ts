@@ -1,5 +1,6 @@
 import type { AppContext } from '../context';
 import { log } from '../log';
+import { claimPaymentQuery } from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
 import { confirmPayment, type ConfirmOutcome } from './confirm';
 
@@ -16,17 +17,7 @@ export async function queryPendingPayment(
   source: string,
   minIntervalMs = PAYMENT_QUERY_INTERVAL_MS,
 ): Promise<ConfirmOutcome | 'not_paid' | 'skipped'> {
-  const now = ctx.now();
-  if (order.status !== 'pending_payment') return 'skipped';
-  if (order.lastPaymentQueryAt !== undefined && now - order.lastPaymentQueryAt < minIntervalMs) return 'skipped';
-  const _ = ctx.db.command;
-  const claimed = await ctx.orders.patch(
-    order._id,
-    { status: 'pending_payment', lastPaymentQueryAt: order.lastPaymentQueryAt ?? _.exists(false) },
-    { lastPaymentQueryAt: now },
-    false,
-  );
-  if (!claimed) return 'skipped';
+  if (!(await claimPaymentQuery(ctx, order, minIntervalMs))) return 'skipped';
   try {
     const trade = await ctx.payments.queryOrder(order.outTradeNo);
     if (trade.state !== 'SUCCESS' || trade.amountFen === undefined) return 'not_paid';

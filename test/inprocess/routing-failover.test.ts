@@ -3,6 +3,7 @@ import { estimateTokens } from '../../core/models/cost';
 import type { OrderDocument } from '../../core/orders/order';
 import { localAnswerTokens } from '../../local/model/modelServer';
 import { InProcess, INSTANT_MODEL } from '../support/inProcess';
+import { orderStore } from '../../core/orders/store';
 
 /**
  * Failover through a tier's chain, in process: the real handlers, the real `openai` client and the
@@ -135,8 +136,8 @@ describe('a model that fails after its text was shown (policy: restart with the 
     // Long enough that a batch of the first answer (FLUSH_CHARS) is stored before it breaks.
     h.model.setFaults({ llm: { byModel: { 'qwen-turbo': { midStreamError: 1, answerTokens: 240 }, 'deepseek-chat': { answerTokens: 12 } } } });
     const written: string[] = [];
-    const patch = jest.spyOn(h.ctx.orders, 'patch');
-    const transition = jest.spyOn(h.ctx.orders, 'transition');
+    const patch = jest.spyOn(orderStore(h.ctx), 'patch');
+    const transition = jest.spyOn(orderStore(h.ctx), 'transition');
     try {
       const { stored, calls, attempts } = await runOrder('quick', prompt);
       for (const [, , set] of patch.mock.calls) if (typeof set.output === 'string') written.push(set.output);

@@ -1,0 +1,17 @@
+import type { AppContext } from '../../context';
+import type { OrderDocument } from '../order';
+import type { OrderWrite } from '../repository';
+
+/** The sealed openid of a subscription is kept only while a message may still be sent. */
+export function eraseSeal(ctx: AppContext, order: OrderDocument): OrderWrite {
+  return order.subscription ? { 'subscription.openidSealed': ctx.db.command.remove() } : {};
+}
+
+/**
+ * The payer's sealed openid is kept only while a platform call on the user's behalf still needs it
+ * (the answer's content checks, the shipping upload, a provider call that names the payer): never
+ * once an order is closed for good or refunded.
+ */
+export function erasePayer(ctx: AppContext, order: OrderDocument): OrderWrite {
+  return order.payerOpenidSealed !== undefined ? { payerOpenidSealed: ctx.db.command.remove() } : {};
+}

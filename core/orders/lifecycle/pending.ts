@@ -1,0 +1,140 @@
+import type { AppContext } from '../../context';
+import { log } from '../../log';
+import type { RequestPaymentParams } from '../../payments/provider';
+import { ActivePaymentLock } from '../activePayment';
+import { outRefundNoFor } from '../ids';
+import type { OrderDocument } from '../order';
+import { orderStore } from '../store';
+import { eraseSeal, erasePayer } from './erasure';
+import { requestRefund } from './refunds';
+
+// ─── pending_payment ────────────────────────────────────────────────────────────────────────────
+
+/** Stores a new order (`pending_payment`) and its `created` audit event. */
+export function openOrder(ctx: AppContext, order: OrderDocument): Promise<void> {
+  return orderStore(ctx).insert(order);
+}
+
+/** Saves the `wx.requestPayment` parameters of a new order (so that the user can pay again after cancelling the sheet). */
+export async function recordPrepay(ctx: AppContext, order: OrderDocument, payment: RequestPaymentParams): Promise<OrderDocument> {
+  const kept = await orderStore(ctx).patch(order._id, { status: 'pending_payment' }, { payment });
+  // The patch bumped rev by one; nothing else can have touched an order nobody has paid yet.
+  return kept ? { ...order, payment, rev: order.rev + 1 } : ((await ctx.orders.findById(order._id)) ?? order);
+}
+
+export type CloseCause =
+  /** The user cancelled; the provider is asked to close afterwards (`recordProviderClosed`). */
+  | { reason: 'cancelled_by_user' }
+  /** Reconcile found it unpaid past its expiry, and asked the provider to close it first. */
+  | { reason: 'expired'; providerClosed: boolean }
+  /** No prepay order could be made: there is nothing to close at the provider. */
+  | { reason: 'prepay_failed' };
+
+/**
+ * `pending_payment → closed`: cancelled, expired or never payable. Frees the user to order again
+ * and erases the sealed openid (no message is ever sent for a closed order).
+ */
+export async function closeUnpaid(ctx: AppContext, order: OrderDocument, cause: CloseCause): Promise<OrderDocument | null> {
+  const providerClosed = cause.reason === 'expired' ? cause.providerClosed : cause.reason === 'prepay_failed';
+  const closed = await orderStore(ctx).transition({
+    orderId: order._id,
+    from: 'pending_payment',
+    to: 'closed',
+    set: {
+      closedAt: ctx.now(),
+      providerClosed,
+      ...(cause.reason === 'prepay_failed' ? { error: { code: 'PAYMENT_UNAVAILABLE', message: 'payment could not be started' } } : {}),
+      ...eraseSeal(ctx, order),
+      ...erasePayer(ctx, order),
+    },
+    reason: cause.reason,
+    ...(cause.reason === 'expired' ? { detail: { by: 'reconcile', providerClosed } } : {}),
+  });
+  if (closed) await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
+  return closed;
+}
+
+/** The provider closed a closed order too (or says it is closed): reconcile need not ask again. */
+export async function recordProviderClosed(ctx: AppContext, order: OrderDocument, audit?: { providerState?: string }): Promise<void> {
+  const store = orderStore(ctx);
+  await store.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
+  if (audit) {
+    await store.audit({ orderId: order._id, type: 'closed_at_provider', at: ctx.now(), detail: { by: 'reconcile', ...(audit.providerState ? { providerState: audit.providerState } : {}) } });
+  }
+}
+
+/**
+ * Claims the right to ask the provider about a pending order now: at most one caller per
+ * interval, however many ask at once (the page, reconcile, a second tap). False when another
+ * caller asked less than `minIntervalMs` ago or holds the claim.
+ */
+export async function claimPaymentQuery(ctx: AppContext, order: OrderDocument, minIntervalMs: number): Promise<boolean> {
+  const now = ctx.now();
+  if (order.status !== 'pending_payment') return false;
+  if (order.lastPaymentQueryAt !== undefined && now - order.lastPaymentQueryAt < minIntervalMs) return false;
+  const _ = ctx.db.command;
+  return orderStore(ctx).patch(order._id, { status: 'pending_payment', lastPaymentQueryAt: order.lastPaymentQueryAt ?? _.exists(false) }, { lastPaymentQueryAt: now }, false);
+}
+
+export interface Payment {
+  transactionId?: string;
+  /** Where the evidence came from: 'cloudpay_callback', 'v3_notification', 'query_order', … */
+  source: string;
+}
+
+/**
+ * `pending_payment → paid`, exactly once: the caller whose conditional update wins frees the
+ * user's lock, dispatches `generate` and gets true; every other caller gets false. (The order is
+ * not read back: no caller needs more than who won.)
+ */
+export async function markPaid(ctx: AppContext, order: OrderDocument, payment: Payment): Promise<boolean> {
+  const paid = await orderStore(ctx).move({
+    orderId: order._id,
+    from: 'pending_payment',
+    to: 'paid',
+    set: { paidAt: ctx.now(), ...(payment.transactionId ? { transactionId: payment.transactionId } : {}) },
+    reason: 'payment_confirmed',
+    detail: { source: payment.source },
+  });
+  if (!paid) return false;
+  await new ActivePaymentLock(ctx.db).release(order.userHash, order._id);
+  // Just paid: no lease yet, so the dispatcher need not read the order to know what "claimed" looks like.
+  await ctx.dispatchGeneration(order._id, { status: 'paid' });
+  return true;
+}
+
+/**
+ * Evidence of a payment whose amount is not the order's: never believed. One audit event per
+ * order and source (a repeated notification adds nothing) and an error log line every time, for
+ * the operator. Returns true when this call recorded it.
+ */
+export async function recordAmountMismatch(ctx: AppContext, order: OrderDocument, detail: { expectedFen: number; notifiedFen: number | null; providerFen?: number | null; source: string }): Promise<void> {
+  log('error', 'payment_amount_mismatch', { orderId: order._id, ...detail });
+  const seen = (await ctx.orders.events(order._id)).some((event) => event.type === 'amount_mismatch' && event.detail?.source === detail.source);
+  if (!seen) await orderStore(ctx).audit({ orderId: order._id, type: 'amount_mismatch', at: ctx.now(), detail });
+}
+
+/**
+ * Money arrived for an order that was already closed (the user paid on a sheet opened before).
+ * The order stays closed and the money goes back, once: the first caller records the refund with
+ * a conditional update, then asks for it; reconcile re-checks it until the provider confirms.
+ * Returns false when the refund was recorded before (a duplicate).
+ */
+export async function refundLatePayment(ctx: AppContext, order: OrderDocument, payment: Payment & { amountFen: number }): Promise<boolean> {
+  const store = orderStore(ctx);
+  const outRefundNo = outRefundNoFor(order.outTradeNo);
+  const refund = { outRefundNo, status: 'requested' as const, requestedAt: ctx.now() };
+  const recorded = await store.patch(order._id, { status: 'closed', refund: ctx.db.command.exists(false) }, {
+    ...(payment.transactionId ? { transactionId: payment.transactionId } : {}),
+    // Paid at the provider: there is nothing left to close there.
+    providerClosed: true,
+    refund,
+    ...eraseSeal(ctx, order),
+    ...erasePayer(ctx, order),
+  });
+  if (!recorded) return false;
+  await store.audit({ orderId: order._id, type: 'late_payment_refund_requested', at: ctx.now(), detail: { outRefundNo, source: payment.source, amountFen: payment.amountFen } });
+  log('warn', 'late_payment_refunding', { orderId: order._id, outRefundNo });
+  await requestRefund(ctx, { ...order, providerClosed: true, refund });
+  return true;
+}
