@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { estimateTokens } from '../../core/models/cost';
 import type { ModelFaults, Faults } from '../pay/faults';
+import { HttpError, readJsonBody } from '../http';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,21 +34,6 @@ function effectiveFaults(faults: Faults['llm'], model: string): ModelFaults {
   return { ...faults, ...(faults.byModel[model] ?? {}) };
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-      } catch (error) {
-        reject(error);
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
 /**
  * An OpenAI-compatible chat completions endpoint (`POST /v1/chat/completions`, SSE streaming or
  * not) with configurable first-token latency, speed and failures, so that everything runs locally
@@ -57,9 +43,12 @@ export function createModelHandler(getFaults: () => Faults, stats: ModelServerSt
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: Record<string, unknown>;
     try {
-      body = (await readJson(req)) as Record<string, unknown>;
-    } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'invalid JSON', type: 'invalid_request_error' } }));
+      // The runtime's own body limit (local/http.ts), as every other route: a larger body is a 413.
+      body = await readJsonBody(req);
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 400;
+      const message = error instanceof HttpError ? error.message : 'invalid JSON';
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message, type: 'invalid_request_error' } }));
       return;
     }
     const model = typeof body.model === 'string' ? body.model : '';
