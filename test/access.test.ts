@@ -129,7 +129,7 @@ describe('internal functions and who may call them', () => {
     await runtime.waitForOrder(lost.orderId, (o) => o.status === 'completed', user);
   });
 
-  test('HTTP access reaches payNotify only; timers and function-to-function calls reach internal functions', async () => {
+  test('each internal function admits only the callers it expects; HTTP access reaches payNotify only', async () => {
     const http = { 'X-WX-SOURCE': 'wx_http' };
     expect((await callAs('reconcile', {}, http)).result?.error?.code).toBe('FORBIDDEN');
     expect((await callAs('generate', { orderId: 'o-none' }, http)).result?.error?.code).toBe('FORBIDDEN');
@@ -137,9 +137,29 @@ describe('internal functions and who may call them', () => {
     const notify = await callAs('payNotify', { httpMethod: 'POST', path: '/api/notify/wechatpay', headers: {}, body: '', isBase64Encoded: true }, http);
     expect(notify.status).toBe(200);
     expect(notify.result?.statusCode).toBeGreaterThanOrEqual(400);
-    for (const source of ['wx_trigger', 'wx_client,scf', 'wx_paycallback,scf']) {
-      const report = await callAs('reconcile', {}, { 'X-WX-SOURCE': source });
-      expect({ source, status: report.status, forbidden: report.result?.error?.code === 'FORBIDDEN' }).toEqual({ source, status: 200, forbidden: false });
+    // The timer reaches reconcile; a function reaches generate.
+    expect((await callAs('reconcile', {}, { 'X-WX-SOURCE': 'wx_trigger' })).result?.error?.code).toBeUndefined();
+    for (const source of ['wx_client,scf', 'wx_paycallback,scf', 'wx_trigger,scf']) {
+      const started = await callAs('generate', { orderId: 'o-none' }, { 'X-WX-SOURCE': source });
+      expect({ source, started: started.result }).toEqual({ source, started: { started: false, reason: 'not_claimable' } });
+    }
+    // Anything else is refused, whatever it claims: unknown sources, a chain that ends elsewhere, the wrong platform door.
+    const refused: [string, string][] = [
+      ['reconcile', 'garbage'],
+      ['reconcile', 'scf'],
+      ['reconcile', 'wx_client,wx_trigger,scf'],
+      ['reconcile', 'wx_paycallback'],
+      ['payCallback', 'scf'],
+      ['payCallback', 'wx_trigger'],
+      ['payCallback', 'garbage'],
+      ['refundCallback', 'wx_http'],
+      ['generate', 'wx_trigger'],
+      ['generate', 'wx_paycallback'],
+      ['payNotify', 'wx_paycallback'],
+    ];
+    for (const [name, source] of refused) {
+      const answer = await callAs(name, {}, { 'X-WX-SOURCE': source });
+      expect({ name, source, code: answer.result?.error?.code }).toEqual({ name, source, code: 'FORBIDDEN' });
     }
   });
 });

@@ -3,4 +3,4 @@ import { triggeredFunction } from '../../core/functions/serve';
 import { payNotify } from '../../core/functions/payNotify';
 
 /** HTTP access path (CloudBase console): POST /wechatpay/notify → this function; WECHATPAY_NOTIFY_URL names it. */
-export const main = triggeredFunction(cloud, payNotify, { http: true });
+export const main = triggeredFunction(cloud, 'payNotify', payNotify);

@@ -36,9 +36,20 @@ export interface FunctionSpec {
   /** Open API calls made through `cloud.openapi` (config.json `permissions.openapi`). */
   openapi: readonly string[];
   triggers: readonly TimerTrigger[];
-  /** Also reached through CloudBase HTTP access (`wx_http`): WeChat Pay API v3 notifications. */
-  http?: true;
+  /**
+   * A platform function: the immediate callers it expects, as the last hop of
+   * `getWXContext().SOURCE` (the getWXContext reference lists the values:
+   * https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/utils/Cloud.getWXContext.html).
+   * Every other source is refused with FORBIDDEN before anything is read (core/functions/serve.ts).
+   */
+  sources?: readonly InvocationSource[];
 }
+
+/**
+ * `wx_trigger`: a timer; `wx_paycallback`: a cloud-pay result callback; `wx_http`: CloudBase HTTP
+ * access; `scf`: another cloud function (`cloud.callFunction`).
+ */
+export type InvocationSource = 'wx_trigger' | 'wx_paycallback' | 'wx_http' | 'scf';
 
 const SUBSCRIBE_SEND = 'subscribeMessage.send';
 /** Content security (docs/COMPLIANCE.md): the prompt in createOrder, the answer in generate. */
@@ -53,13 +64,15 @@ export const FUNCTIONS = {
   listOrders: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
   cancelOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
   listTiers: { caller: 'client', timeoutSeconds: 3, memoryMb: 256, openapi: [], triggers: [] },
-  payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [] },
-  payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], http: true },
-  refundCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [] },
-  // A generation streams for up to the function's whole window.
-  generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND, MSG_SEC_CHECK, UPLOAD_SHIPPING], triggers: [] },
+  payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [], sources: ['wx_paycallback'] },
+  // WeChat Pay API v3 notifications, through CloudBase HTTP access.
+  payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], sources: ['wx_http'] },
+  refundCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], sources: ['wx_paycallback'] },
+  // A generation streams for up to the function's whole window. Started by whoever confirmed the payment.
+  generate: { caller: 'platform', timeoutSeconds: 60, memoryMb: 256, openapi: [SUBSCRIBE_SEND, MSG_SEC_CHECK, UPLOAD_SHIPPING], triggers: [], sources: ['scf'] },
   reconcile: {
     caller: 'platform',
+    sources: ['wx_trigger'],
     timeoutSeconds: 60,
     memoryMb: 256,
     openapi: [SUBSCRIBE_SEND, UPLOAD_SHIPPING],

@@ -2,6 +2,7 @@ import { createContext, type AppContext } from '../context';
 import { AppError, isAppError, type Failure } from '../errors';
 import { log } from '../log';
 import { asWxCloud } from '../platform/wxCloud';
+import { FUNCTIONS, type FunctionSpec, type TriggeredFunctionName } from './catalog';
 import { hashOpenid } from '../security/identity';
 
 export interface Caller {
@@ -62,38 +63,27 @@ export function clientFunction(sdk: unknown, handler: ClientHandler): CloudMain 
   };
 }
 
-/**
- * Invocation sources that mean a mini program (or DevTools, or WeChat acting for one) called the
- * function directly. `getWXContext().SOURCE` is the call chain, comma separated, and its last hop
- * is the immediate caller: `wx_client` is a mini program, `wx_client,scf` a function that a mini
- * program called. Values from the getWXContext reference:
- * https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/utils/Cloud.getWXContext.html
- */
-const CLIENT_SOURCES: readonly string[] = ['wx_client', 'wx_devtools', 'wx_localdebug', 'wx_crawler', 'wx_unknown'];
-
 /** The immediate caller, from `getWXContext().SOURCE` (the last entry of the chain). */
 export function lastHop(source: unknown): string {
   return typeof source === 'string' ? (source.split(',').pop() ?? '').trim() : '';
 }
 
-export interface TriggerAccess {
-  /** Also accept calls through CloudBase HTTP access (`wx_http`): payNotify's WeChat Pay notifications. */
-  http?: boolean;
-}
-
 /**
- * A function started by the platform (a timer, a pay callback), another function, or (for
- * payNotify) HTTP access. Any mini program can call any function by name, so a call whose
- * immediate caller is a client source is refused with `FORBIDDEN` before anything is read or
- * changed. Other errors propagate so that the platform retries.
+ * A function started by the platform (a timer, a pay callback, HTTP access, a message push) or by
+ * another function. Any mini program can call any function by name, and anything may claim any
+ * source, so the immediate caller must be one the catalog lists for this function
+ * (`FUNCTIONS[name].sources`): every other source (a client, garbage, a chain ending elsewhere) is
+ * refused with `FORBIDDEN` before anything is read or changed. Other errors propagate so that the
+ * platform retries.
  */
-export function triggeredFunction(sdk: unknown, handler: TriggerHandler, access: TriggerAccess = {}): CloudMain {
+export function triggeredFunction(sdk: unknown, name: TriggeredFunctionName, handler: TriggerHandler): CloudMain {
   const context = contextOnce(sdk);
+  const expected: readonly string[] = (FUNCTIONS[name] as FunctionSpec).sources ?? [];
   return async (event) => {
     const ctx = context();
     const hop = lastHop((ctx.cloud.getWXContext() as { SOURCE?: unknown }).SOURCE);
-    if (CLIENT_SOURCES.includes(hop) || (hop === 'wx_http' && !access.http)) {
-      log('warn', 'internal_function_refused', { source: hop });
+    if (!expected.includes(hop)) {
+      log('warn', 'internal_function_refused', { function: name, source: hop.slice(0, 40) });
       return { ok: false, error: new AppError('FORBIDDEN', 'this function is not callable from a client').toBody() } satisfies Failure;
     }
     return handler(ctx, plainObject(event));
