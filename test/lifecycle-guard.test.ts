@@ -105,7 +105,7 @@ test('the scan sees the lifecycle’s own writes, through each method (so an emp
   for (const method of ['transition', 'move', 'patch', 'insert', 'audit']) expect(inside).toContain(`OrderRepository.${method}`);
   expect(inside).toContain(`collection('${ACTIVE_PAYMENTS}').add`);
   expect(inside).toContain('orderStore()');
-  expect(outsideOrders().map((path) => relative(ROOT, path))).toEqual(expect.arrayContaining(['core/functions/generate.ts', 'core/functions/reconcile.ts', 'core/payments/confirm.ts', 'core/notify/subscribe.ts', 'core/compliance/shipping.ts']));
+  expect(outsideOrders().map((path) => relative(ROOT, path))).toEqual(expect.arrayContaining(['core/functions/generate.ts', 'core/functions/reconcile.ts', 'core/payments/evidence.ts', 'core/notify/subscribe.ts', 'core/compliance/shipping.ts']));
 });
 
 test('no file outside core/orders writes an order, an audit event or a payment lock, by any method: every write is a lifecycle command', () => {

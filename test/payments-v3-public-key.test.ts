@@ -149,8 +149,7 @@ const prepay = (config: V3Config) =>
     outTradeNo: `AI${Date.now()}PK`,
     amountFen: 100,
     description: 'AI快速回答',
-    payerOpenid: 'o-payer',
-    clientIp: '127.0.0.1',
+    payer: { openid: 'o-payer', clientIp: '127.0.0.1' },
     expiresAt: Date.now() + 600_000,
   });
 

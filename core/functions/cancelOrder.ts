@@ -3,7 +3,7 @@ import { log } from '../log';
 import { closeUnpaid, recordProviderClosed } from '../orders/lifecycle';
 import { toClientOrder } from '../orders/order';
 import { findOwnOrder } from '../orders/ownership';
-import { confirmPayment } from '../payments/confirm';
+import { acceptPaymentEvidence, type EvidenceOutcome } from '../payments/evidence';
 import { requiredString } from './input';
 import type { ClientHandler } from './serve';
 
@@ -14,16 +14,15 @@ export const cancelOrder: ClientHandler = async (ctx, input, caller) => {
     throw new AppError('INVALID_STATE', `only an order waiting for payment can be cancelled; this one is ${order.status}`, { order: toClientOrder(order) });
   }
   // The page's "cancelled" is no proof: if the money in fact arrived, the order goes on as paid.
+  let outcome: EvidenceOutcome | null = null;
   try {
-    const trade = await ctx.payments.queryOrder(order.outTradeNo);
-    if (trade.state === 'SUCCESS' && trade.amountFen !== undefined) {
-      await confirmPayment(ctx, { outTradeNo: order.outTradeNo, amountFen: trade.amountFen, ...(trade.transactionId ? { transactionId: trade.transactionId } : {}), source: 'query_order_on_cancel' });
-      const paid = await findOwnOrder(ctx, caller, orderId);
-      throw new AppError('INVALID_STATE', 'this order has already been paid', { order: toClientOrder(paid) });
-    }
+    outcome = await acceptPaymentEvidence(ctx, { outTradeNo: order.outTradeNo, amountFen: null, verified: false, source: 'query_order_on_cancel' }, order);
   } catch (error) {
-    if (error instanceof AppError) throw error;
     log('warn', 'payment_query_failed_on_cancel', { orderId, error: String(error) });
+  }
+  if (outcome === 'confirmed' || outcome === 'duplicate') {
+    const paid = await findOwnOrder(ctx, caller, orderId);
+    throw new AppError('INVALID_STATE', 'this order has already been paid', { order: toClientOrder(paid) });
   }
   const closed = await closeUnpaid(ctx, order, { reason: 'cancelled_by_user' });
   if (!closed) {

@@ -7,6 +7,7 @@ import { closeUnpaid, openOrder, recordPrepay } from '../orders/lifecycle';
 import { toClientOrder, type OrderDocument } from '../orders/order';
 import { redact } from '../privacy/redact';
 import { sealOpenid } from '../security/identity';
+import { providerCall } from '../payments/retryPolicy';
 import { queryPendingPayment } from '../payments/verifyPending';
 import { optionalBoolean } from './input';
 import type { ClientHandler } from './serve';
@@ -93,15 +94,14 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
   await openOrder(ctx, order);
 
   try {
-    const payment = await ctx.payments.createPrepay({
+    const payment = await providerCall(ctx.clock, 'prepay', () => ctx.payments.createPrepay({
       outTradeNo: order.outTradeNo,
       amountFen: order.amountFen,
       description: order.description,
       expiresAt,
-      payerOpenid: caller.openid,
-      clientIp: caller.clientIp,
+      payer: { openid: caller.openid, clientIp: caller.clientIp },
       attach: order._id,
-    });
+    }));
     const stored = await recordPrepay(ctx, order, payment);
     return { order: toClientOrder(stored), payment };
   } catch (error) {

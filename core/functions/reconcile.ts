@@ -14,7 +14,8 @@ import {
 } from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
 import type { OrderCondition } from '../orders/repository';
-import { confirmPayment } from '../payments/confirm';
+import { acceptPaymentEvidence } from '../payments/evidence';
+import { providerCall } from '../payments/retryPolicy';
 import { pruneNotifyNonces } from '../payments/v3/nonces';
 import { queryPendingPayment } from '../payments/verifyPending';
 import type { TriggerHandler } from './serve';
@@ -123,14 +124,17 @@ export const reconcile: TriggerHandler = async (ctx) => {
       report.closedAtProvider += 1;
       return;
     }
-    const trade = await ctx.payments.queryOrder(order.outTradeNo);
+    const trade = await providerCall(ctx.clock, 'query', () => ctx.payments.queryOrder(order.outTradeNo));
     if ((trade.state === 'SUCCESS' || trade.state === 'REFUND') && trade.amountFen !== undefined) {
-      const outcome = await confirmPayment(ctx, {
+      // The provider's own answer, in this call: evidence as it is.
+      const outcome = await acceptPaymentEvidence(ctx, {
         outTradeNo: order.outTradeNo,
         amountFen: trade.amountFen,
         ...(trade.transactionId ? { transactionId: trade.transactionId } : {}),
+        ...(trade.payerOpenid ? { payerOpenid: trade.payerOpenid } : {}),
+        verified: true,
         source: 'query_order_by_reconcile',
-      });
+      }, order);
       if (outcome === 'late_payment_refunded') report.latePayments += 1;
     } else if (trade.state === 'CLOSED' || trade.state === 'REVOKED' || trade.state === 'NOT_FOUND') {
       await recordProviderClosed(ctx, order, { providerState: trade.state });

@@ -1,4 +1,4 @@
-import type { RequestPaymentParams } from '../payments/provider';
+import type { ClientPayment } from '../payments/provider';
 import type { OrderStatus } from './states';
 
 export interface RedactionCounts {
@@ -98,8 +98,8 @@ export interface OrderDocument {
   reconcileClaimUntil?: number;
   /** How many reconcile passes finished on this order (the least-visited are looked at first). */
   reconcilePasses?: number;
-  /** The `wx.requestPayment` parameters, kept so the user can pay again after cancelling the sheet. */
-  payment?: RequestPaymentParams;
+  /** The payment sheet's parameters, kept so the user can pay again after cancelling the sheet. */
+  payment?: ClientPayment;
 }
 
 /** An order as the client sees it: the answer of `getOrder`, `listOrders`, `cancelOrder` and `createOrder`. */

@@ -2,8 +2,12 @@ import type { CloudPayApi } from '../platform/wxCloud';
 import { newNonce } from '../orders/ids';
 import { readField } from './fields';
 import { formatCompactBeijingTime } from '../time';
+import { readCloudPayNotice } from './cloudPayNotices';
 import {
   PaymentUnavailableError,
+  type NoticeChannel,
+  type NoticeInput,
+  type NoticeReading,
   type PaymentProvider,
   type PrepayRequest,
   type RefundAnswer,
@@ -70,6 +74,11 @@ export class CloudPayProvider implements PaymentProvider {
     private readonly settings: CloudPaySettings,
   ) {}
 
+  /** The payment and refund callbacks: unsigned, so read as hints (./cloudPayNotices.ts). */
+  readNotice(channel: NoticeChannel, input: NoticeInput): NoticeReading {
+    return readCloudPayNotice(channel, input);
+  }
+
   async createPrepay(request: PrepayRequest): Promise<RequestPaymentParams> {
     const answer = await this.api.unifiedOrder({
       functionName: this.settings.payCallbackFunction,
@@ -79,7 +88,7 @@ export class CloudPayProvider implements PaymentProvider {
       body: request.description,
       outTradeNo: request.outTradeNo,
       totalFee: request.amountFen,
-      spbillCreateIp: request.clientIp,
+      spbillCreateIp: request.payer.clientIp,
       tradeType: 'JSAPI',
       timeExpire: formatCompactBeijingTime(request.expiresAt),
       ...(request.attach ? { attach: request.attach } : {}),

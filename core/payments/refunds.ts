@@ -2,6 +2,7 @@ import type { AppContext } from '../context';
 import { outRefundNoFor } from '../orders/ids';
 import type { OrderDocument } from '../orders/order';
 import type { RefundState } from './provider';
+import { providerCall } from './retryPolicy';
 
 /**
  * Refunds at the provider. There is exactly one refund per order: its number is derived from the
@@ -39,13 +40,15 @@ export type RefundRequestOutcome =
 /** Asks the provider to refund the order in full, under the order's one refund number. */
 export async function askForRefund(ctx: AppContext, order: OrderDocument, reason: string): Promise<RefundRequestOutcome> {
   try {
-    const answer = await ctx.payments.refund({
-      outTradeNo: order.outTradeNo,
-      outRefundNo: outRefundNoFor(order.outTradeNo),
-      totalFen: order.amountFen,
-      refundFen: order.amountFen,
-      reason,
-    });
+    const answer = await providerCall(ctx.clock, 'refund', () =>
+      ctx.payments.refund({
+        outTradeNo: order.outTradeNo,
+        outRefundNo: outRefundNoFor(order.outTradeNo),
+        totalFen: order.amountFen,
+        refundFen: order.amountFen,
+        reason,
+      }),
+    );
     if (!answer.accepted) return { kind: 'rejected', message: (answer.message ?? 'rejected').slice(0, 200) };
     return { kind: 'accepted', succeeded: answer.state === 'SUCCESS' };
   } catch (error) {
@@ -55,5 +58,5 @@ export async function askForRefund(ctx: AppContext, order: OrderDocument, reason
 
 /** Where the order's refund stands at the provider. */
 export function askRefundState(ctx: AppContext, order: OrderDocument): Promise<RefundState> {
-  return ctx.payments.queryRefund(outRefundNoFor(order.outTradeNo));
+  return providerCall(ctx.clock, 'query', () => ctx.payments.queryRefund(outRefundNoFor(order.outTradeNo)));
 }

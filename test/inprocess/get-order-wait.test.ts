@@ -1,7 +1,7 @@
 import { getOrder, MAX_WAIT_MS } from '../../core/functions/getOrder';
 import { claimGeneration, completeGeneration, renewLease } from '../../core/orders/lifecycle';
 import type { OrderDocument } from '../../core/orders/order';
-import { confirmPayment } from '../../core/payments/confirm';
+import { acceptPaymentEvidence } from '../../core/payments/evidence';
 import { InProcess, type Answer } from '../support/inProcess';
 
 /**
@@ -51,7 +51,7 @@ describe('long-polling getOrder', () => {
     const order = await h.createOrder(user, 'quick', 'Wake me');
     const paid = h.ledger.pay(order.outTradeNo);
     h.clock.at(1_000, async () => {
-      await confirmPayment(h.ctx, { ...paid, source: 'in_process_notification' });
+      await acceptPaymentEvidence(h.ctx, { ...paid, verified: true, source: 'in_process_notification' });
     });
     const { answer, heldMs } = await poll(user, { orderId: order._id, waitMs: 3000, knownRev: order.rev });
     expect(answer.order.status).toBe('paid');

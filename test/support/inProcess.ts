@@ -10,7 +10,7 @@ import { generate } from '../../core/functions/generate';
 import type { ClientHandler, TriggerHandler } from '../../core/functions/serve';
 import type { OrderDocument } from '../../core/orders/order';
 import { ORDER_EVENTS, type AuditEvent } from '../../core/orders/repository';
-import { confirmPayment, type ConfirmOutcome } from '../../core/payments/confirm';
+import { acceptPaymentEvidence, type EvidenceOutcome } from '../../core/payments/evidence';
 import type { PaymentProvider } from '../../core/payments/provider';
 import { hashOpenid } from '../../core/security/identity';
 import { LocalStore } from '../../local/store/localDatabase';
@@ -141,9 +141,9 @@ export class InProcess {
   }
 
   /** The user pays (the ledger holds the money) and the notification arrives. */
-  async pay(order: OrderDocument): Promise<ConfirmOutcome> {
+  async pay(order: OrderDocument): Promise<EvidenceOutcome> {
     const paid = this.ledger.pay(order.outTradeNo);
-    return confirmPayment(this.ctx, { ...paid, source: 'in_process_notification' });
+    return acceptPaymentEvidence(this.ctx, { ...paid, verified: true, source: 'in_process_notification' });
   }
 
   /** Creates, pays and waits for the answer; returns the order as stored at the end. */

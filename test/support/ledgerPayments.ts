@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type {
+  NoticeReading,
   PaymentProvider,
   PrepayRequest,
   RefundAnswer,
@@ -41,6 +42,11 @@ export class LedgerPayments implements PaymentProvider {
   refundsSettleAtOnce = true;
   /** The provider refuses to close unpaid orders (as cloud pay does in an order's first minutes). */
   refuseClose = false;
+
+  /** The tests deliver their evidence straight to core/payments/evidence.ts; no channel of WeChat's is read here. */
+  readNotice(): NoticeReading {
+    return { kind: 'not_mine' };
+  }
 
   async createPrepay(request: PrepayRequest): Promise<RequestPaymentParams> {
     if (this.trades.has(request.outTradeNo)) throw new Error(`ledger: ${request.outTradeNo} was already ordered`);

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context';
 import { log } from '../../log';
-import type { RequestPaymentParams } from '../../payments/provider';
+import type { ClientPayment } from '../../payments/provider';
 import { ActivePaymentLock } from '../activePayment';
 import { outRefundNoFor } from '../ids';
 import type { OrderDocument } from '../order';
@@ -15,8 +15,8 @@ export function openOrder(ctx: AppContext, order: OrderDocument): Promise<void> 
   return orderStore(ctx).insert(order);
 }
 
-/** Saves the `wx.requestPayment` parameters of a new order (so that the user can pay again after cancelling the sheet). */
-export async function recordPrepay(ctx: AppContext, order: OrderDocument, payment: RequestPaymentParams): Promise<OrderDocument> {
+/** Saves the payment sheet's parameters of a new order (so that the user can pay again after cancelling the sheet). */
+export async function recordPrepay(ctx: AppContext, order: OrderDocument, payment: ClientPayment): Promise<OrderDocument> {
   const kept = await orderStore(ctx).patch(order._id, { status: 'pending_payment' }, { payment });
   // The patch bumped rev by one; nothing else can have touched an order nobody has paid yet.
   return kept ? { ...order, payment, rev: order.rev + 1 } : ((await ctx.orders.findById(order._id)) ?? order);
@@ -103,15 +103,21 @@ export async function markPaid(ctx: AppContext, order: OrderDocument, payment: P
   return true;
 }
 
+/** Why payment evidence was not believed (./evidence.ts in core/payments). */
+export type RefusedEvidence =
+  | { reason: 'amount_mismatch'; expectedFen: number; notifiedFen: number | null; providerFen?: number | null; source: string }
+  | { reason: 'payer_mismatch'; source: string };
+
 /**
- * Evidence of a payment whose amount is not the order's: never believed. One audit event per
- * order and source (a repeated notification adds nothing) and an error log line every time, for
- * the operator. Returns true when this call recorded it.
+ * Evidence of a payment that does not fit the order (another amount, another payer): never
+ * believed. One audit event per order, reason and source (a repeated notification adds nothing) and
+ * an error log line every time, for the operator.
  */
-export async function recordAmountMismatch(ctx: AppContext, order: OrderDocument, detail: { expectedFen: number; notifiedFen: number | null; providerFen?: number | null; source: string }): Promise<void> {
-  log('error', 'payment_amount_mismatch', { orderId: order._id, ...detail });
-  const seen = (await ctx.orders.events(order._id)).some((event) => event.type === 'amount_mismatch' && event.detail?.source === detail.source);
-  if (!seen) await orderStore(ctx).audit({ orderId: order._id, type: 'amount_mismatch', at: ctx.now(), detail });
+export async function recordRefusedEvidence(ctx: AppContext, order: OrderDocument, refused: RefusedEvidence): Promise<void> {
+  const { reason, ...detail } = refused;
+  log('error', reason === 'amount_mismatch' ? 'payment_amount_mismatch' : 'payment_payer_mismatch', { orderId: order._id, ...detail });
+  const seen = (await ctx.orders.events(order._id)).some((event) => event.type === reason && event.detail?.source === refused.source);
+  if (!seen) await orderStore(ctx).audit({ orderId: order._id, type: reason, at: ctx.now(), detail });
 }
 
 /**

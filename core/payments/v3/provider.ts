@@ -10,7 +10,10 @@ import {
   type TradeState,
   type TradeStatus,
 } from '../provider';
+import type { NoticeChannel, NoticeInput, NoticeReading, ReplayKey } from '../provider';
 import { callV3, type V3Response } from './client';
+import { rawBodyOf, type HttpTriggerEvent } from './httpEvent';
+import { openNotification } from './notification';
 import { readV3Config, type V3Config } from './config';
 import { miniProgramPaySign, nonce } from './crypto';
 
@@ -48,6 +51,44 @@ export class V3PaymentProvider implements PaymentProvider {
     });
   }
 
+  /**
+   * API v3 notifications (payments and refunds), as CloudBase HTTP access hands them to
+   * `payNotify`: believed only after the platform signature over the raw bytes, the timestamp
+   * window and the AES-256-GCM resource check out (./notification.ts). The (serial, nonce) pair is
+   * returned for the caller's replay check.
+   */
+  readNotice(channel: NoticeChannel, input: NoticeInput): NoticeReading & { replay?: ReplayKey } {
+    if (channel !== 'v3_http') return { kind: 'not_mine' };
+    const request = input.event as HttpTriggerEvent;
+    const opened = openNotification(this.config, request.headers ?? {}, rawBodyOf(request), input.now);
+    if (!opened.ok) return { kind: 'rejected', status: opened.status, reason: opened.reason };
+    const replay = { serial: opened.headers.serial, nonce: opened.headers.nonce, id: opened.notification.id };
+    const notification = opened.notification;
+    if (notification.kind === 'transaction') {
+      if (notification.tradeState !== 'SUCCESS') return { kind: 'ignored', reason: `trade_state ${notification.tradeState}`, replay };
+      return {
+        kind: 'payment',
+        outTradeNo: notification.outTradeNo,
+        amountFen: notification.amountFen,
+        ...(notification.transactionId ? { transactionId: notification.transactionId } : {}),
+        verified: true,
+        source: 'v3_notification',
+        replay,
+      };
+    }
+    const state = notification.eventType === 'REFUND.SUCCESS' && notification.refundStatus === 'SUCCESS' ? 'SUCCESS' : notification.eventType === 'REFUND.CLOSED' ? 'CLOSED' : 'ABNORMAL';
+    return {
+      kind: 'refund',
+      outTradeNo: notification.outTradeNo,
+      outRefundNo: notification.outRefundNo,
+      state,
+      ...(notification.refundFen !== undefined ? { refundFen: notification.refundFen } : {}),
+      verified: true,
+      source: 'v3_refund_notification',
+      replay,
+    };
+  }
+
   async createPrepay(request: PrepayRequest): Promise<RequestPaymentParams> {
     const answer = await this.call('POST', '/v3/pay/transactions/jsapi', {
       appid: this.config.appId,
@@ -59,7 +100,7 @@ export class V3PaymentProvider implements PaymentProvider {
       ...(request.attach ? { attach: request.attach } : {}),
       notify_url: this.config.notifyUrl,
       amount: { total: request.amountFen, currency: 'CNY' },
-      payer: { openid: request.payerOpenid },
+      payer: { openid: request.payer.openid },
     });
     const prepayId = text(answer.body.prepay_id);
     if (answer.status !== 200 || !prepayId) throw new PaymentUnavailableError(`v3 jsapi order failed: ${describe(answer)}`);
