@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { checkInvariants, invariantCounts, NO_VIOLATIONS } from '../bench/invariants';
 import { readStore } from '../bench/store';
 import { LocalRuntime } from './support/runtime';
+import { inspectOrder, waitForInspection } from './support/wechatpayV3';
 
 // Generated inputs against a running runtime: every client-callable function and both payment
 // notification entries. Only typed errors come back, nothing is stored, and the runtime keeps serving.
@@ -200,6 +201,57 @@ describe('payment notifications with generated, replayed and reordered input', (
     );
     expect(await snapshot(unpaid)).toEqual(before.unpaid);
     expect(await snapshot(finished)).toEqual(before.finished);
+    await healthy();
+  });
+
+  test('cloud-pay refund callbacks with generated fields, in any shape, never move an order: only queryRefund does', async () => {
+    const unpaid = await order('fuzz-refund-unpaid');
+    const completed = await order('fuzz-refund-completed');
+    expect((await runtime.pay(completed.outTradeNo)).ok).toBe(true);
+    await runtime.waitForOrder(completed.orderId, (o) => o.status === 'completed', completed.user);
+    // Being refunded, but WeChat Pay never got the refund request: no money has gone back yet.
+    await runtime.faults({ llm: { error: 1, errorStatus: 503 }, pay: { refundLost: 1 } });
+    const owed = await order('fuzz-refund-owed');
+    try {
+      expect((await runtime.pay(owed.outTradeNo)).ok).toBe(true);
+      await waitForInspection(runtime.url, owed.outTradeNo, (v) => v.order.status === 'refunding' && v.refunds.length === 0);
+    } finally {
+      await runtime.faults({ llm: { error: 0 }, pay: { refundLost: 0 } });
+    }
+    const fixtures = [unpaid, completed, owed];
+    const before = await Promise.all(fixtures.map(snapshot));
+    const tradeNo = fc.oneof(fc.constantFrom(...fixtures.map((f) => f.outTradeNo)), text, scalar);
+    const refundNo = fc.oneof(fc.constantFrom(...fixtures.map((f) => `R${f.outTradeNo}`), `R${owed.outTradeNo.toLowerCase()}`), text, scalar);
+    const refundStatus = fc.oneof(fc.constantFrom('SUCCESS', 'REFUNDCLOSE', 'CHANGE', 'PROCESSING'), scalar);
+    // camelCase as the one public report shows it, snake_case unconverted, and v2's encrypted req_info (undecryptable here).
+    const event = fc.record(
+      {
+        returnCode: fc.oneof(fc.constant('SUCCESS'), scalar),
+        outTradeNo: tradeNo,
+        out_trade_no: tradeNo,
+        outRefundNo: refundNo,
+        out_refund_no: refundNo,
+        refundStatus,
+        refund_status: refundStatus,
+        refundFee: fc.oneof(fc.constantFrom(owed.amountFen, 0), scalar),
+        settlementRefundFee: scalar,
+        reqInfo: fc.oneof(fc.base64String({ maxLength: 200 }), scalar),
+        req_info: fc.base64String({ maxLength: 200 }),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(event, jsonValue), fc.boolean(), async (fields, pollute) => {
+        const { status } = await runtime.post('/api/triggers/refundCallback', body(fields, pollute));
+        expect([200, 500]).toContain(status);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await Promise.all(fixtures.map(snapshot))).toEqual(before);
+    expect((await inspectOrder(runtime.url, owed.outTradeNo)).refunds).toEqual([]);
+    // The refund itself, asked for again by reconcile, is then confirmed once, as it would have been.
+    await runtime.trigger('reconcile');
+    await runtime.waitForOrder(owed.orderId, (o) => o.status === 'refunded', owed.user);
     await healthy();
   });
 

@@ -1,5 +1,6 @@
 import { LocalRuntime } from './support/runtime';
 import { orderEvents, readCollection, storedOrder } from './support/store';
+import { waitForInspection } from './support/wechatpayV3';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,6 +37,27 @@ describe('when every model fails', () => {
     const stats = await runtime.get<{ model: { byModel: Record<string, number> } }>('/api/stats');
     expect(stats.model.byModel['qwen-turbo']).toBe(1);
     expect(stats.model.byModel['deepseek-chat']).toBe(1);
+    await runtime.faults({ reset: true });
+  });
+
+  test('a refund whose result never reaches refundCallback is confirmed by reconcile, from queryRefund alone', async () => {
+    // The refund request is lost first, so that the one WeChat Pay takes is reconcile's, made with
+    // every notification dropped: no callback can ever say it succeeded.
+    await runtime.faults({ llm: { error: 1, errorStatus: 503 }, pay: { refundLost: 1 } });
+    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Lost refund result' }, 'no-callback');
+    const { orderId, outTradeNo, amountFen } = created.order;
+    await runtime.pay(outTradeNo);
+    await waitForInspection(runtime.url, outTradeNo, (v) => v.order.status === 'refunding' && v.refunds.length === 0);
+    await runtime.faults({ pay: { refundLost: 0, drop: 1 } });
+    expect((await runtime.trigger('reconcile')).refundsRequested).toBe(1);
+    await waitForInspection(runtime.url, outTradeNo, (v) => v.refunds.some((r) => r.state === 'SUCCESS' && r.notificationDropped === true));
+    await runtime.trigger('reconcile');
+    const refunded = await runtime.waitForOrder(orderId, (o) => o.status === 'refunded', 'no-callback');
+    expect(refunded.refundedAt).toEqual(expect.any(Number));
+    const confirmed = (await orderEvents(runtime.dataDir, orderId)).filter((e) => e.type === 'refund_confirmed');
+    expect(confirmed).toEqual([expect.objectContaining({ detail: { source: 'query_refund' } })]);
+    const refunds = (await readCollection(runtime.dataDir, 'platform', 'paysim_refunds')).filter((r) => r.outTradeNo === outTradeNo);
+    expect(refunds).toEqual([expect.objectContaining({ refundFen: amountFen, state: 'SUCCESS', requests: 1 })]);
     await runtime.faults({ reset: true });
   });
 

@@ -1,12 +1,14 @@
 import { log } from '../log';
 import { checkRefund } from '../orders/lifecycle';
 import { ACKNOWLEDGED } from '../payments/callbackAnswer';
+import { refundOutstanding } from '../payments/refunds';
 import type { TriggerHandler } from './serve';
 
 /**
- * The cloud-pay refund result. Its payload is poorly documented and not signed, so it is only a
- * hint: the order is found by its number and `queryRefund` decides (for a failed answer being
- * refunded, and for a late payment on a closed order alike).
+ * The cloud-pay refund result: a hint, never a fact (core/payments/cloudPayNotices.ts reads it).
+ * It only names an order, whose refund `queryRefund` then decides, as reconcile would. An event
+ * that names no order of ours changes nothing and is acknowledged: reconcile asks about every
+ * outstanding refund anyway.
  */
 export const refundCallback: TriggerHandler = async (ctx, event) => {
   const notice = ctx.payments.readNotice('cloudpay_refund_callback', { event, now: ctx.now() });
@@ -15,6 +17,6 @@ export const refundCallback: TriggerHandler = async (ctx, event) => {
     return ACKNOWLEDGED;
   }
   const order = await ctx.orders.findByOutTradeNo(notice.outTradeNo);
-  if (order && (order.status === 'refunding' || (order.status === 'closed' && order.refund))) await checkRefund(ctx, order._id);
+  if (order && refundOutstanding(order)) await checkRefund(ctx, order._id);
   return ACKNOWLEDGED;
 };

@@ -1,6 +1,7 @@
 import type { CloudPayApi } from '../platform/wxCloud';
 import { newNonce } from '../orders/ids';
-import { readField } from './fields';
+import { logShapeOnce, readField } from './fields';
+import { readRefundAnswer, tradeOfRefund } from './cloudPayRefundAnswer';
 import { formatCompactBeijingTime } from '../time';
 import { readCloudPayNotice } from './cloudPayNotices';
 import {
@@ -63,7 +64,6 @@ function saysClosed(answer: Answer): boolean {
 }
 
 const TRADE_STATES: readonly TradeState[] = ['SUCCESS', 'REFUND', 'NOTPAY', 'CLOSED', 'REVOKED', 'USERPAYING', 'PAYERROR'];
-const REFUND_STATES: readonly RefundState[] = ['SUCCESS', 'PROCESSING', 'CLOSED', 'ABNORMAL'];
 
 /** CloudBase cloud pay through `wx-server-sdk` (`cloud.cloudPay`). */
 export class CloudPayProvider implements PaymentProvider {
@@ -159,11 +159,20 @@ export class CloudPayProvider implements PaymentProvider {
     return { accepted: false, message: describeFailure(answer) };
   }
 
+  /**
+   * Asked by the trade (out_trade_no), not by the refund number: cloud pay answers with the trade's
+   * refunds as lists, and the indexed form WeChat's answer on the community promises comes only
+   * for queries by trade (see core/payments/cloudPayRefundAnswer.ts); our refund is then picked out
+   * by its number. Both keys are never sent together: WeChat would use out_refund_no
+   * ("refund_id>out_refund_no>transaction_id>out_trade_no", CloudPay.queryRefund,
+   * https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/open/pay/CloudPay.queryRefund.html).
+   */
   async queryRefund(outRefundNo: string): Promise<RefundState> {
+    const outTradeNo = tradeOfRefund(outRefundNo);
     const answer = await this.api.queryRefund({
       sub_mch_id: this.settings.subMchId,
-      out_refund_no: outRefundNo,
       nonce_str: newNonce(),
+      ...(outTradeNo ? { out_trade_no: outTradeNo } : { out_refund_no: outRefundNo }),
     });
     if (!succeeded(answer)) {
       // A refund WeChat never took: the caller asks for it again, with the same out_refund_no
@@ -171,10 +180,14 @@ export class CloudPayProvider implements PaymentProvider {
       if (saysNotFound(answer)) return 'NOT_FOUND';
       throw new PaymentUnavailableError(`cloud pay queryRefund failed: ${describeFailure(answer)}`);
     }
-    // refundquery lists refunds with an index suffix (refund_status_0, …); the SDK's `/_[a-z]/`
-    // conversion leaves `_0` alone, so the field arrives as `refundStatus_0`.
-    const state = text(answer, 'refundStatus_0') as RefundState | undefined;
-    return state && REFUND_STATES.includes(state) ? state : 'PROCESSING';
+    const reading = readRefundAnswer(answer, outRefundNo, outTradeNo);
+    logShapeOnce('info', 'cloudpay_refund_query_shape', answer, { outcome: reading.outcome });
+    if (reading.outcome === 'state') return reading.state;
+    // The trade's refunds are listed and ours is not one of them: as REFUNDNOTEXIST, asked for again.
+    if (reading.outcome === 'absent') return 'NOT_FOUND';
+    // Never PROCESSING by default: a status nobody read must not look like a refund under way.
+    logShapeOnce('warn', 'cloudpay_refund_status_unreadable', answer, { outRefundNo, reason: reading.reason });
+    return 'UNKNOWN';
   }
 }
 

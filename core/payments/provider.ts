@@ -79,7 +79,11 @@ export interface RefundRequest {
   reason: string;
 }
 
-/** `UNKNOWN`: the provider answered, but in a shape the refund's state cannot be read from (look again later). */
+/**
+ * `UNKNOWN`: the provider answered, but no status of this refund could be read from the answer
+ * (cloud pay's queryRefund is known to answer with empty lists: core/payments/cloudPayRefundAnswer.ts).
+ * It is neither a success nor a refund that does not exist: whoever asked looks again later.
+ */
 export type RefundState = 'SUCCESS' | 'PROCESSING' | 'CLOSED' | 'ABNORMAL' | 'NOT_FOUND' | 'UNKNOWN';
 
 export interface RefundAnswer {

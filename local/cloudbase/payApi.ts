@@ -9,6 +9,8 @@ import { tcbError, type ApiHandler } from './dispatcher';
  * (`callGeneralOpenAPI` in src/api/cloud/provider/tcb/api/callWXOpenAPI.ts). The bytes must not be
  * labelled `application/json; charset=utf-8`, or @cloudbase/node-sdk parses them first and the SDK
  * takes the object for an error (`handleWxOpenApiData` in dist/utils/tcbapirequester.js).
+ * queryRefund's answer holds JSON lists (`refund_status_list`, …): the SDK's `convertCase` renames
+ * keys only, recursing into objects (and objects inside lists), so the lists' strings arrive as sent.
  */
 export function wxPayApiAction(simulator: PaySimulator, faults: () => PayFaults): ApiHandler {
   return async (call) => {

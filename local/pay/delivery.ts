@@ -30,9 +30,10 @@ export interface PayDelivery {
 /**
  * How payment results reach the functions: an API v3 notification POSTed to the trade's
  * notify_url (signed with the local platform key), or the cloud-pay callback, an invocation of the
- * function named in unifiedOrder with SOURCE `wx_paycallback` and the camelCase event cloud pay
- * sends (https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/open/pay/CloudPay.unifiedOrder.html,
- * "支付结果回调"); it is acknowledged by `{ errcode: 0 }`.
+ * function named in unifiedOrder (a payment) or in refund (a refund) with SOURCE `wx_paycallback`
+ * and the camelCase event cloud pay sends (https://developers.weixin.qq.com/miniprogram/dev/wxcloud/reference-sdk-api/open/pay/CloudPay.unifiedOrder.html,
+ * "支付结果回调"; a refund's event: `PaySimulator.refundCallbackEvent`); it is acknowledged by
+ * `{ errcode: 0 }`, and sent again until it is.
  */
 export function createPayDelivery(parts: { host: () => FunctionHost; simulator: () => PaySimulator; keys: () => LocalV3Keys; subMchId: string }): PayDelivery {
   const counts = { genuine: 0, tampered: 0 };
@@ -71,7 +72,11 @@ export function createPayDelivery(parts: { host: () => FunctionHost; simulator: 
       await withRetries(() => postNotification(notifyUrl, signedNotification(parts.keys(), `REFUND.${record.state}`, '退款成功', refundResource(parts.keys(), record, trade))));
       return;
     }
-    await callback('refundCallback', { returnCode: 'SUCCESS', outTradeNo: record.outTradeNo, outRefundNo: record.outRefundNo, refundStatus: record.state, refundFee: record.refundFen });
+    // Cloud pay calls the function the refund request named, and none when it named none.
+    const callbackFunction = record.callbackFunction;
+    if (!callbackFunction) return;
+    const event = await parts.simulator().refundCallbackEvent(record, parts.subMchId);
+    await withRetries(async () => ((await callback(callbackFunction, event)) as { errcode?: number } | undefined)?.errcode === 0);
   };
 
   return { payment, refund, counts };

@@ -13,6 +13,8 @@ export interface PayFaults {
   closeRefused: number;
   /** A cloud-pay refund request is lost on its way: the call fails and WeChat Pay never sees it. */
   refundLost: number;
+  /** Cloud pay's queryRefund answers with every refund list empty, as the developer community reports it (local/pay/simulator.ts). */
+  refundQueryEmpty: number;
 }
 
 export interface ModelFaults {
@@ -62,7 +64,7 @@ export interface Faults {
 
 export function defaultFaults(): Faults {
   return {
-    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0, refundLost: 0 },
+    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0, refundLost: 0, refundQueryEmpty: 0 },
     llm: {
       error: 0,
       errorStatus: 500,
@@ -137,7 +139,7 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (input.pay !== undefined) {
     const pay = input.pay as Record<string, unknown>;
     for (const [key, value] of Object.entries(pay)) {
-      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused' || key === 'refundLost') base.pay[key] = rate(value, `pay.${key}`);
+      if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused' || key === 'refundLost' || key === 'refundQueryEmpty') base.pay[key] = rate(value, `pay.${key}`);
       else if (key === 'delayMs') {
         if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || v < 0) || value[0] > value[1]) {
           throw new Error('pay.delayMs must be [min, max] in ms');

@@ -37,6 +37,9 @@ export interface RefundRecord {
   requests: number;
   channel: Channel;
   notifyUrl?: string;
+  /** Cloud pay: the function the refund request named (`functionName`), which receives the result; none named, none called. */
+  callbackFunction?: string;
+  settledAt?: number;
 }
 
 export type Channel = 'cloudpay' | 'v3';
@@ -103,6 +106,11 @@ function signed(answer: V2Answer): V2Answer {
 
 function compactBeijing(at: number): string {
   return new Date(at + 8 * 3600_000).toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+/** `yyyy-MM-dd HH:mm:ss`, Beijing time (refund_success_time, success_time in 9_5 and 9_16). */
+function beijingDateTime(at: number): string {
+  return new Date(at + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 function refundIdOf(outRefundNo: string): string {
@@ -324,6 +332,7 @@ export class PaySimulator {
       totalFen: params.total_fee,
       refundFen: params.refund_fee,
       channel: 'cloudpay',
+      ...(typeof params.function_name === 'string' && params.function_name ? { callbackFunction: params.function_name } : {}),
     });
     if (!result.ok) return { ...header(params.sub_mch_id), ...businessFail(result.code) };
     const trade = await this.trade(result.refund.outTradeNo);
@@ -337,28 +346,127 @@ export class PaySimulator {
       refund_fee: result.refund.refundFen,
       total_fee: trade?.amountFen ?? 0,
       cash_fee: trade?.amountFen ?? 0,
+      // Cloud pay's refund answer as WeChat's own example shows it (coupons as lists):
+      // https://developers.weixin.qq.com/minigame/dev/wxcloudrun/src/development/pay/order/refund.html
+      cash_refund_fee: result.refund.refundFen,
+      coupon_refund_fee: 0,
+      coupon_refund_count: 0,
+      coupon_type_list: [],
+      coupon_refund_id_list: [],
+      coupon_refund_fee_list: [],
     };
   }
 
+  /**
+   * refundquery as cloud pay answers it: one JSON list per field, an entry per refund of the trade
+   * (WeChat's example, https://developers.weixin.qq.com/minigame/dev/wxcloudrun/src/development/pay/order/queryrefund.html,
+   * whose key names the community's captures repeat in camelCase:
+   * https://developers.weixin.qq.com/community/develop/doc/000484fe0ec200394c409a2a466800). The key
+   * is taken in WeChat's order of precedence, refund_id > out_refund_no > transaction_id >
+   * out_trade_no (CloudPay.queryRefund). A trade queried by its own number (or transaction id) that
+   * has several refunds also gets the v2 indexed fields, as WeChat says on
+   * https://developers.weixin.qq.com/community/pay/doc/000c00444d406072e81fbcc1556800; whether the
+   * lists then stay filled is not public, and here they do. Statuses are v2's (SUCCESS, PROCESSING:
+   * https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5). The `refundQueryEmpty` fault
+   * answers with the lists left empty, as every capture on the community shows them.
+   */
   private async queryRefundAnswer(params: Record<string, unknown>): Promise<V2Answer> {
-    const refund = typeof params.out_refund_no === 'string' ? await this.refundRecord(params.out_refund_no) : null;
-    if (!refund) return { ...header(params.sub_mch_id), ...businessFail('REFUNDNOTEXIST') };
-    const trade = await this.trade(refund.outTradeNo);
-    // One refund per number: its fields carry the index 0 (`out_refund_no_0`, `refund_status_0`, …).
+    const { refunds, byTrade } = await this.refundsQueried(params);
+    if (refunds.length === 0) return { ...header(params.sub_mch_id), ...businessFail('REFUNDNOTEXIST') };
+    const trade = await this.trade((refunds[0] as RefundRecord).outTradeNo);
+    const listed = Math.random() < this.faults().pay.refundQueryEmpty ? [] : refunds;
+    const column = (value: (refund: RefundRecord) => string | number) => listed.map(value);
+    const status = (refund: RefundRecord) => refund.state;
+    const successTime = (refund: RefundRecord) => (refund.state === 'SUCCESS' ? beijingDateTime(refund.settledAt ?? Date.now()) : '');
+    const indexed: V2Answer = {};
+    if (byTrade && listed.length > 1) {
+      listed.forEach((refund, n) => {
+        Object.assign(indexed, {
+          [`out_refund_no_${n}`]: refund.outRefundNo,
+          [`refund_id_${n}`]: refundIdOf(refund.outRefundNo),
+          [`refund_channel_${n}`]: 'ORIGINAL',
+          [`refund_fee_${n}`]: refund.refundFen,
+          [`settlement_refund_fee_${n}`]: refund.refundFen,
+          [`refund_status_${n}`]: status(refund),
+          [`refund_account_${n}`]: 'REFUND_SOURCE_UNSETTLED_FUNDS',
+          [`refund_recv_accout_${n}`]: '支付用户零钱',
+          ...(refund.state === 'SUCCESS' ? { [`refund_success_time_${n}`]: successTime(refund) } : {}),
+        });
+      });
+    }
     return {
       ...header(params.sub_mch_id),
       result_code: 'SUCCESS',
       transaction_id: trade?.transactionId ?? '',
-      out_trade_no: refund.outTradeNo,
+      out_trade_no: trade?.outTradeNo ?? (refunds[0] as RefundRecord).outTradeNo,
       total_fee: trade?.amountFen ?? 0,
       cash_fee: trade?.amountFen ?? 0,
-      refund_count: 1,
-      out_refund_no_0: refund.outRefundNo,
-      refund_id_0: refundIdOf(refund.outRefundNo),
-      refund_fee_0: refund.refundFen,
-      refund_status_0: refund.state,
-      refund_recv_accout_0: '支付用户零钱',
-      ...(refund.state === 'SUCCESS' ? { refund_success_time_0: new Date((refund as RefundRecord & { settledAt?: number }).settledAt ?? Date.now()).toISOString().slice(0, 19).replace('T', ' ') } : {}),
+      refund_count: refunds.length,
+      out_refund_no_list: column((r) => r.outRefundNo),
+      refund_id_list: column((r) => refundIdOf(r.outRefundNo)),
+      refund_channel: column(() => 'ORIGINAL'),
+      refund_fee_list: column((r) => r.refundFen),
+      settlement_refund_fee_list: column((r) => r.refundFen),
+      coupon_type_array: [],
+      coupon_refund_fee_list: [],
+      coupon_refund_count_list: [],
+      coupon_refund_id_array: [],
+      coupon_refund_fee_array: [],
+      refund_status_list: column(status),
+      refund_account_list: column(() => 'REFUND_SOURCE_UNSETTLED_FUNDS'),
+      refund_recv_accout_list: column(() => '支付用户零钱'),
+      refund_success_time_list: column(successTime),
+      ...indexed,
+    };
+  }
+
+  /** The refunds a refundquery names, oldest first; `byTrade` when it named the trade rather than one refund. */
+  private async refundsQueried(params: Record<string, unknown>): Promise<{ refunds: RefundRecord[]; byTrade: boolean }> {
+    const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+    const refundId = text(params.refund_id);
+    const outRefundNo = text(params.out_refund_no);
+    const transactionId = text(params.transaction_id);
+    const outTradeNo = text(params.out_trade_no);
+    if (refundId) return { refunds: (await this.allRefunds()).filter((r) => refundIdOf(r.outRefundNo) === refundId), byTrade: false };
+    if (outRefundNo) {
+      const refund = await this.refundRecord(outRefundNo);
+      return { refunds: refund ? [refund] : [], byTrade: false };
+    }
+    const trade = transactionId ? (await this.allTrades()).find((t) => t.transactionId === transactionId) : outTradeNo ? await this.trade(outTradeNo) : null;
+    if (!trade) return { refunds: [], byTrade: true };
+    const refunds = await this.refundsFor(trade.outTradeNo);
+    return { refunds: refunds.sort((a, b) => a.createdAt - b.createdAt), byTrade: true };
+  }
+
+  /**
+   * The refund result cloud pay passes to the function the refund named. WeChat documents no such
+   * event (CloudPay.refund refers to the payment callback's protocol); the one public report shows
+   * plain camelCase fields, `{"appid","mchId","nonceStr","outRefundNo","outTradeNo",…}`
+   * (https://developers.weixin.qq.com/community/personal/oCJUsw3wPZ3uGJE3o8Ima7tweSY8/question),
+   * i.e. the v2 refund notification's outer fields with its `req_info` decrypted and flattened
+   * (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_16). That is what is sent here; the
+   * functions believe none of it (core/functions/refundCallback.ts).
+   */
+  async refundCallbackEvent(refund: RefundRecord, subMchId: string): Promise<Record<string, unknown>> {
+    const trade = await this.trade(refund.outTradeNo);
+    return {
+      returnCode: 'SUCCESS',
+      appid: APP_ID,
+      mchId: MCH_ID,
+      subMchId,
+      nonceStr: randomBytes(8).toString('hex'),
+      transactionId: trade?.transactionId ?? '',
+      outTradeNo: refund.outTradeNo,
+      refundId: refundIdOf(refund.outRefundNo),
+      outRefundNo: refund.outRefundNo,
+      totalFee: trade?.amountFen ?? refund.refundFen,
+      refundFee: refund.refundFen,
+      settlementRefundFee: refund.refundFen,
+      refundStatus: refund.state,
+      ...(refund.state === 'SUCCESS' ? { successTime: beijingDateTime(refund.settledAt ?? Date.now()) } : {}),
+      refundRecvAccout: '支付用户零钱',
+      refundAccount: 'REFUND_SOURCE_UNSETTLED_FUNDS',
+      refundRequestSource: 'API',
     };
   }
 
@@ -386,7 +494,7 @@ export class PaySimulator {
    * A refund request, for either channel. The same refund number again is a retry and never moves
    * money twice; refunds never exceed what was paid; `refundReject` makes the provider refuse.
    */
-  async refundTrade(input: { outTradeNo: unknown; outRefundNo: unknown; totalFen: unknown; refundFen: unknown; channel: Channel; notifyUrl?: string }): Promise<RefundResult> {
+  async refundTrade(input: { outTradeNo: unknown; outRefundNo: unknown; totalFen: unknown; refundFen: unknown; channel: Channel; notifyUrl?: string; callbackFunction?: string }): Promise<RefundResult> {
     const { outRefundNo, refundFen } = input;
     if (typeof outRefundNo !== 'string' || !/^[0-9A-Za-z_\-|*@]{1,64}$/.test(outRefundNo)) return { ok: false, code: 'PARAM_ERROR', message: 'out_refund_no must be ≤ 64 of [0-9A-Za-z_-|*@]' };
     const trade = typeof input.outTradeNo === 'string' ? await this.trade(input.outTradeNo) : null;
@@ -413,6 +521,7 @@ export class PaySimulator {
       requests: 1,
       channel: input.channel,
       ...(input.notifyUrl ? { notifyUrl: input.notifyUrl } : {}),
+      ...(input.callbackFunction ? { callbackFunction: input.callbackFunction } : {}),
     };
     try {
       await this.refunds.add({ data: refund as unknown as Record<string, unknown> });
