@@ -112,6 +112,11 @@ describe('the documented pushes', () => {
     expect(parseXpayPush({ ...refund, RetCode: 1, RetMsg: '余额不足' })).toMatchObject({ kind: 'refund', retCode: 1, retMsg: '余额不足' });
   });
 
+  test('Env and OutTradeNo on a refund push (CloudBase lists them for every push) are kept and checked', () => {
+    expect(parseXpayPush({ ...refund, Env: 1, OutTradeNo: 'P20260401000001' })).toMatchObject({ kind: 'refund', env: 1, outTradeNo: 'P20260401000001' });
+    expect(parseXpayPush({ ...refund, Env: 3 })).toMatchObject({ kind: 'malformed', problems: ['Env must be 0 or 1'] });
+  });
+
   test('a complaint (xpay_complaint_notify)', () => {
     expect(parseXpayPush(complaint)).toEqual({
       kind: 'complaint',

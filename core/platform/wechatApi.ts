@@ -14,9 +14,11 @@ export const DEFAULT_WX_API_BASE_URL = 'https://api.weixin.qq.com';
 const DEFAULT_TIMEOUT_MS = 5_000;
 
 /**
- * Answers that mean the access_token was not accepted: 40001 invalid credential, 40014 invalid
- * access_token, 42001 access_token expired (WeChat's global return codes,
- * https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/backend-api.html).
+ * Answers that mean the access_token was not accepted, from WeChat's global return codes (全局返回码):
+ * 40001 "invalid credential, access_token is invalid or not latest" (as WeChat answers it, quoted in
+ * https://developers.weixin.qq.com/community/develop/doc/00026c56744db0922e53b07b566400), 40014
+ * 不合法的access_token (also answered for a token past its 7200 s, https://developer.aliyun.com/ask/242976)
+ * and 42001 access_token 超时.
  */
 export const TOKEN_REJECTED_ERRCODES: readonly number[] = [40001, 40014, 42001];
 

@@ -69,7 +69,18 @@ export interface CoinPayPush extends XpayPushCommon {
   teamInfo?: TeamInfo;
 }
 
-export interface RefundPush extends XpayPushCommon {
+/**
+ * Env and OutTradeNo are not in the page's refund and complaint tables, but CloudBase's guide lists
+ * them among the fields of every virtual payment push
+ * (https://developers.weixin.qq.com/miniprogram/dev/wxcloudservice/wxcloud/guide/wechatpay/virtual-payment-callback.html):
+ * kept when present, never required.
+ */
+interface MaybeOrderFields {
+  env?: XpayEnv;
+  outTradeNo?: string;
+}
+
+export interface RefundPush extends XpayPushCommon, MaybeOrderFields {
   kind: 'refund';
   openid: string;
   /** WeChat's id of the refund. */
@@ -91,7 +102,7 @@ export interface RefundPush extends XpayPushCommon {
   teamInfo?: TeamInfo;
 }
 
-export interface ComplaintPush extends XpayPushCommon {
+export interface ComplaintPush extends XpayPushCommon, MaybeOrderFields {
   kind: 'complaint';
   openid: string;
   wxOrderId: string;
@@ -183,6 +194,17 @@ class Reader {
     return 0;
   }
 
+  optionalEnv(): XpayEnv | undefined {
+    if (this.record.Env === undefined || this.record.Env === null) return undefined;
+    return this.env();
+  }
+
+  optionalNonEmptyText(name: string): string | undefined {
+    const value = this.record[name];
+    if (value === undefined || value === null || value === '') return undefined;
+    return this.text(name);
+  }
+
   fen(name: string, from: Record_, path: string): number {
     const value = this.whole(name, from, path);
     if (value < 0) this.problems.push(`${path} must not be negative`);
@@ -269,11 +291,16 @@ function coinPay(read: Reader): CoinPayPush {
   };
 }
 
+function maybeOrderFields(read: Reader): MaybeOrderFields {
+  return { ...optional('env', read.optionalEnv()), ...optional('outTradeNo', read.optionalNonEmptyText('OutTradeNo')) };
+}
+
 function refund(read: Reader, record: Record_): RefundPush {
   const transactionId = record.WxpayRefundTransactionId;
   return {
     kind: 'refund',
     ...common(read),
+    ...maybeOrderFields(read),
     openid: read.text('OpenId'),
     wxRefundId: read.text('WxRefundId'),
     mchRefundId: read.text('MchRefundId'),
@@ -298,6 +325,7 @@ function complaint(read: Reader, record: Record_): ComplaintPush {
   return {
     kind: 'complaint',
     ...common(read),
+    ...maybeOrderFields(read),
     openid: read.text('OpenId'),
     wxOrderId: read.text('WxOrderId'),
     mchOrderId: read.text('MchOrderId'),
