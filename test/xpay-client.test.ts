@@ -381,6 +381,12 @@ describe('code2Session', () => {
     expect(String(error)).not.toContain('secret-1');
   });
 
+  test('a success that carries errcode 0 (as the page\'s own example does) is a session', async () => {
+    wechat.on('/sns/jscode2session', () => ({ json: { openid: 'o-alice', session_key: SESSION_KEY, errcode: 0, errmsg: 'ok' } }));
+    const api = new WechatApiClient({ baseUrl: wechat.url, appId: 'wx1', appSecret: 's' });
+    expect(await api.code2Session('081abc')).toEqual({ openid: 'o-alice', sessionKey: SESSION_KEY });
+  });
+
   test('an answer without session_key is not a session', async () => {
     wechat.on('/sns/jscode2session', () => ({ json: { openid: 'o-alice' } }));
     const api = new WechatApiClient({ baseUrl: wechat.url, appId: 'wx1', appSecret: 's' });

@@ -83,7 +83,7 @@ export interface WechatApiDeps {
   now?: () => number;
 }
 
-/** What `code2Session` returns (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html). */
+/** What `code2Session` returns (https://developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_code2session.html). */
 export interface Code2SessionAnswer {
   openid: string;
   sessionKey: string;
@@ -178,7 +178,8 @@ export class WechatApiClient {
   /**
    * Exchanges a `wx.login` code for the user's openid and session_key
    * (`GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code`). A code is
-   * valid once, for five minutes; a refused one is 40029.
+   * valid once, for five minutes; a refused one is 40029, a blocked high-risk user 40226. A success
+   * may carry `errcode: 0` (the page's own example does).
    */
   async code2Session(code: string): Promise<Code2SessionAnswer> {
     const api = 'code2Session';
