@@ -5,6 +5,7 @@ import { WechatApiClient, WechatApiError, WechatRequestError, WechatTransportErr
 import {
   isAlreadyRefunded,
   isInsufficientBalance,
+  isInvalidRequest,
   isOutcomeUnknown,
   isRepeatedOperation,
   isSessionExpired,
@@ -358,8 +359,13 @@ describe('bad arguments are refused before anything is sent', () => {
   });
 
   test('the argument errors are typed', async () => {
-    const error = await new XpayClient(settings()).presentCurrency({ openid: 'o-a', orderId: 'W-1', amount: 0 }).catch((caught: unknown) => caught);
+    const client = new XpayClient(settings());
+    const error = await client.presentCurrency({ openid: 'o-a', orderId: 'W-1', amount: 0 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WechatRequestError);
+    expect(isInvalidRequest(error)).toBe(true);
+    const noSession = await client.queryUserBalance({ openid: 'o-a', userIp: '1.2.3.4', sessionKey: '' }).catch((caught: unknown) => caught);
+    expect(isInvalidRequest(noSession)).toBe(true);
+    expect(isInvalidRequest(new WechatApiError('x', 268490002, 'bad'))).toBe(false);
   });
 });
 

@@ -1,4 +1,5 @@
 import { WechatApiError, WechatRequestError, WechatTransportError } from '../../platform/wechatApi';
+import { SigningKeyError } from './signatures';
 
 /**
  * The errcodes of the /xpay/ APIs, from "错误码" of
@@ -127,7 +128,10 @@ export function isOutcomeUnknown(error: unknown): boolean {
   return error instanceof WechatTransportError || isSystemError(error);
 }
 
-/** The request was not sent: its arguments were refused before signing. */
-export function isInvalidRequest(error: unknown): error is WechatRequestError {
-  return error instanceof WechatRequestError;
+/**
+ * The request was not sent: its arguments were refused before signing, or a key to sign with was
+ * empty (for a session_key, the user has to `wx.login` again).
+ */
+export function isInvalidRequest(error: unknown): error is WechatRequestError | SigningKeyError {
+  return error instanceof WechatRequestError || error instanceof SigningKeyError;
 }

@@ -393,9 +393,10 @@ function orderRefOf(api: string, ref: OrderRef): { order_id: string } | { wx_ord
   const hasOrderId = 'orderId' in ref && ref.orderId !== undefined;
   const hasWxOrderId = 'wxOrderId' in ref && ref.wxOrderId !== undefined;
   if (hasOrderId === hasWxOrderId) throw new WechatRequestError(api, 'give exactly one of orderId and wxOrderId');
-  if ('orderId' in ref) return { order_id: orderIdOf(api, 'order_id', ref.orderId) };
-  if (typeof ref.wxOrderId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(ref.wxOrderId)) throw new WechatRequestError(api, 'wx_order_id must be a non-empty printable string');
-  return { wx_order_id: ref.wxOrderId };
+  if (hasOrderId) return { order_id: orderIdOf(api, 'order_id', (ref as { orderId: string }).orderId) };
+  const { wxOrderId } = ref as { wxOrderId: string };
+  if (typeof wxOrderId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(wxOrderId)) throw new WechatRequestError(api, 'wx_order_id must be a non-empty printable string');
+  return { wx_order_id: wxOrderId };
 }
 
 /**
