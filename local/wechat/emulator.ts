@@ -12,12 +12,7 @@ import { XpayServerApi } from './serverApi';
 import { DEFAULT_TIMING, type XpayAccount, type XpayCatalogue } from './settings';
 
 /** The wx.requestVirtualPayment parameters the server issued for an order (what the functions store with it). */
-export interface IssuedPayment {
-  signData: string;
-  mode: string;
-  paySig: string;
-  signature: string;
-}
+export type IssuedPayment = { signData: string; mode: string; paySig: string; signature: string };
 
 export interface XpayEmulatorOptions {
   /** The platform store (WeChat's side: never the functions' own database). */
