@@ -133,6 +133,21 @@ describe('token accounts', () => {
     expect((await wx.xpay('cancel_currency_pay', { ...cancel, openid: 'bob', order_id: 'cancel-by-bob' }, { sessionKey: bobKey })).errcode).toBe(268490002);
   });
 
+  test('concurrent spends never take a token twice or go below zero', async () => {
+    const key = await wx.sessionKey('alice');
+    await wx.xpay('present_currency', { openid: 'alice', env: 0, order_id: 'welcome-alice', amount: 10 });
+    const spend = (orderId: string) => wx.xpay('currency_pay', { openid: 'alice', env: 0, user_ip: '127.0.0.1', amount: 3, order_id: orderId }, { sessionKey: key });
+    // The same order_id five times at once: one spend.
+    const same = await Promise.all(Array.from({ length: 5 }, () => spend('same-order-id')));
+    expect(same.filter((a) => a.errcode === 0)).toHaveLength(1);
+    expect(same.filter((a) => a.errcode === 268490004)).toHaveLength(4);
+    // Eight different spends of 3 against the 7 left: two succeed, the rest find too few tokens.
+    const many = await Promise.all(Array.from({ length: 8 }, (_, i) => spend(`many-order-${i}`)));
+    expect(many.filter((a) => a.errcode === 0)).toHaveLength(2);
+    expect(many.filter((a) => a.errcode === 268490006)).toHaveLength(6);
+    expect((await wx.xpay('query_user_balance', { openid: 'alice', env: 0, user_ip: '127.0.0.1' }, { sessionKey: key })).balance).toBe(1);
+  });
+
   test('bad input gets 268490002 and changes nothing', async () => {
     const key = await wx.sessionKey('alice');
     await wx.xpay('present_currency', { openid: 'alice', env: 0, order_id: 'welcome-alice', amount: 10 });

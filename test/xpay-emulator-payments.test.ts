@@ -234,6 +234,14 @@ describe('refunds', () => {
     await until(async () => (await order('Rrefund-order-2-again')).status === 5);
   });
 
+  test('two refunds of the whole order at once: one starts, the other finds nothing left (268490016)', async () => {
+    await paidItem('refund-order-3');
+    const answers = await Promise.all([refund('refund-order-3', { refund_order_id: 'Rrefund-order-3-a' }), refund('refund-order-3', { refund_order_id: 'Rrefund-order-3-b' })]);
+    expect(answers.map((a) => a.errcode).sort()).toEqual([0, 268490016]);
+    await until(async () => (await order('refund-order-3')).status === 5);
+    expect((await wx.get('/api/inspect/xpay/orders/refund-order-3')).refunds).toHaveLength(1);
+  });
+
   test('a refunded top-up keeps its tokens (WeChat does not take them back)', async () => {
     h.setReceiver('xpayNotify', () => ACK);
     const key = await wx.sessionKey('alice');
