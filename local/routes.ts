@@ -13,6 +13,8 @@ import type { PaySimulator } from './pay/simulator';
 import type { Database } from '../core/platform/wxCloud';
 import { describeProfile, sleep, type CloudProfile, type DelaySource } from './profile/cloudProfile';
 import type { InstancePool } from './profile/instances';
+import type { XpayEmulator } from './wechat/emulator';
+import { simulateVirtual, wechatRoutes } from './wechat/routes';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void>;
 
@@ -37,6 +39,8 @@ export interface RouteParts {
   v3Api: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** The cloud latency profile, when one is on (local/profile). */
   profile: { profile: CloudProfile | null; delays: DelaySource | null; pool: InstancePool | null };
+  /** WeChat's side of mini program virtual payment (local/wechat). */
+  wechat: XpayEmulator;
 }
 
 const DEFAULT_OPENID = 'local-user';
@@ -59,6 +63,7 @@ async function invokeAndAnswer(res: ServerResponse, run: () => Promise<unknown>)
 export function createRoutes(parts: RouteParts): Route[] {
   const { host, simulator } = parts;
   return [
+    ...wechatRoutes(parts.wechat),
     { method: 'ANY', path: /^\/(preview\/.*)?$/, handler: async (req, res) => parts.preview(req, res) },
     { method: 'GET', path: /^\/healthz$/, handler: async (_req, res) => sendJson(res, 200, { ok: true, functions: host.names(), functionsNode: await host.nodeVersions() }) },
     { method: 'POST', path: new RegExp(`^${CLOUDBASE_API_PATH}$`), handler: async (req, res) => parts.cloudbaseApi(req, res) },
@@ -153,11 +158,13 @@ export function createRoutes(parts: RouteParts): Route[] {
       method: 'POST',
       path: /^\/api\/pay\/simulate$/,
       handler: async (req, res) => {
-        const { outTradeNo, outcome } = await readJsonBody(req);
+        const { outTradeNo, outcome, platform } = await readJsonBody(req);
         if (typeof outTradeNo !== 'string' || (outcome !== 'success' && outcome !== 'cancel' && outcome !== 'fail')) {
-          throw new HttpError(400, 'body must be { outTradeNo, outcome: "success" | "cancel" | "fail" }');
+          throw new HttpError(400, 'body must be { outTradeNo, outcome: "success" | "cancel" | "fail", platform? }');
         }
-        sendJson(res, 200, await simulator.simulate(outTradeNo, outcome));
+        // A virtual payment (an order WeChat's emulator has, or one the server issued parameters for); else cloud pay / API v3.
+        const virtual = await simulateVirtual(parts.wechat, outTradeNo, outcome, platform);
+        sendJson(res, 200, virtual ?? (await simulator.simulate(outTradeNo, outcome)));
       },
     },
     {

@@ -27,6 +27,8 @@ import { LocalStore } from './store/localDatabase';
 import { DelaySource, type CloudProfile } from './profile/cloudProfile';
 import { InstancePool } from './profile/instances';
 import { latencyHook } from './profile/latencyHook';
+import { XpayEmulator } from './wechat/emulator';
+import { catalogueFromTiers, localXpaySecrets, pushRoutesFromCatalog, xpayAccount, xpayFunctionEnv } from './wechat/settings';
 
 export { cronIntervalMs } from './functions/timers';
 
@@ -60,6 +62,8 @@ export interface Runtime {
   host: FunctionHost;
   simulator: PaySimulator;
   dispatcher: CloudbaseDispatcher;
+  /** WeChat's side of mini program virtual payment (local/wechat). */
+  wechat: XpayEmulator;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return trades.some((t) => (orderKey.order_number_type === 2 ? t.transactionId === orderKey.transaction_id : t.outTradeNo === orderKey.out_trade_no) && t.state !== 'NOTPAY' && t.state !== 'CLOSED');
       }, () => faults.openapi),
     );
+  let baseUrl = '';
+  const account = xpayAccount(configured, localXpaySecrets(options.dataDir));
+  const wechat = new XpayEmulator({
+    db: platformDb,
+    account,
+    catalogue: catalogueFromTiers,
+    pushRoutes: pushRoutesFromCatalog(),
+    invokeFunction: (name, event, caller) => hostRef().invoke(name, event, caller),
+    faults: () => faults.xpay,
+    publicUrl: () => baseUrl,
+  });
   const dispatcher = new CloudbaseDispatcher();
   const profile = options.profile ?? null;
   const delays = profile ? new DelaySource(profile) : null;
@@ -132,6 +147,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     model: createModelHandler(() => faults, modelStats),
     v3Api: createV3Api(pay, v3Keys),
     profile: { profile, delays, pool },
+    wechat,
   };
 
   const server = createServer((req, res) => {
@@ -155,7 +171,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     server.listen(options.port, hostName, () => resolve());
   });
   port = (server.address() as { port: number }).port;
-  const baseUrl = `http://${hostName}:${port}`;
+  baseUrl = `http://${hostName}:${port}`;
 
   // The functions' configuration: local defaults for everything the cloud console would hold,
   // overridden by the developer's own environment.
@@ -167,6 +183,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     MINIPROGRAM_STATE: 'developer',
     SUBSCRIBE_TEMPLATE_ID: 'local-result-template',
     ...(configured.PAY_MODE === 'v3' ? v3FunctionEnv(v3Keys(), baseUrl) : {}),
+    ...xpayFunctionEnv(account, baseUrl),
     ...localSecrets(options.dataDir),
     ...configured,
   };
@@ -184,6 +201,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (options.prewarm !== false) await host.prewarm(profile !== null);
   routes = createRoutes({ ...routeParts, host });
   await pay.resume();
+  await wechat.resume();
   const stopTimers = options.timers ? startTimers(host, options.timerIntervalMs) : () => undefined;
   const readyHost = host;
 
@@ -193,8 +211,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     host: readyHost,
     simulator: pay,
     dispatcher,
+    wechat,
     async close() {
       stopTimers();
+      wechat.close();
       await readyHost.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

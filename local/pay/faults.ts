@@ -1,3 +1,5 @@
+import { defaultXpayFaults, mergeXpayFaults, type XpayFaults } from '../wechat/faults';
+
 /** Faults the local runtime can inject (`/api/faults`). Rates are probabilities from 0 to 1. */
 export interface PayFaults {
   /** A notification (payment or refund) is sent 2–5 times, some at once, some late. */
@@ -60,6 +62,8 @@ export interface Faults {
   openapi: OpenApiFaults;
   llm: ModelFaults & { byModel: Record<string, Partial<ModelFaults>> };
   worker: WorkerFaults;
+  /** WeChat virtual payment (local/wechat/faults.ts). */
+  xpay: XpayFaults;
 }
 
 export function defaultFaults(): Faults {
@@ -79,6 +83,7 @@ export function defaultFaults(): Faults {
     },
     worker: { killGenerate: 0, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
     openapi: { msgSecCheckError: 0, riskyWords: ['local-risky-word', '违规示例词'], shippingUploadError: 0 },
+    xpay: defaultXpayFaults(),
   };
 }
 
@@ -134,7 +139,7 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
   if (patch === null || typeof patch !== 'object') throw new Error('faults must be an object');
   const next: Faults = JSON.parse(JSON.stringify(current)) as Faults;
   const input = patch as Record<string, unknown>;
-  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'worker' && key !== 'openapi' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm, worker, openapi)`);
+  for (const key of Object.keys(input)) if (key !== 'pay' && key !== 'llm' && key !== 'worker' && key !== 'openapi' && key !== 'xpay' && key !== 'reset') throw new Error(`${key} is not a fault group (pay, llm, worker, openapi, xpay)`);
   const base = input.reset === true ? defaultFaults() : next;
   if (input.pay !== undefined) {
     const pay = input.pay as Record<string, unknown>;
@@ -189,5 +194,6 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
       } else throw new Error(`openapi.${key} is not a fault`);
     }
   }
+  if (input.xpay !== undefined) base.xpay = mergeXpayFaults(base.xpay, input.xpay);
   return base;
 }
