@@ -46,9 +46,10 @@ describe('npm run deploy -- --plan (offline)', () => {
     expect(stdout).toContain('Deployment plan for CloudBase environment prod-7g3k2');
     for (const name of FUNCTION_NAMES) {
       const spec = FUNCTIONS[name];
-      expect(stdout).toMatch(new RegExp(`\\n  ${name}\\s+(mini program|platform)\\s+${NODE_RUNTIME.replace('.', '\\.')}\\s+timeout ${spec.timeoutSeconds} s\\s+memory ${spec.memoryMb} MB`));
+      expect(stdout).toMatch(new RegExp(`\\n  ${name}\\s+(mini program|platform|HTTP function)\\s+${NODE_RUNTIME.replace('.', '\\.')}\\s+timeout ${spec.timeoutSeconds} s\\s+memory ${spec.memoryMb} MB`));
     }
     expect(stdout).toContain('timer reconcileTimer "0 */2 * * * * *"');
+    expect(stdout).toContain('HTTP access path /stream → streamOrder');
     for (const spec of FUNCTION_ENV_VARS) expect(stdout).toContain(`\n  ${spec.name} `);
     for (const collection of COLLECTIONS) {
       expect(stdout).toMatch(new RegExp(`\\n  ${collection.name}\\s+ADMINONLY`));

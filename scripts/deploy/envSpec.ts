@@ -1,5 +1,6 @@
 import { PROVIDERS } from '../../core/config/providers';
 import { MAX_LEASE_MS, MIN_LEASE_MS } from '../../core/generation/lease';
+import { MIN_STREAM_TICKET_SECRET_LENGTH } from '../../core/streaming/ticket';
 
 /**
  * Every environment variable a deployment involves: what the cloud functions read (core/config/env.ts,
@@ -76,6 +77,23 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
     target: 'functions',
     check: (value) =>
       value.length >= MIN_HASH_SECRET_LENGTH ? null : `OPENID_HASH_SECRET is too short: at least ${MIN_HASH_SECRET_LENGTH} characters (openssl rand -hex 32)`,
+  },
+  // Live text (docs/STREAMING.md): both, or neither (then orders carry no streamUrl and the page long-polls).
+  {
+    name: 'STREAM_TICKET_SECRET',
+    purpose: 'HMAC key of the stream tickets getOrder issues and streamOrder checks',
+    secret: true,
+    required: 'no',
+    target: 'functions',
+    check: (value) => (value.length >= MIN_STREAM_TICKET_SECRET_LENGTH ? null : `STREAM_TICKET_SECRET is too short: at least ${MIN_STREAM_TICKET_SECRET_LENGTH} characters (openssl rand -hex 32)`),
+  },
+  {
+    name: 'STREAM_BASE_URL',
+    purpose: "https URL of streamOrder's HTTP access path, e.g. https://<env>.<region>.app.tcloudbase.com/stream",
+    secret: false,
+    required: 'no',
+    target: 'functions',
+    check: (value) => (/^https:\/\/[^\s?#]+$/.test(value) ? null : `STREAM_BASE_URL must be the https URL of streamOrder's HTTP access path, without a query, not "${value}"`),
   },
   {
     name: 'OPENID_SEAL_KEY',

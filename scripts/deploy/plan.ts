@@ -31,7 +31,8 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
   lines.push('');
   lines.push(`Functions (${manifest.functions.length}), code from ${manifest.functionRoot}/<name> (index.js built by npm run build; wx-server-sdk installed by the platform):`);
   for (const fn of manifest.functions) {
-    const caller = isFunctionName(fn.name) ? (FUNCTIONS[fn.name].caller === 'client' ? 'mini program' : 'platform') : '?';
+    const callerKind = isFunctionName(fn.name) ? FUNCTIONS[fn.name].caller : null;
+    const caller = callerKind === 'client' ? 'mini program' : callerKind === 'platform' ? 'platform' : callerKind === 'http' ? 'HTTP function' : '?';
     const openapi: readonly string[] = isFunctionName(fn.name) ? FUNCTIONS[fn.name].openapi : [];
     const parts = [
       pad(fn.name, 16),
@@ -43,6 +44,9 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
       ...(openapi.length > 0 ? [`openapi ${openapi.join(', ')}`] : []),
     ];
     lines.push(`  ${parts.join('').trimEnd()}`);
+  }
+  for (const access of manifest.httpAccess) {
+    lines.push(`  HTTP access path ${access.path} → ${access.name} (run by @cloudbase/functions-framework from its scf_bootstrap; its domain goes in the mini program's request 合法域名)`);
   }
   const names = new Set(manifest.functions.flatMap((fn) => Object.keys(fn.envVariables)));
   lines.push('');
