@@ -58,9 +58,14 @@ export interface PollerOptions {
 
 let timersOverride: Timers | null = null;
 
-/** Replaces the timers of every poller made after it (tests: a faster clock); `null` goes back to the real ones. */
+/** Replaces the timers of every poller (and live stream) made after it (tests: a faster clock); `null` goes back to the real ones. */
 export function setPollTimers(timers: Timers | null): void {
   timersOverride = timers;
+}
+
+/** The timers a poller or stream made now uses. */
+export function pollTimers(): Timers {
+  return timersOverride ?? realTimers;
 }
 
 export class Poller {

@@ -1,6 +1,6 @@
 /**
  * A parser of `text/event-stream`, as the HTML standard's event stream interpretation reads it
- * (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
+ * (HTML Living Standard, "Server-sent events", 9.2.6 Interpreting an event stream):
  * lines end in CRLF, LF or CR; a line starting with `:` is a comment (the Functions Framework's
  * `: heartbeat`); `field: value` (one optional space after the colon) for `event`, `data`, `id`,
  * `retry`; a blank line dispatches the event, whose data is its `data` lines joined by LF, unless

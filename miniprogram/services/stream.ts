@@ -1,8 +1,8 @@
 /**
  * The order page's live channel: the order's text as Server-Sent Events from the HTTP function
  * `streamOrder` (docs/STREAMING.md), read with `wx.request({ enableChunked: true })` and
- * `RequestTask.onChunkReceived` (https://developers.weixin.qq.com/miniprogram/dev/api/network/request/wx.request.html,
- * "enableChunked", base library 2.20.2 in miniprogram-api-typings; onChunkReceived 2.20.1). Chunks
+ * `RequestTask.onChunkReceived` (WeChat's API docs: wx.request "enableChunked", base library 2.20.2
+ * in miniprogram-api-typings; RequestTask.onChunkReceived, 2.20.1). Chunks
  * are ArrayBuffers split anywhere: services/utf8.ts decodes them, services/sse.ts parses the events.
  *
  * A connection ends by itself before the function's time limit (`end` event, reason `window`):
@@ -13,7 +13,7 @@
  * inject a transport and timers.
  */
 import { appGlobals, LOCAL_RUNTIME_URL } from './config';
-import { realTimers, type Timers } from './poller';
+import { pollTimers, type Timers } from './poller';
 import { SseParser } from './sse';
 import type { OrderStatus } from './types';
 import { Utf8Decoder } from './utf8';
@@ -34,7 +34,7 @@ export type OpenChunked = (url: string, header: Record<string, string>, callback
 /** Longer than the stream's own window (the function's 60 s limit less 5 s), so the server ends it first. */
 const REQUEST_TIMEOUT_MS = 65_000;
 
-/** Whether this base library can read a response as it arrives (`wx.canIUse`, https://developers.weixin.qq.com/miniprogram/dev/api/base/wx.canIUse.html). */
+/** Whether this base library can read a response as it arrives (`wx.canIUse`, WeChat's API docs: wx.canIUse). */
 export function chunkedRequestsAvailable(): boolean {
   try {
     return typeof wx !== 'undefined' && typeof wx.canIUse === 'function' && wx.canIUse('request.object.enableChunked') && wx.canIUse('RequestTask.onChunkReceived');
@@ -54,6 +54,8 @@ export const wxChunkedTransport: OpenChunked = (url, header, callbacks) => {
     success: (result) => callbacks.onDone(result.statusCode),
     fail: (error) => callbacks.onFail(error.errMsg),
   });
+  // A wx that takes the option but hands back no task that streams cannot stream here.
+  if (!task || typeof task.onChunkReceived !== 'function') throw new Error('request:fail enableChunked is not supported');
   const listener: WechatMiniprogram.OnChunkReceivedCallback = (result) => callbacks.onChunk(result.data);
   task.onChunkReceived(listener);
   return {
@@ -159,7 +161,7 @@ export class OrderStream {
   ) {
     this.live = { ...from };
     this.resumeRev = from.rev;
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? pollTimers();
   }
 
   start(): void {
@@ -199,7 +201,7 @@ export class OrderStream {
             // The text held is not the start of the answer any more: ask for all of it again.
             this.resumeRev = -1;
             this.live = { ...this.live, output: '' };
-            this.retry(true);
+            this.retry('useless');
             return;
           }
           delivered = true;
@@ -207,7 +209,7 @@ export class OrderStream {
         }
       }
     };
-    this.connection = this.open(this.url(), header, {
+    const callbacks: ChunkedCallbacks = {
       onChunk: (data) => {
         if (current()) handle(decoder.decode(data));
       },
@@ -218,15 +220,21 @@ export class OrderStream {
         if (statusCode === 401) return this.finish('refused');
         if (statusCode === 403) return this.finish('expired');
         if (endReason === 'terminal') return this.finish('terminal');
-        if (statusCode < 400 && endReason === 'window') return this.retry(false);
-        this.retry(!delivered);
+        if (statusCode < 400 && endReason === 'window') return this.retry('clean');
+        this.retry(delivered ? 'broken' : 'useless');
       },
       onFail: () => {
         if (!current()) return;
         this.connection = null;
-        this.retry(!delivered);
+        this.retry(delivered ? 'broken' : 'useless');
       },
-    });
+    };
+    try {
+      this.connection = this.open(this.url(), header, callbacks);
+    } catch {
+      // This base library cannot stream at all: no point in trying again.
+      this.finish('failing');
+    }
   }
 
   /** Applies one event; false when it does not fit the text held (a restart while away). */
@@ -242,13 +250,18 @@ export class OrderStream {
     return true;
   }
 
-  /** Reconnects: at once after a clean end, after a back-off when the connection failed. */
-  private retry(failed: boolean): void {
+  /**
+   * Reconnects: at once after a window that ended cleanly; after the first back-off step when a
+   * connection that brought events broke; after a growing back-off when connections bring nothing,
+   * until MAX_FAILED_CONNECTIONS of those in a row stop the stream.
+   */
+  private retry(kind: 'clean' | 'broken' | 'useless'): void {
     this.connection?.abort();
     this.connection = null;
-    if (failed) this.failures += 1;
+    if (kind === 'useless') this.failures += 1;
     if (this.failures >= MAX_FAILED_CONNECTIONS) return this.finish('failing');
-    const delay = failed ? (RECONNECT_BACKOFF_MS[Math.min(this.failures - 1, RECONNECT_BACKOFF_MS.length - 1)] ?? 0) : 0;
+    const step = kind === 'clean' ? -1 : Math.max(0, this.failures - 1);
+    const delay = step < 0 ? 0 : (RECONNECT_BACKOFF_MS[Math.min(step, RECONNECT_BACKOFF_MS.length - 1)] ?? 0);
     this.generation += 1;
     this.timer = this.timers.set(() => {
       this.timer = null;

@@ -110,12 +110,13 @@ export class Reveal {
     void complete;
     // A restarted generation replaces the text (or clears it, when an answer is withdrawn): what is on
     // screen goes at once, and two answers are never glued together.
-    if (!text.startsWith(this.text)) {
+    const restarted = !text.startsWith(this.text);
+    if (restarted) {
       this.stop();
       this.shown = 0;
       this.onShow('');
     }
-    const grew = text.length > this.target.length;
+    const grew = restarted || text.length > this.target.length;
     this.target = text;
     if (instant || this.smoothMs <= 0) {
       this.stop();

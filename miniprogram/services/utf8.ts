@@ -1,8 +1,7 @@
 /**
  * UTF-8 decoding of a byte stream that arrives in pieces. `RequestTask.onChunkReceived` hands over
- * ArrayBuffers split anywhere, even inside a character's bytes
- * (https://developers.weixin.qq.com/miniprogram/dev/api/network/request/RequestTask.onChunkReceived.html),
- * and `TextDecoder` is not in every base library (miniprogram-api-typings declares none), so this
+ * ArrayBuffers split anywhere, even inside a character's bytes (WeChat's API docs:
+ * RequestTask.onChunkReceived), and `TextDecoder` is not in every base library (miniprogram-api-typings declares none), so this
  * decodes by hand: the bytes of an unfinished character wait for the next chunk. Malformed bytes
  * become U+FFFD, one per maximal invalid sequence, as the WHATWG Encoding Standard's decoder does.
  */
