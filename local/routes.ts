@@ -5,6 +5,7 @@ import { SECURITY_CHECKS, SENT_MESSAGES, SHIPPING_UPLOADS } from './cloudbase/op
 import type { CloudbaseDispatcher } from './cloudbase/dispatcher';
 import { callers, CLIENT_SOURCES } from './functions/callers';
 import type { FunctionHost } from './functions/host';
+import type { HttpFunctions } from './functions/httpFunctions';
 import { HttpError, readBody, readJsonBody, sendJson } from './http';
 import type { ModelServerStats } from './model/modelServer';
 import type { PayDelivery } from './pay/delivery';
@@ -26,6 +27,8 @@ interface Route {
 
 export interface RouteParts {
   host: FunctionHost;
+  /** The HTTP functions (streamOrder), on @cloudbase/functions-framework. */
+  httpFunctions: HttpFunctions;
   simulator: PaySimulator;
   delivery: PayDelivery;
   dispatcher: CloudbaseDispatcher;
@@ -113,6 +116,13 @@ export function createRoutes(parts: RouteParts): Route[] {
       handler: async (req, res, url) => {
         if (!(await parts.v3Api(req, res, url))) sendJson(res, 404, { errMsg: 'no such WeChat Pay API' });
       },
+    },
+    {
+      // streamOrder's HTTP access path (its STREAM_BASE_URL here): each request is one invocation of
+      // the HTTP function, run by @cloudbase/functions-framework (local/functions/httpFunctions.ts).
+      method: 'GET',
+      path: /^\/stream$/,
+      handler: async (req, res, url) => parts.httpFunctions.forward('streamOrder', req, res, url),
     },
     {
       // payNotify's HTTP access (CloudBase HTTP access service: SOURCE wx_http). The function gets

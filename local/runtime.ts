@@ -11,6 +11,7 @@ import { CLOUDBASE_API_PATH, createCloudbaseApiHandler } from './cloudbase/serve
 import { installWorkerChaos } from './functions/chaos';
 import { functionEnvironment } from './functions/environment';
 import { FunctionHost } from './functions/host';
+import { HttpFunctions } from './functions/httpFunctions';
 import { startTimers } from './functions/timers';
 import { checkRequest } from './guard';
 import { HttpError, sendJson } from './http';
@@ -182,24 +183,36 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     WXPAY_SUB_MCH_ID: subMchId,
     MINIPROGRAM_STATE: 'developer',
     SUBSCRIBE_TEMPLATE_ID: 'local-result-template',
+    // streamOrder's HTTP access path on the runtime (GET /stream, local/routes.ts): orders carry it as streamUrl.
+    STREAM_BASE_URL: '/stream',
     ...(configured.PAY_MODE === 'v3' ? v3FunctionEnv(v3Keys(), baseUrl) : {}),
     ...xpayFunctionEnv(account, baseUrl),
     ...localSecrets(options.dataDir),
     ...configured,
   };
+  const instanceEnv = functionEnvironment({ configured: functionConfig, apiUrl: `${baseUrl}${CLOUDBASE_API_PATH}`, envId: LOCAL_ENV_ID, region: 'ap-shanghai' });
   host = new FunctionHost({
     functionsDir: options.functionsDir,
     instanceScript: options.instanceScript,
-    env: functionEnvironment({ configured: functionConfig, apiUrl: `${baseUrl}${CLOUDBASE_API_PATH}`, envId: LOCAL_ENV_ID, region: 'ap-shanghai' }),
+    env: instanceEnv,
     envId: LOCAL_ENV_ID,
     ...(options.functionsNode ? { nodeBinary: options.functionsNode } : {}),
     ...(delays && pool ? { profile: { delays, pool } } : {}),
     counters: (id) => dispatcher.countersFor(id),
   });
   host.load();
+  const httpFunctions = new HttpFunctions({
+    functionsDir: options.functionsDir,
+    root: join(options.functionsDir, '..'),
+    dataDir: options.dataDir,
+    env: instanceEnv,
+    envId: LOCAL_ENV_ID,
+    ...(options.functionsNode ? { nodeBinary: options.functionsNode } : {}),
+    host: hostRef,
+  });
   installWorkerChaos(host, () => faults.worker);
   if (options.prewarm !== false) await host.prewarm(profile !== null);
-  routes = createRoutes({ ...routeParts, host });
+  routes = createRoutes({ ...routeParts, host, httpFunctions });
   await pay.resume();
   await wechat.resume();
   const stopTimers = options.timers ? startTimers(host, options.timerIntervalMs) : () => undefined;
@@ -215,6 +228,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     async close() {
       stopTimers();
       wechat.close();
+      await httpFunctions.close();
       await readyHost.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

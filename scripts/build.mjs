@@ -1,5 +1,7 @@
 // Bundles the shared core into each deployable cloud function (cloudfunctions/<name>/index.js,
-// with wx-server-sdk left to the cloud's own install) and builds the local runtime and tools.
+// with the platform SDKs left to the cloud's own install from the folder's package.json:
+// wx-server-sdk for the event functions, @cloudbase/node-sdk for the HTTP function streamOrder,
+// which @cloudbase/functions-framework runs from its scf_bootstrap) and builds the local runtime and tools.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ await Promise.all(
       // The CloudBase runtime the functions need: Nodejs18.15 or newer (docs/LOCAL-RUNTIME.md).
       // `openai` v6 calls the global fetch, which Node 16.13 lacks.
       target: CLOUD_RUNTIME_TARGET,
-      external: ['wx-server-sdk'],
+      external: ['wx-server-sdk', '@cloudbase/node-sdk'],
       minify: true,
       keepNames: true,
       legalComments: 'none',

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PROVIDERS } from '../core/config/providers';
 import { GENERATE_FUNCTION_LIMIT_MS } from '../core/config/validate';
-import { CLIENT_CALLABLE, configJsonFor, FUNCTION_NAMES, FUNCTIONS, TRIGGERED, type FunctionSpec } from '../core/functions/catalog';
+import { CLIENT_CALLABLE, configJsonFor, FUNCTION_NAMES, FUNCTIONS, HTTP_FUNCTIONS, TRIGGERED, type FunctionSpec } from '../core/functions/catalog';
 import { COLLECTIONS } from '../scripts/deploy/collections';
 import { ENV_VARS, FUNCTION_ENV_VARS } from '../scripts/deploy/envSpec';
 import { buildManifest, serializeManifest, type Manifest } from '../scripts/deploy/manifest';
@@ -26,10 +26,12 @@ describe('one function catalog drives the folders, their config.json and the man
   test('every catalog function has a folder, and every folder is in the catalog', () => {
     const folders = readdirSync(FUNCTIONS_DIR).filter((name) => statSync(join(FUNCTIONS_DIR, name)).isDirectory());
     expect(folders.sort()).toEqual([...FUNCTION_NAMES].sort());
-    expect([...CLIENT_CALLABLE, ...TRIGGERED].sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect([...CLIENT_CALLABLE, ...TRIGGERED, ...HTTP_FUNCTIONS].sort()).toEqual([...FUNCTION_NAMES].sort());
   });
 
-  test.each(FUNCTION_NAMES)('%s: its wrapper serves the catalog entry through the matching door', (name) => {
+  const EVENT_FUNCTIONS = FUNCTION_NAMES.filter((name) => FUNCTIONS[name].caller !== 'http');
+
+  test.each(EVENT_FUNCTIONS)('%s: its wrapper serves the catalog entry through the matching door', (name) => {
     const wrapper = read(join(FUNCTIONS_DIR, name, 'index.ts'));
     const door = FUNCTIONS[name].caller === 'client' ? 'clientFunction' : 'triggeredFunction';
     expect(wrapper).toContain(`import { ${name} } from '../../core/functions/${name}';`);
@@ -47,7 +49,33 @@ describe('one function catalog drives the folders, their config.json and the man
     expect(JSON.parse(read(join(FUNCTIONS_DIR, name, 'config.json')))).toEqual(configJsonFor(name));
     const pkg = JSON.parse(read(join(FUNCTIONS_DIR, name, 'package.json'))) as { name: string; main: string; dependencies: Record<string, string> };
     expect({ name: pkg.name, main: pkg.main }).toEqual({ name, main: 'index.js' });
-    expect(pkg.dependencies['wx-server-sdk']).toMatch(/^[~^]?4\./);
+    if (FUNCTIONS[name].caller === 'http') {
+      // The versions the local runtime runs it on (the root's exact pins) are the versions deployed.
+      const root = JSON.parse(read(join(ROOT, 'package.json'))) as { dependencies: Record<string, string> };
+      expect(pkg.dependencies).toEqual({
+        '@cloudbase/functions-framework': root.dependencies['@cloudbase/functions-framework'],
+        '@cloudbase/node-sdk': root.dependencies['@cloudbase/node-sdk'],
+      });
+    } else {
+      expect(pkg.dependencies['wx-server-sdk']).toMatch(/^[~^]?4\./);
+    }
+  });
+
+  test.each(HTTP_FUNCTIONS)('%s: an HTTP function whose scf_bootstrap starts the Functions Framework on port 9000', (name) => {
+    const wrapper = read(join(FUNCTIONS_DIR, name, 'index.ts'));
+    expect(wrapper).toContain(`import { ${name}Function } from '../../core/functions/${name}';`);
+    expect(wrapper).toMatch(new RegExp(`export const main = ${name}Function\\(tcb\\);`));
+    const bootstrap = join(FUNCTIONS_DIR, name, 'scf_bootstrap');
+    const text = read(bootstrap);
+    // https://docs.cloudbase.net/cloud-function/develop/scf-bootstrap: a bash shebang, LF line ends,
+    // executable, an absolute Node path, port 9000, writes only under /tmp.
+    expect(text.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(text).not.toContain('\r');
+    expect(statSync(bootstrap).mode & 0o111).not.toBe(0);
+    expect(text).toMatch(/^\/var\/lang\/node18\/bin\/node node_modules\/@cloudbase\/functions-framework\/bin\/tcb-ff\.js --port=9000 --logDirname=\/tmp\/logs$/m);
+    const entry = manifestOnDisk.functions.find((fn) => fn.name === name);
+    expect(entry?.type).toBe('HTTP');
+    expect(manifestOnDisk.httpAccess).toContainEqual({ name, path: FUNCTIONS[name].httpFunction?.accessPath });
   });
 
   test('cloudbaserc.json is exactly what the catalog generates, and is valid', () => {

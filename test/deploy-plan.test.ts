@@ -46,9 +46,10 @@ describe('npm run deploy -- --plan (offline)', () => {
     expect(stdout).toContain('Deployment plan for CloudBase environment prod-7g3k2');
     for (const name of FUNCTION_NAMES) {
       const spec = FUNCTIONS[name];
-      expect(stdout).toMatch(new RegExp(`\\n  ${name}\\s+(mini program|platform)\\s+${NODE_RUNTIME.replace('.', '\\.')}\\s+timeout ${spec.timeoutSeconds} s\\s+memory ${spec.memoryMb} MB`));
+      expect(stdout).toMatch(new RegExp(`\\n  ${name}\\s+(mini program|platform|HTTP function)\\s+${NODE_RUNTIME.replace('.', '\\.')}\\s+timeout ${spec.timeoutSeconds} s\\s+memory ${spec.memoryMb} MB`));
     }
     expect(stdout).toContain('timer reconcileTimer "0 */2 * * * * *"');
+    expect(stdout).toContain('HTTP access path /stream → streamOrder');
     for (const spec of FUNCTION_ENV_VARS) expect(stdout).toContain(`\n  ${spec.name} `);
     for (const collection of COLLECTIONS) {
       expect(stdout).toMatch(new RegExp(`\\n  ${collection.name}\\s+ADMINONLY`));
@@ -76,7 +77,7 @@ describe('npm run deploy -- --plan (offline)', () => {
     const { status, stderr } = plan('--env-path', envFile(values));
     expect(status).toBe(1);
     expect(stderr).toContain('CLOUD_ENV_ID is not set');
-    expect(stderr).toContain('PAY_MODE must be cloudpay or v3, not "alipay"');
+    expect(stderr).toContain('PAY_MODE must be virtual, cloudpay or v3, not "alipay"');
     expect(stderr).toContain('OPENID_HASH_SECRET is too short: at least 32 characters');
     expect(stderr).not.toContain('short-secret');
   });
@@ -102,7 +103,7 @@ describe('env file checks name the variable and the rule', () => {
   });
 
   test('the simulator cannot be deployed', () => {
-    expect(problems((v) => (v.PAY_MODE = 'simulator'))).toEqual(["PAY_MODE=simulator is the local runtime's payment simulator: deploy with cloudpay or v3"]);
+    expect(problems((v) => (v.PAY_MODE = 'simulator'))).toEqual(["PAY_MODE=simulator is the local runtime's payment simulator: deploy with virtual, cloudpay or v3"]);
   });
 
   test('cloud pay needs its sub-merchant', () => {

@@ -251,6 +251,40 @@ describe('the browser preview of the mini program', () => {
     expect(await page.locator('#messages .preview-message').count()).toBe(0);
   });
 
+  test('the answer arrives through the live stream: the page reads GET /stream (enableChunked) and stops polling getOrder while text grows', async () => {
+    await runtime.faults({ llm: { firstTokenMs: 300, tokensPerSecond: 20, answerTokens: 120 } });
+    const user = `e2e-stream-${process.pid}`;
+    const page = await openPreview(user);
+    const requests: Array<{ at: number; url: string }> = [];
+    page.on('request', (request) => requests.push({ at: Date.now(), url: request.url() }));
+    await orderFromHome(page, 'quick', '写一首关于秋天的短诗', 'stream');
+    await payInSheet(page, '¥0.50', 'stream-pay-sheet');
+    const output = page.locator(inPage(ORDER, 'output'));
+    const status = page.locator(inPage(ORDER, 'status'));
+    // Text on screen while the order is still being written, brought by the stream.
+    const seen: string[] = [];
+    await until('text grows on screen while the order is written', async () => {
+      const statusClass = (await status.getAttribute('class')) ?? '';
+      if (statusClass.includes(pageClass(ORDER, 'status-writing'))) {
+        const text = ((await output.textContent().catch(() => '')) ?? '').replace(/\s+/g, '');
+        if (text && text !== seen[seen.length - 1]) seen.push(text);
+      }
+      return seen.length;
+    }, (count) => count >= 2, 30_000);
+    await shot(page, 'stream-1-writing');
+    await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
+    const streams = requests.filter((request) => new URL(request.url).pathname === '/stream');
+    expect(streams.length).toBeGreaterThanOrEqual(1);
+    const opened = (streams[0] as { at: number }).at;
+    // Once streaming, the page polls no more: every getOrder call came before the stream opened.
+    expect(requests.filter((request) => request.url.endsWith('/api/functions/getOrder') && request.at > opened)).toEqual([]);
+    const stored = await runtime.call('getOrder', { orderId: orderIdFrom(page) }, user);
+    const expected = renderedText(stored.order.output as string);
+    await until('the whole answer is shown', async () => ((await output.textContent()) ?? '').replace(/\s+/g, ''), (text) => text === expected);
+    expect(seen[0] && expected.startsWith(seen[0].slice(0, 4))).toBeTruthy();
+    await shot(page, 'stream-2-completed');
+  });
+
   test('cancel on the pay sheet, choose another tier and write another question: the new order, with the new question, is the one paid', async () => {
     await runtime.faults({ llm: { error: 0, tokensPerSecond: 40, answerTokens: 30 } });
     const user = `e2e-rebind-${process.pid}`;

@@ -29,8 +29,11 @@ export interface TimerTrigger {
 }
 
 export interface FunctionSpec {
-  /** `client`: the mini program calls it; `platform`: a payment callback, a timer or another function. */
-  caller: 'client' | 'platform';
+  /**
+   * `client`: the mini program calls it; `platform`: a payment callback, a timer or another function;
+   * `http`: reached only over its HTTP access path (`httpFunction`).
+   */
+  caller: 'client' | 'platform' | 'http';
   timeoutSeconds: number;
   memoryMb: MemorySizeMb;
   /** Open API calls made through `cloud.openapi` (config.json `permissions.openapi`). */
@@ -43,6 +46,14 @@ export interface FunctionSpec {
    * Every other source is refused with FORBIDDEN before anything is read (core/functions/serve.ts).
    */
   sources?: readonly InvocationSource[];
+  /**
+   * An HTTP cloud function (函数型云函数: https://docs.cloudbase.net/cloud-function/develop/how-to-writing-functions-code),
+   * not an event function: its folder's `scf_bootstrap` starts @cloudbase/functions-framework
+   * (`tcb-ff`), which calls `main(event, context)` for each request on port 9000; `accessPath` is
+   * its CloudBase HTTP access path (https://docs.cloudbase.net/service/access-cloud-function).
+   * Created with `Type: 'HTTP'` (@cloudbase/manager-node lib/function/index.js, `configToParams`).
+   */
+  httpFunction?: { accessPath: string };
 }
 
 /**
@@ -78,6 +89,10 @@ export const FUNCTIONS = {
     openapi: [SUBSCRIBE_SEND, UPLOAD_SHIPPING],
     triggers: [{ name: 'reconcileTimer', type: 'timer', config: '0 */2 * * * * *' }],
   },
+  // One SSE connection is one invocation, as long as the stream lasts (docs/STREAMING.md): it ends
+  // itself 5 s before this limit and the page reconnects. 60 s is the longest limit this project
+  // relies on for any function (MAX_TIMEOUT_SECONDS).
+  streamOrder: { caller: 'http', timeoutSeconds: 60, memoryMb: 128, openapi: [], triggers: [], httpFunction: { accessPath: '/stream' } },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -95,6 +110,11 @@ export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 export const CLIENT_CALLABLE = FUNCTION_NAMES.filter((name): name is ClientFunctionName => FUNCTIONS[name].caller === 'client');
 
 export const TRIGGERED = FUNCTION_NAMES.filter((name): name is TriggeredFunctionName => FUNCTIONS[name].caller === 'platform');
+
+export type HttpFunctionName = NamesFor<'http'>;
+
+/** The HTTP cloud functions: run by the Functions Framework, never by `cloud.callFunction`. */
+export const HTTP_FUNCTIONS = FUNCTION_NAMES.filter((name): name is HttpFunctionName => FUNCTIONS[name].caller === 'http');
 
 export function isClientCallable(name: string): name is ClientFunctionName {
   return (CLIENT_CALLABLE as readonly string[]).includes(name);

@@ -122,6 +122,11 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /**
+   * Where to read this order's text live (docs/STREAMING.md), with a short-lived ticket: in the
+   * answers of getOrder and createOrder, while the order can still change and streaming is set up.
+   */
+  streamUrl?: string;
 }
 
 export function toClientOrder(order: OrderDocument): ClientOrder {

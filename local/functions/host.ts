@@ -182,6 +182,8 @@ export class FunctionHost {
     for (const name of readdirSync(this.options.functionsDir)) {
       const bundle = join(this.options.functionsDir, name, 'index.js');
       if (!existsSync(bundle)) continue;
+      // An HTTP function runs on @cloudbase/functions-framework (local/functions/httpFunctions.ts), not in a realm.
+      if (existsSync(join(this.options.functionsDir, name, 'scf_bootstrap'))) continue;
       const configPath = join(this.options.functionsDir, name, 'config.json');
       this.configs.set(name, existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as FunctionConfig) : {});
       this.bundles.set(name, bundle);
@@ -382,6 +384,45 @@ export class FunctionHost {
     this.killedCount += 1;
     this.stopListeners.get(invocation)?.();
     return true;
+  }
+
+  /**
+   * An invocation that runs outside this host's realms: one connection to an HTTP function, served
+   * by @cloudbase/functions-framework (local/functions/httpFunctions.ts). It gets credentials the
+   * CloudBase emulation accepts, is counted and recorded like any other, and is over (credentials
+   * revoked) when `end` is called or it outlives its config.json time limit, as SCF stops it.
+   */
+  beginExternal(name: string, caller: Caller, event: unknown, limit: { timeoutMs: number; onTimeout: () => void }): { invocation: Invocation; end(ok: boolean): void } {
+    const id = randomUUID();
+    const invocation: Invocation = {
+      id,
+      functionName: name,
+      caller,
+      stopped: false,
+      startedAt: Date.now(),
+      credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
+    };
+    this.invocationCount += 1;
+    this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
+    this.running.add(invocation);
+    this.bySecretId.set(invocation.credentials.secretId, invocation);
+    const started = performance.now();
+    const timer = setTimeout(() => {
+      this.halt(invocation);
+      limit.onTimeout();
+    }, limit.timeoutMs);
+    let ended = false;
+    return {
+      invocation,
+      end: (ok) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(timer);
+        this.halt(invocation);
+        this.running.delete(invocation);
+        this.record(invocation, event, undefined, { ok, cold: false, coldStartMs: 0, wallMs: performance.now() - started, cpuMs: null });
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -13,8 +13,12 @@
  * invocations per 20-second answer).
  */
 
-/** What one poll found. `finished`: the order reached a final state, polling ends. */
-export type PollResult = 'changed' | 'unchanged' | 'failed' | 'finished';
+/**
+ * What one poll found. `finished`: the order reached a final state, polling ends. `expecting`:
+ * nothing new, but news is due any moment (the payer just paid): poll again without backing off
+ * (each call is a long-poll that waits for the news itself).
+ */
+export type PollResult = 'changed' | 'unchanged' | 'expecting' | 'failed' | 'finished';
 
 export const IDLE_BACKOFF_MS: readonly number[] = [0, 1_000, 2_000, 4_000];
 export const FAILURE_BACKOFF_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
@@ -38,8 +42,8 @@ function ladder(steps: readonly number[], index: number): number {
 }
 
 /** The pause before the next poll, given how many polls in a row found nothing new or failed. */
-export function delayBeforeNextPoll(result: 'changed' | 'unchanged' | 'failed', unchangedInARow: number, failuresInARow: number): number {
-  if (result === 'changed') return ladder(IDLE_BACKOFF_MS, 0);
+export function delayBeforeNextPoll(result: 'changed' | 'unchanged' | 'expecting' | 'failed', unchangedInARow: number, failuresInARow: number): number {
+  if (result === 'changed' || result === 'expecting') return ladder(IDLE_BACKOFF_MS, 0);
   if (result === 'failed') return ladder(FAILURE_BACKOFF_MS, failuresInARow - 1);
   return ladder(IDLE_BACKOFF_MS, unchangedInARow);
 }
@@ -54,9 +58,14 @@ export interface PollerOptions {
 
 let timersOverride: Timers | null = null;
 
-/** Replaces the timers of every poller made after it (tests: a faster clock); `null` goes back to the real ones. */
+/** Replaces the timers of every poller (and live stream) made after it (tests: a faster clock); `null` goes back to the real ones. */
 export function setPollTimers(timers: Timers | null): void {
   timersOverride = timers;
+}
+
+/** The timers a poller or stream made now uses. */
+export function pollTimers(): Timers {
+  return timersOverride ?? realTimers;
 }
 
 export class Poller {
@@ -163,7 +172,7 @@ export class Poller {
       return;
     }
     if (!this.active) return;
-    if (result === 'changed') {
+    if (result === 'changed' || result === 'expecting') {
       this.unchangedInARow = 0;
       this.failuresInARow = 0;
     } else if (result === 'failed') {

@@ -91,6 +91,8 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /** Where to read the answer live (services/stream.ts), ticket included; absent: long-poll only. */
+  streamUrl?: string;
 }
 
 export interface ListTiersResult {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Manifest, ManifestCollection, ManifestFunction } from './manifest';
+import type { Manifest, ManifestCollection, ManifestFunction, ManifestHttpAccess } from './manifest';
 import { toolRequire } from './tools';
 import { functionEnvironment, type EnvValues } from './validate';
 
@@ -28,10 +28,20 @@ interface ManagerNode {
     ): Promise<unknown>;
   };
   commonService(service: string, version: string): { call(options: { Action: string; Param: Record<string, unknown> }): Promise<Record<string, unknown>> };
+  /**
+   * CloudBase HTTP access (lib/access/index.js): `getAccessList({ name })` is DescribeCloudBaseGWAPI,
+   * answering `APISet`; `createAccess({ name, path })` is CreateCloudBaseGWAPI with `Type: 1`, a
+   * cloud function (the SDK's default).
+   */
+  access: {
+    getAccessList(options: { name?: string; path?: string }): Promise<{ APISet?: { Name?: string; Path?: string }[] }>;
+    createAccess(options: { name: string; path: string }): Promise<unknown>;
+  };
 }
 
 interface ManagerFunction {
   name: string;
+  type?: 'HTTP';
   runtime: string;
   handler: string;
   timeout: number;
@@ -96,4 +106,17 @@ export async function applyManifest(root: string, manifest: Manifest, values: En
   const manager = new CloudBase({ secretId, secretKey, envId, ...(values.TCB_SESSION_TOKEN ? { token: values.TCB_SESSION_TOKEN } : {}) });
   for (const collection of manifest.collections) await deployCollection(manager, envId, collection, report);
   for (const fn of manifest.functions) await deployFunction(manager, root, manifest, fn, values, report);
+  for (const access of manifest.httpAccess) await deployHttpAccess(manager, access, report);
+}
+
+async function deployHttpAccess(manager: ManagerNode, access: ManifestHttpAccess, report: Report): Promise<void> {
+  const { APISet = [] } = await manager.access.getAccessList({ path: access.path });
+  const existing = APISet.find((api) => api.Path === access.path);
+  if (existing && existing.Name === access.name) {
+    report(`HTTP access ${access.path} → ${access.name}: exists`);
+    return;
+  }
+  if (existing) throw new Error(`HTTP access path ${access.path} already leads to ${String(existing.Name)}, not ${access.name}: change it in the console`);
+  await manager.access.createAccess({ name: access.name, path: access.path });
+  report(`HTTP access ${access.path} → ${access.name}: created`);
 }

@@ -1,5 +1,6 @@
 import { PROVIDERS } from '../../core/config/providers';
 import { MAX_LEASE_MS, MIN_LEASE_MS } from '../../core/generation/lease';
+import { MIN_STREAM_TICKET_SECRET_LENGTH } from '../../core/streaming/ticket';
 
 /**
  * Every environment variable a deployment involves: what the cloud functions read (core/config/env.ts,
@@ -12,7 +13,7 @@ export interface EnvVarSpec {
   /** Never printed, never written anywhere but the function's configuration. */
   secret: boolean;
   /** When a deployment cannot go without it. */
-  required: 'always' | 'cloudpay' | 'v3' | 'no';
+  required: 'always' | PayModeInTheCloud | 'no';
   /**
    * `functions`: set on every function; `deploy`: the deploy tool's; `upload`: `npm run upload`'s;
    * `local`: the local runtime's, refused in a deployment.
@@ -35,7 +36,9 @@ const oneOf = (name: string, allowed: readonly string[]) => (value: string) =>
 /** The shortest HMAC secret accepted: 32 characters, as many bytes of key as SHA-256 produces. */
 export const MIN_HASH_SECRET_LENGTH = 32;
 
-export const PAY_MODES_IN_THE_CLOUD = ['cloudpay', 'v3'] as const;
+/** Virtual payment is the default: WeChat requires virtual goods (AI answers) to be sold through it (docs/VIRTUAL-PAYMENT.md). */
+export const PAY_MODES_IN_THE_CLOUD = ['virtual', 'cloudpay', 'v3'] as const;
+export type PayModeInTheCloud = (typeof PAY_MODES_IN_THE_CLOUD)[number];
 
 function providerVars(): EnvVarSpec[] {
   return PROVIDERS.flatMap((provider): EnvVarSpec[] => [
@@ -59,14 +62,14 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   },
   {
     name: 'PAY_MODE',
-    purpose: 'cloudpay (CloudBase cloud pay) or v3 (WeChat Pay API v3, direct merchant)',
+    purpose: 'virtual (mini program virtual payment: required for virtual goods such as AI answers), cloudpay (CloudBase cloud pay) or v3 (WeChat Pay API v3, direct merchant)',
     secret: false,
     required: 'always',
     target: 'functions',
     check: (value) =>
       value === 'simulator'
-        ? 'PAY_MODE=simulator is the local runtime\'s payment simulator: deploy with cloudpay or v3'
-        : oneOf('PAY_MODE', PAY_MODES_IN_THE_CLOUD)(value),
+        ? 'PAY_MODE=simulator is the local runtime\'s payment simulator: deploy with virtual, cloudpay or v3'
+        : value === '' || (PAY_MODES_IN_THE_CLOUD as readonly string[]).includes(value) ? null : `PAY_MODE must be virtual, cloudpay or v3, not "${value}"`,
   },
   {
     name: 'OPENID_HASH_SECRET',
@@ -76,6 +79,23 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
     target: 'functions',
     check: (value) =>
       value.length >= MIN_HASH_SECRET_LENGTH ? null : `OPENID_HASH_SECRET is too short: at least ${MIN_HASH_SECRET_LENGTH} characters (openssl rand -hex 32)`,
+  },
+  // Live text (docs/STREAMING.md): both, or neither (then orders carry no streamUrl and the page long-polls).
+  {
+    name: 'STREAM_TICKET_SECRET',
+    purpose: 'HMAC key of the stream tickets getOrder issues and streamOrder checks',
+    secret: true,
+    required: 'no',
+    target: 'functions',
+    check: (value) => (value.length >= MIN_STREAM_TICKET_SECRET_LENGTH ? null : `STREAM_TICKET_SECRET is too short: at least ${MIN_STREAM_TICKET_SECRET_LENGTH} characters (openssl rand -hex 32)`),
+  },
+  {
+    name: 'STREAM_BASE_URL',
+    purpose: "https URL of streamOrder's HTTP access path, e.g. https://<env>.<region>.app.tcloudbase.com/stream",
+    secret: false,
+    required: 'no',
+    target: 'functions',
+    check: (value) => (/^https:\/\/[^\s?#]+$/.test(value) ? null : `STREAM_BASE_URL must be the https URL of streamOrder's HTTP access path, without a query, not "${value}"`),
   },
   {
     name: 'OPENID_SEAL_KEY',
@@ -133,6 +153,14 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'LLM_MODEL', purpose: 'the model of LLM_BASE_URL', secret: false, required: 'no', target: 'functions' },
   ...providerVars(),
   { name: 'QUIET_LOGS', purpose: '1 silences info logs', secret: false, required: 'no', target: 'functions', check: oneOf('QUIET_LOGS', ['0', '1']) },
+  // Mini program virtual payment (docs/VIRTUAL-PAYMENT.md): MP console → 虚拟支付 → 基本配置, and 开发设置 for the AppID/AppSecret.
+  { name: 'XPAY_OFFER_ID', purpose: 'virtual payment OfferID (虚拟支付 → 基本配置)', secret: false, required: 'virtual', target: 'functions' },
+  { name: 'XPAY_ENV', purpose: 'virtual payment env: 0 live (现网), 1 sandbox (沙箱, Android only)', secret: false, required: 'no', target: 'functions', check: oneOf('XPAY_ENV', ['0', '1']) },
+  { name: 'XPAY_APP_KEY', purpose: 'virtual payment live AppKey (现网AppKey): signs env 0', secret: true, required: 'virtual', target: 'functions' },
+  { name: 'XPAY_SANDBOX_APP_KEY', purpose: 'virtual payment sandbox AppKey (沙箱AppKey): signs env 1', secret: true, required: 'no', target: 'functions' },
+  { name: 'WX_APPID', purpose: 'the mini program\'s AppID, for code2Session and stable_token', secret: false, required: 'virtual', target: 'functions', check: (value) => (/^wx[0-9a-f]{16}$/.test(value) ? null : 'WX_APPID must look like wx followed by 16 hex digits') },
+  { name: 'WX_APPSECRET', purpose: 'the mini program\'s AppSecret, for code2Session and stable_token', secret: true, required: 'virtual', target: 'functions' },
+  { name: 'WX_API_BASE_URL', purpose: 'where /xpay/, code2Session and stable_token go (https://api.weixin.qq.com)', secret: false, required: 'no', target: 'functions' },
   // WeChat Pay API v3 (direct merchant): https://pay.weixin.qq.com/doc/v3/merchant/4012791874
   { name: 'WECHATPAY_APPID', purpose: 'the mini program\'s appid', secret: false, required: 'v3', target: 'functions' },
   { name: 'WECHATPAY_MCHID', purpose: 'merchant id', secret: false, required: 'v3', target: 'functions', check: digits('WECHATPAY_MCHID') },

@@ -12,6 +12,12 @@ import { FUNCTION_ENV_VARS } from './envSpec';
  */
 export interface ManifestFunction {
   name: string;
+  /**
+   * `HTTP`: an HTTP cloud function, started by its scf_bootstrap (@cloudbase/manager-node
+   * lib/function/index.js `configToParams` sends it as `Type`; the CLI's `tcb fn deploy --httpFn`:
+   * https://docs.cloudbase.net/cli-v1/functions/deploy). Absent: an event function.
+   */
+  type?: 'HTTP';
   runtime: string;
   handler: 'index.main';
   timeout: number;
@@ -29,12 +35,20 @@ export interface ManifestCollection {
   indexes: { name: string; unique: boolean; keys: { name: string; direction: '1' | '-1' }[] }[];
 }
 
+/** A CloudBase HTTP access path to a function (https://docs.cloudbase.net/service/access-cloud-function). */
+export interface ManifestHttpAccess {
+  name: string;
+  path: string;
+}
+
 export interface Manifest {
   version: '2.0';
   envId: string;
   functionRoot: string;
   functions: ManifestFunction[];
   collections: ManifestCollection[];
+  /** This project's own key, like `collections`: the HTTP access paths scripts/deploy creates. */
+  httpAccess: ManifestHttpAccess[];
 }
 
 export const MANIFEST_FILE = 'cloudbaserc.json';
@@ -56,14 +70,18 @@ function manifestFunction(name: (typeof FUNCTION_NAMES)[number]): ManifestFuncti
   const spec: FunctionSpec = FUNCTIONS[name];
   return {
     name,
+    ...(spec.httpFunction ? { type: 'HTTP' as const } : {}),
     runtime: NODE_RUNTIME,
     handler: 'index.main',
     timeout: spec.timeoutSeconds,
     memorySize: spec.memoryMb,
-    // The bundle (index.js, built by `npm run build`) holds everything but wx-server-sdk, which
-    // the platform installs from the folder's package.json.
+    // The bundle (index.js, built by `npm run build`) holds everything but the platform SDK, which
+    // the platform installs from the folder's package.json. An HTTP function also needs
+    // @cloudbase/functions-framework on disk for its scf_bootstrap; whether the platform installs an
+    // HTTP function's dependencies is not settled by the docs, so its node_modules, when installed
+    // (docs/DEPLOY.md), is uploaded too.
     installDependency: true,
-    ignore: ['index.ts', 'node_modules', 'node_modules/**'],
+    ignore: spec.httpFunction ? ['index.ts'] : ['index.ts', 'node_modules', 'node_modules/**'],
     envVariables: Object.fromEntries(FUNCTION_ENV_VARS.map((spec) => [spec.name, envTemplate(spec.name)])),
     triggers: spec.triggers.map((trigger) => ({ ...trigger })),
   };
@@ -90,6 +108,10 @@ export function buildManifest(): Manifest {
     functionRoot: FUNCTION_ROOT,
     functions: FUNCTION_NAMES.map(manifestFunction),
     collections: COLLECTIONS.map(manifestCollection),
+    httpAccess: FUNCTION_NAMES.flatMap((name) => {
+      const spec: FunctionSpec = FUNCTIONS[name];
+      return spec.httpFunction ? [{ name, path: spec.httpFunction.accessPath }] : [];
+    }),
   };
 }
 

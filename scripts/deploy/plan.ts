@@ -31,7 +31,8 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
   lines.push('');
   lines.push(`Functions (${manifest.functions.length}), code from ${manifest.functionRoot}/<name> (index.js built by npm run build; wx-server-sdk installed by the platform):`);
   for (const fn of manifest.functions) {
-    const caller = isFunctionName(fn.name) ? (FUNCTIONS[fn.name].caller === 'client' ? 'mini program' : 'platform') : '?';
+    const callerKind = isFunctionName(fn.name) ? FUNCTIONS[fn.name].caller : null;
+    const caller = callerKind === 'client' ? 'mini program' : callerKind === 'platform' ? 'platform' : callerKind === 'http' ? 'HTTP function' : '?';
     const openapi: readonly string[] = isFunctionName(fn.name) ? FUNCTIONS[fn.name].openapi : [];
     const parts = [
       pad(fn.name, 16),
@@ -44,12 +45,15 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
     ];
     lines.push(`  ${parts.join('').trimEnd()}`);
   }
+  for (const access of manifest.httpAccess) {
+    lines.push(`  HTTP access path ${access.path} → ${access.name} (run by @cloudbase/functions-framework from its scf_bootstrap; its domain goes in the mini program's request 合法域名)`);
+  }
   const names = new Set(manifest.functions.flatMap((fn) => Object.keys(fn.envVariables)));
   lines.push('');
   lines.push(`Environment variables of every function (${names.size}), from ${envFileLabel}; unset ones are left out and take the code's default:`);
   for (const name of names) {
     const spec = envVarSpec(name);
-    const required = spec?.required === 'always' ? 'required' : spec?.required === 'cloudpay' || spec?.required === 'v3' ? `required with PAY_MODE=${spec.required}` : 'optional';
+    const required = spec?.required === 'always' ? 'required' : spec?.required && spec.required !== 'no' ? `required with PAY_MODE=${spec.required}` : 'optional';
     lines.push(`  ${pad(name, 38)}${pad(required, 34)}${shownValue(name, values)}`);
   }
   const deployOnly = ENV_VARS.filter((spec) => spec.target === 'deploy');

@@ -49,6 +49,7 @@ function functionProblems(entry: unknown, index: number): string[] {
     problems.push(`${at}: memorySize must be one of ${MEMORY_SIZES_MB.join(', ')} (MB), not ${JSON.stringify(entry.memorySize)}`);
   }
   if (entry.handler !== 'index.main') problems.push(`${at}: handler must be index.main, not ${JSON.stringify(entry.handler)}`);
+  if (entry.type !== undefined && entry.type !== 'HTTP') problems.push(`${at}: type must be "HTTP" or absent (an event function), not ${JSON.stringify(entry.type)}`);
   if (!isObject(entry.envVariables)) problems.push(`${at}: envVariables must be an object`);
   else {
     for (const [key, value] of Object.entries(entry.envVariables)) {
@@ -106,6 +107,14 @@ export function validateManifest(raw: unknown, source = 'cloudbaserc.json'): Man
   else raw.functions.forEach((entry, i) => problems.push(...functionProblems(entry, i)));
   if (!Array.isArray(raw.collections)) problems.push('collections must be an array');
   else raw.collections.forEach((entry, i) => problems.push(...collectionProblems(entry, i)));
+  if (!Array.isArray(raw.httpAccess)) problems.push('httpAccess must be an array');
+  else {
+    raw.httpAccess.forEach((entry: unknown, i) => {
+      if (!isObject(entry) || typeof entry.name !== 'string' || !isFunctionName(entry.name) || typeof entry.path !== 'string' || !/^\/[A-Za-z0-9/_-]*$/.test(entry.path)) {
+        problems.push(`httpAccess[${i}] must be { name: <a catalog function>, path: "/…" }`);
+      }
+    });
+  }
   if (problems.length === 0) {
     const expected = serializeManifest(buildManifest());
     if (serializeManifest(raw as unknown as Manifest) !== expected) {

@@ -63,6 +63,24 @@ interface RequestOptions extends Callbacks<{ errMsg: string; data: unknown; stat
   timeout?: number;
   dataType?: string;
   responseType?: string;
+  enableChunked?: boolean;
+}
+
+type ChunkListener = (result: { data: ArrayBuffer }) => void;
+type HeadersListener = (result: { header: Record<string, string>; statusCode: number; cookies: string[] }) => void;
+
+/**
+ * The bytes of one network read cut into one to four pieces at random points, as WeChat hands a
+ * chunked response over: `RequestTask.onChunkReceived` gets ArrayBuffers split anywhere, even
+ * inside a UTF-8 sequence (https://developers.weixin.qq.com/miniprogram/dev/api/network/request/RequestTask.onChunkReceived.html),
+ * so the page's decoder is exercised here as on a phone.
+ */
+function cutAnywhere(bytes: Uint8Array): ArrayBuffer[] {
+  const cuts = new Set<number>();
+  const pieces = Math.min(bytes.length, 1 + Math.floor(Math.random() * 4));
+  while (cuts.size < pieces - 1) cuts.add(1 + Math.floor(Math.random() * (bytes.length - 1)));
+  const bounds = [0, ...[...cuts].sort((a, b) => a - b), bytes.length];
+  return bounds.slice(1).map((end, i) => bytes.slice(bounds[i], end).buffer);
 }
 
 const systemInfo = () => {
@@ -154,7 +172,7 @@ export function createWx(context: WxContext): Record<string, unknown> {
     });
   };
 
-  return {
+  const wxApi: Record<string, unknown> = {
     onNeedPrivacyAuthorization(listener: PrivacyListener) {
       privacyListener = typeof listener === 'function' ? listener : null;
     },
@@ -177,8 +195,17 @@ export function createWx(context: WxContext): Record<string, unknown> {
         return ok('openPrivacyContract');
       }),
 
+    /**
+     * wx.request against the runtime. With `enableChunked` (base library 2.20.2+) the body is handed
+     * to `onChunkReceived` listeners as it arrives, cut anywhere (cutAnywhere), and `success` comes
+     * when it has all arrived; what `success` carries as `data` then is not documented, so it is an
+     * empty ArrayBuffer here (the page never reads it). `abort()` fails the request with
+     * `request:fail abort`, as WeChat does.
+     */
     request(options: RequestOptions) {
       const controller = new AbortController();
+      const chunkListeners = new Set<ChunkListener>();
+      const headersListeners = new Set<HeadersListener>();
       const promise = call('request', options, async () => {
         const url = new URL(options.url, location.href);
         const method = (options.method ?? 'GET').toUpperCase();
@@ -195,6 +222,21 @@ export function createWx(context: WxContext): Record<string, unknown> {
         const timer = window.setTimeout(() => controller.abort('timeout'), options.timeout ?? 60_000);
         try {
           const response = await fetch(url, { method, headers, body, signal: controller.signal });
+          const header: Record<string, string> = {};
+          response.headers.forEach((value, key) => (header[key] = value));
+          for (const listener of [...headersListeners]) listener({ header, statusCode: response.status, cookies: [] });
+          if (options.enableChunked && response.body) {
+            const reader = response.body.getReader();
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              for (const piece of cutAnywhere(value)) for (const listener of [...chunkListeners]) listener({ data: piece });
+            }
+            return { errMsg: 'request:ok', data: new ArrayBuffer(0), statusCode: response.status, header, cookies: [] };
+          }
+          if (options.responseType === 'arraybuffer') {
+            return { errMsg: 'request:ok', data: await response.arrayBuffer(), statusCode: response.status, header, cookies: [] };
+          }
           const text = await response.text();
           let data: unknown = text;
           if ((options.dataType ?? 'json') === 'json') {
@@ -204,8 +246,6 @@ export function createWx(context: WxContext): Record<string, unknown> {
               data = text;
             }
           }
-          const header: Record<string, string> = {};
-          response.headers.forEach((value, key) => (header[key] = value));
           return { errMsg: 'request:ok', data, statusCode: response.status, header, cookies: [] };
         } catch (error) {
           throw { errMsg: controller.signal.aborted ? `request:fail ${controller.signal.reason === 'timeout' ? 'timeout' : 'abort'}` : `request:fail ${error instanceof Error ? error.message : String(error)}` };
@@ -213,7 +253,15 @@ export function createWx(context: WxContext): Record<string, unknown> {
           window.clearTimeout(timer);
         }
       });
-      return promise ?? { abort: () => controller.abort('abort'), onHeadersReceived() {}, offHeadersReceived() {}, onChunkReceived() {}, offChunkReceived() {} };
+      return (
+        promise ?? {
+          abort: () => controller.abort('abort'),
+          onHeadersReceived: (listener: HeadersListener) => void headersListeners.add(listener),
+          offHeadersReceived: (listener?: HeadersListener) => (listener ? void headersListeners.delete(listener) : headersListeners.clear()),
+          onChunkReceived: (listener: ChunkListener) => void chunkListeners.add(listener),
+          offChunkReceived: (listener?: ChunkListener) => (listener ? void chunkListeners.delete(listener) : chunkListeners.clear()),
+        }
+      );
     },
 
     showToast: (options: ToastOptions & Callbacks<{ errMsg: string }>) =>
@@ -286,6 +334,11 @@ export function createWx(context: WxContext): Record<string, unknown> {
         return result;
       }),
 
+    /**
+     * What this preview implements, in wx.canIUse's schema (https://developers.weixin.qq.com/miniprogram/dev/api/base/wx.canIUse.html):
+     * `${API}.${method}.${param}.${option}` or `${class}.${method}`; a bare API name when the preview has it.
+     */
+    canIUse: (schema: string) => CAN_I_USE.has(schema) || (!schema.includes('.') && schema in wxApi),
     getSystemInfoSync: systemInfo,
     getWindowInfo: systemInfo,
     getDeviceInfo: systemInfo,
@@ -329,4 +382,16 @@ export function createWx(context: WxContext): Record<string, unknown> {
       }),
     nextTick: (callback: () => void) => void Promise.resolve().then(callback),
   };
+  return wxApi;
 }
+
+/** The options and task methods beyond a bare API name that this preview implements. */
+const CAN_I_USE = new Set([
+  'request.object.enableChunked',
+  'request.object.responseType.arraybuffer',
+  'RequestTask.abort',
+  'RequestTask.onChunkReceived',
+  'RequestTask.offChunkReceived',
+  'RequestTask.onHeadersReceived',
+  'RequestTask.offHeadersReceived',
+]);

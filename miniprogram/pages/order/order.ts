@@ -1,8 +1,11 @@
 /**
- * One order, from "confirming payment" to its final state. The page trusts only the server:
- * it long-polls getOrder (services/poller.ts decides when), shows the user's question as stored,
- * renders the answer as Markdown while it grows (services/markdown.ts), reveals new text at an even
- * pace between long-polls (services/textFlow.ts), and stops polling whenever it is hidden or closed.
+ * One order, from "confirming payment" to its final state. The page trusts only the server. While
+ * the order is paid or being written it prefers the live stream (services/stream.ts: the answer's
+ * text as the server has it); it long-polls getOrder (services/poller.ts decides when) until then,
+ * where chunked requests are missing, and whenever the stream fails, and never tells the user which
+ * channel it uses. It shows the user's question as stored, renders the answer as Markdown while it
+ * grows (services/markdown.ts), puts text on screen at once (services/textFlow.ts smooths a piece
+ * in within 300 ms), and stops both channels whenever it is hidden or closed.
  */
 import { cloudApi } from '../../services/cloud';
 import { leaveDraft } from '../../services/draft';
@@ -13,6 +16,7 @@ import { openPaymentSheet } from '../../services/payment';
 import { Poller, type PollResult } from '../../services/poller';
 import { refusedPrivacy } from '../../services/privacy';
 import { hasRedactions, questionSegments, type QuestionSegment } from '../../services/question';
+import { chunkedTransport, OrderStream, type LiveText, type StreamStop } from '../../services/stream';
 import { longPollInput, Reveal, showAtOnce } from '../../services/textFlow';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, setTitle, toast } from '../../services/ui';
@@ -39,6 +43,29 @@ interface OrderPageState {
   notice: Notice | null;
   /** The answer's blocks as last rendered. */
   blocks: AnswerBlock[];
+  /** The live stream while it is open. */
+  stream: OrderStream | null;
+  /** The stream was refused or kept failing: long-poll for the rest of this visit. */
+  streamDisabled: boolean;
+  /** A streamUrl whose stream stopped: not opened again (a fresh one comes with the next getOrder). */
+  spentStreamUrl: string | null;
+  /** Fresh tickets asked for after a stream said its ticket expired (bounded, so a broken clock cannot loop). */
+  ticketRefreshes: number;
+  /** While streaming a paid order that has not started: the timer of the getOrder call that nudges it. */
+  nudgeTimer: number | null;
+}
+
+/** A stream whose ticket expired gets this many fresh ones per visit before the page settles on long-polling. */
+const MAX_TICKET_REFRESHES = 3;
+/**
+ * While the stream shows a paid order that has not started generating, one getOrder call this often:
+ * getOrder re-dispatches generation after 5 s (REDISPATCH_AFTER_MS in core/functions/getOrder.ts),
+ * which the stream, only reading, never does.
+ */
+const PAID_NUDGE_MS = 6_000;
+
+function streamable(order: ClientOrder): boolean {
+  return order.status === 'paid' || order.status === 'generating';
 }
 
 const states = new WeakMap<object, OrderPageState>();
@@ -177,6 +204,11 @@ Component({
         visible: true,
         notice: null,
         blocks: [],
+        stream: null,
+        streamDisabled: false,
+        spentStreamUrl: null,
+        ticketRefreshes: 0,
+        nudgeTimer: null,
       };
       states.set(this, state);
       this.setData({ orderId });
@@ -188,8 +220,9 @@ Component({
       const state = states.get(this);
       if (!state) return;
       state.visible = true;
-      if (!state.order || !isTerminalStatus(state.order.status)) state.poller.start();
       const order = state.order;
+      if (!order) state.poller.start();
+      else if (!isTerminalStatus(order.status)) this.chooseChannel();
       if (order) state.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
       this.render();
     },
@@ -199,8 +232,86 @@ Component({
       if (!state) return;
       state.visible = false;
       state.poller.stop();
+      this.closeStream(state);
       state.reveal.stop();
       this.stopTicker(state);
+    },
+
+    /**
+     * The stream while the order is paid or being written and the page can stream; the long-poll
+     * otherwise (before payment is confirmed it also asks WeChat Pay about a late notification).
+     */
+    chooseChannel() {
+      const state = states.get(this);
+      if (!state || !state.visible) return;
+      const order = state.order;
+      if (!order || isTerminalStatus(order.status)) {
+        this.closeStream(state);
+        return;
+      }
+      if (state.stream) return;
+      const transport = chunkedTransport();
+      const url = order.streamUrl;
+      if (transport && url && url !== state.spentStreamUrl && !state.streamDisabled && streamable(order)) {
+        state.poller.stop();
+        const from: LiveText = { rev: order.rev, status: order.status, output: order.output, outputComplete: order.outputComplete, error: order.error ?? null };
+        const stream = new OrderStream(url, from, { onUpdate: (live, restarted) => this.onLive(stream, live, restarted), onStop: (reason) => this.onStreamStop(stream, url, reason) }, transport);
+        state.stream = stream;
+        stream.start();
+        this.scheduleNudge(state);
+        return;
+      }
+      state.poller.start();
+    },
+
+    closeStream(state: OrderPageState) {
+      state.stream?.stop();
+      state.stream = null;
+      if (state.nudgeTimer !== null) clearTimeout(state.nudgeTimer);
+      state.nudgeTimer = null;
+    },
+
+    /** What the stream brought, applied as a newer version of the order held. */
+    onLive(stream: OrderStream, live: LiveText, restarted: boolean) {
+      const state = states.get(this);
+      if (!state || state.stream !== stream || !state.order) return;
+      const { error: _previous, ...held } = state.order;
+      void _previous;
+      const next: ClientOrder = { ...held, rev: live.rev, status: live.status, output: live.output, outputComplete: live.outputComplete, ...(live.error ? { error: live.error } : {}) };
+      if (restarted) state.notice = (t) => t.answerRestarted;
+      this.apply(next);
+    },
+
+    onStreamStop(stream: OrderStream, url: string, reason: StreamStop) {
+      const state = states.get(this);
+      if (!state || state.stream !== stream) return;
+      this.closeStream(state);
+      state.spentStreamUrl = url;
+      if (reason === 'terminal') return;
+      if (reason === 'expired' && state.ticketRefreshes < MAX_TICKET_REFRESHES) {
+        state.ticketRefreshes += 1;
+      } else {
+        state.streamDisabled = true;
+      }
+      // The long-poll takes over at once; its answer carries a fresh streamUrl when streaming is still an option.
+      state.poller.hurry();
+    },
+
+    /** One getOrder call while the stream shows a paid order that has not started: getOrder nudges it. */
+    scheduleNudge(state: OrderPageState) {
+      if (state.nudgeTimer !== null) clearTimeout(state.nudgeTimer);
+      state.nudgeTimer = setTimeout(() => {
+        state.nudgeTimer = null;
+        if (!state.stream || state.order?.status !== 'paid') return;
+        void cloudApi()
+          .getOrder({ orderId: state.orderId })
+          .then((answer) => {
+            if (answer.ok && states.get(this) === state && state.stream && state.order && answer.order.rev > state.order.rev) this.apply(answer.order);
+          })
+          .finally(() => {
+            if (state.stream) this.scheduleNudge(state);
+          });
+      }, PAID_NUDGE_MS) as unknown as number;
     },
 
     /**
@@ -228,6 +339,9 @@ Component({
       state.payment = answer.payment ?? state.payment;
       this.apply(answer.order);
       if (isTerminalStatus(answer.order.status)) return 'finished';
+      if (state.stream) return 'finished';
+      // Just paid here: the confirmation is due any moment, so the next long-poll follows at once.
+      if (!changed && answer.order.status === 'pending_payment' && state.paidOnThisPhone) return 'expecting';
       return changed ? 'changed' : 'unchanged';
     },
 
@@ -241,6 +355,7 @@ Component({
       // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
       state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
       this.render();
+      this.chooseChannel();
     },
 
     /** Renders the answer's text as Markdown, sending only the blocks that changed. */
