@@ -76,7 +76,8 @@ describe('numbers split by any space, line break or comma are still numbers', ()
 
   test('every character the normaliser calls invisible or space-like is read through', () => {
     const missed: string[] = [];
-    for (let cp = 0; cp < 0x110000; cp += 1) {
+    // Planes 0, 1 and 14 hold every character of the three classes (test/normalize.test.ts).
+    for (const cp of [...Array.from({ length: 0x20000 }, (_, i) => i), ...Array.from({ length: 0x1000 }, (_, i) => 0xe0000 + i)]) {
       if (cp >= 0xd800 && cp <= 0xdfff) continue;
       const ch = String.fromCodePoint(cp);
       if (!INVISIBLE.test(ch) && !SPACE.test(ch) && !LINE_BREAK.test(ch)) continue;
@@ -178,7 +179,7 @@ describe('transaction ids copied in groups', () => {
 
 describe('the new rules keep the scan linear', () => {
   test('long hostile inputs of the new shapes return and are exact', () => {
-    const size = 200_000;
+    const size = 100_000;
     for (const input of [
       '1\u2009'.repeat(size / 2),
       '1，'.repeat(size / 2),
