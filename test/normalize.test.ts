@@ -76,6 +76,7 @@ describe('canonicalText: what is stored, checked and sent', () => {
       '你好，世界！（测试）：是吗？；“引号”‘单引号’《书名》【注】、。……——～·',
       '面积 120㎡，体积 3㎥；x² + y² = r²，H₂O',
       '👩‍👩‍👧‍👦 👩🏽‍💻 ❤️ ❤️‍🔥 🏳️‍🌈 🏴‍☠️ 1️⃣ #️⃣ 🇨🇳 👍🏿 🏴󠁧󠁢󠁥󠁮󠁧󠁿 🏴󠁧󠁢󠁳󠁣󠁴󠁿 ☺︎',
+      '㊙️ ㊗️ 🈚 🉐 ℹ️ Ⓜ️ ‼️ ⁉️ Brand™',
       'Привет, мир. Γειά σου κόσμε. こんにちは。안녕하세요.',
       'line one\nline two\r\nline three',
       '    indented code();',

@@ -58,11 +58,12 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * Characters NFKC would rewrite in a way a reader notices, kept as typed: the full-width
  * punctuation a Chinese input method types (！（），：；？［］～, GB/T 15834's forms; NFKC makes them
  * ASCII), the ellipsis (NFKC: three full stops), superscript and subscript digits and letters
- * (NFKC: "x²" becomes "x2") and the squared and cubed units (NFKC: "㎡" becomes "m2"). None of them
- * can hide a letter or a digit from the checks: checkSkeleton folds them, and the redactor's scan
- * reads each character's NFKC form.
+ * (NFKC: "x²" becomes "x2"), the squared and cubed units (NFKC: "㎡" becomes "m2") and the emoji
+ * that have a compatibility form (NFKC: "㊙️" becomes "秘", "™" "TM", "‼️" "!!"). None of them can
+ * hide a letter or a digit from the checks: checkSkeleton folds them, and the redactor's scan reads
+ * each character's NFKC form.
  */
-const KEEP_AS_TYPED = /([\uff01\uff08\uff09\uff0c\uff1a\uff1b\uff1f\uff3b\uff3d\uff5e\u2026\u00b2\u00b3\u00b9\u2070-\u209f\u339f-\u33a6]+)/;
+const KEEP_AS_TYPED = /([\uff01\uff08\uff09\uff0c\uff1a\uff1b\uff1f\uff3b\uff3d\uff5e\u2026\u00b2\u00b3\u00b9\u2070-\u209f\u339f-\u33a6\p{Extended_Pictographic}\p{Emoji_Presentation}]+)/u;
 
 function nfkcKeepingPunctuation(text: string): string {
   // Split keeps the separators at odd indexes. The kept characters are starters that compose with
