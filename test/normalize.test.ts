@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { redact } from '../core/privacy/redact';
 import { canonicalText, checkSkeleton, CONFUSABLES, INVISIBLE, isBlank, LINE_BREAK, SPACE } from '../core/privacy/normalize';
 
 /**
@@ -135,5 +138,23 @@ describe('isBlank: a prompt with nothing visible in it', () => {
   });
   test('anything that shows is not', () => {
     for (const text of ['a', '。', '👍', '❤️', '\u200b问\u200b', '1', '\u0301x']) expect(isBlank(text)).toBe(false);
+  });
+});
+
+describe('canonicalising before redaction, as createOrder does', () => {
+  test('finds the same values in every labelled set, and stores the same text as canonicalising after', () => {
+    const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as unknown;
+    const texts = [
+      ...(fixture('redaction-cases.json') as Array<{ text: string }>),
+      ...(fixture('redaction-independent.json') as Array<{ text: string }>),
+      ...(fixture('redaction-adjacent.json') as { cases: Array<{ text: string }> }).cases,
+    ].map((c) => c.text);
+    expect(texts.length).toBeGreaterThan(700);
+    const differing = texts.filter((text) => {
+      const before = redact(canonicalText(text));
+      const after = redact(text);
+      return JSON.stringify(before.counts) !== JSON.stringify(after.counts) || before.text !== canonicalText(after.text);
+    });
+    expect(differing).toEqual([]);
   });
 });
