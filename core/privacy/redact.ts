@@ -136,9 +136,10 @@ const OVERLAID_MARK = /[\p{Mn}\p{Me}]/u;
 const ASCII_DIGIT = /[0-9]/;
 
 /**
- * The value of a decimal digit of any script. Unicode encodes each script's decimal digits as one
- * row 0–9 (The Unicode Standard, §4.6, "Numeric Value"; the mathematical digits are five rows in a
- * run), so a digit's value is its distance from the start of its run, modulo 10.
+ * The value of a decimal digit of any script. Decimal digits occur only in contiguous ranges of ten,
+ * 0 to 9 in order (Unicode's stability policy, https://www.unicode.org/policies/stability_policy.html;
+ * the mathematical digits are five such ranges in a row), so a digit's value is its distance from
+ * the start of its run of digits, modulo 10.
  */
 function decimalValue(cp: number): number {
   let start = cp;
