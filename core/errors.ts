@@ -14,6 +14,12 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
+  /** Virtual payment: the user has fewer tokens than the answer costs; nothing was spent or stored. */
+  | 'INSUFFICIENT_BALANCE'
+  /** Virtual payment: the user's WeChat login (session_key) is missing or expired; call wx.login and retry with its code. */
+  | 'SESSION_EXPIRED'
+  /** Virtual payment on iOS: a payment must be at least ¥1. */
+  | 'BELOW_PLATFORM_MINIMUM'
   | 'INTERNAL';
 
 export interface ErrorBody {

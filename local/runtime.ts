@@ -29,7 +29,8 @@ import { DelaySource, type CloudProfile } from './profile/cloudProfile';
 import { InstancePool } from './profile/instances';
 import { latencyHook } from './profile/latencyHook';
 import { XpayEmulator } from './wechat/emulator';
-import { catalogueFromTiers, localXpaySecrets, pushRoutesFromCatalog, xpayAccount, xpayFunctionEnv } from './wechat/settings';
+import { issuedVirtualPayment, publishedCatalogue } from './wechat/catalogue';
+import { localXpaySecrets, pushRoutesFromCatalog, xpayAccount, xpayFunctionEnv } from './wechat/settings';
 
 export { cronIntervalMs } from './functions/timers';
 
@@ -111,10 +112,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     );
   let baseUrl = '';
   const account = xpayAccount(configured, localXpaySecrets(options.dataDir));
+  const functionsDb = store.database();
   const wechat = new XpayEmulator({
     db: platformDb,
     account,
-    catalogue: catalogueFromTiers,
+    catalogue: () => publishedCatalogue(configured),
+    // The parameters the functions issued for an order or a top-up, as the page would pass them on
+    // (for /api/pay/simulate without the preview's sheet): the store's own record of them.
+    issuedPayment: (outTradeNo) => issuedVirtualPayment(functionsDb, outTradeNo),
     pushRoutes: pushRoutesFromCatalog(),
     invokeFunction: (name, event, caller) => hostRef().invoke(name, event, caller),
     faults: () => faults.xpay,
@@ -134,7 +139,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     simulator: pay,
     delivery,
     dispatcher,
-    functionsDb: store.database(),
+    functionsDb,
     platformDb,
     faults: {
       get: () => faults,
@@ -177,7 +182,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The functions' configuration: local defaults for everything the cloud console would hold,
   // overridden by the developer's own environment.
   const functionConfig: Record<string, string> = {
-    PAY_MODE: 'simulator',
+    // Virtual payment, as in the cloud: WeChat requires it for virtual goods (docs/VIRTUAL-PAYMENT.md).
+    PAY_MODE: 'virtual',
     LOCAL_MODEL_URL: `${baseUrl}/v1`,
     CLOUD_ENV_ID: LOCAL_ENV_ID,
     WXPAY_SUB_MCH_ID: subMchId,

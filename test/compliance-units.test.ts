@@ -298,7 +298,7 @@ describe('the shipping upload of a completed order (发货信息管理)', () => 
 });
 
 describe('settings', () => {
-  const base = { OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const base = { PAY_MODE: 'cloudpay', OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
 
   test('content security is on by default, shipping upload off; both need nothing else', () => {
     const env = readEnv(base);

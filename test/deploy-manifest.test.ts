@@ -78,6 +78,14 @@ describe('one function catalog drives the folders, their config.json and the man
     expect(manifestOnDisk.httpAccess).toContainEqual({ name, path: FUNCTIONS[name].httpFunction?.accessPath });
   });
 
+  test('the message push routes send every virtual payment push to xpayNotify, and each event to one function only', () => {
+    const events = manifestOnDisk.messagePush.map((route) => route.event);
+    expect(new Set(events).size).toBe(events.length);
+    for (const event of ['xpay_goods_deliver_notify', 'xpay_coin_pay_notify', 'xpay_refund_notify', 'xpay_complaint_notify']) {
+      expect(manifestOnDisk.messagePush).toContainEqual({ msgType: 'event', event, functionName: 'xpayNotify' });
+    }
+  });
+
   test('cloudbaserc.json is exactly what the catalog generates, and is valid', () => {
     expect(read(join(ROOT, 'cloudbaserc.json'))).toBe(serializeManifest(buildManifest()));
     expect(() => validateManifest(manifestOnDisk)).not.toThrow();

@@ -50,6 +50,8 @@ describe('npm run deploy -- --plan (offline)', () => {
     }
     expect(stdout).toContain('timer reconcileTimer "0 */2 * * * * *"');
     expect(stdout).toContain('HTTP access path /stream → streamOrder');
+    // Virtual payment's pushes: each event and the function it must be routed to, as a step in the console.
+    for (const event of ['xpay_goods_deliver_notify', 'xpay_coin_pay_notify', 'xpay_refund_notify', 'xpay_complaint_notify']) expect(stdout).toMatch(new RegExp(`event / ${event}\\s+→ xpayNotify`));
     for (const spec of FUNCTION_ENV_VARS) expect(stdout).toContain(`\n  ${spec.name} `);
     for (const collection of COLLECTIONS) {
       expect(stdout).toMatch(new RegExp(`\\n  ${collection.name}\\s+ADMINONLY`));
@@ -67,7 +69,7 @@ describe('npm run deploy -- --plan (offline)', () => {
   test('without an env file it still prints the whole plan, then fails naming the file to create', () => {
     const { status, stdout, stderr } = plan('--env-path', join(scratch, 'missing.env'));
     expect(status).toBe(1);
-    expect(stdout).toContain('Collections (5)');
+    expect(stdout).toContain(`Collections (${COLLECTIONS.length})`);
     expect(stderr).toContain('missing.env not found: copy .env.deploy.example');
   });
 

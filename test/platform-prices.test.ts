@@ -96,7 +96,7 @@ describe('price configuration', () => {
   });
 
   test('the payment fee rate is the one each order records (same variable, same default)', () => {
-    const secrets = { OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const secrets = { PAY_MODE: 'cloudpay', OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
     expect(readPlatformPrices({}).paymentFeeRate).toBe(readEnv(secrets).paymentFeeRate);
     expect(readPlatformPrices({ PAYMENT_FEE_RATE: '0.0038' }).paymentFeeRate).toBe(readEnv({ ...secrets, PAYMENT_FEE_RATE: '0.0038' }).paymentFeeRate);
   });

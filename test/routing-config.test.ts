@@ -92,7 +92,7 @@ describe('TIER_OVERRIDES', () => {
 });
 
 describe('environment', () => {
-  const base = { OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
+  const base = { PAY_MODE: 'cloudpay', OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: Buffer.alloc(32, 1).toString('base64') };
   test('payment fee 0.6% and breaker defaults need no configuration', () => {
     const env = readEnv(base);
     expect(env.paymentFeeRate).toBe(0.006);

@@ -55,7 +55,7 @@ beforeEach(() => {
   ctx = {
     cloud: { openapi },
     db,
-    env: readEnv({ OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: SEAL_KEY.toString('base64'), SHIPPING_INFO_REQUIRED: '1', WXPAY_SUB_MCH_ID: '1900000001' }),
+    env: readEnv({ PAY_MODE: 'cloudpay', OPENID_HASH_SECRET: 'x', OPENID_SEAL_KEY: SEAL_KEY.toString('base64'), SHIPPING_INFO_REQUIRED: '1', WXPAY_SUB_MCH_ID: '1900000001' }),
     orders: new OrderRepository(db, now),
     now,
   } as unknown as AppContext;

@@ -44,10 +44,11 @@ test('the xpay fault group is set, validated and reset through /api/faults', asy
 test('a top-up through the runtime: login, code2Session, the sheet, /api/pay/simulate, the balance; a cloud-pay trade still goes to the simulator', async () => {
   const key = await wx.sessionKey('alice');
   const payment = wx.payment(key, { buyQuantity: 120, outTradeNo: 'runtime-topup-1' }, 'short_series_coin');
-  expect((await wx.requestPayment('alice', payment)).sheet).toMatchObject({ tokens: 120, priceFen: 120 });
+  // The token is published at the product's own price (core/config/packs.ts: 10 fen).
+  expect((await wx.requestPayment('alice', payment)).sheet).toMatchObject({ tokens: 120, priceFen: 1200 });
   expect(await wx.simulate('runtime-topup-1')).toMatchObject({ ok: true, status: 2 });
   expect(await wx.xpay('query_user_balance', { openid: 'alice', env: 0, user_ip: '127.0.0.1' }, { sessionKey: key })).toMatchObject({ errcode: 0, balance: 120 });
-  expect((await runtime.get<Json>('/api/inspect/xpay/orders/runtime-topup-1')).view).toMatchObject({ order_fee: 120, status: expect.any(Number) });
+  expect((await runtime.get<Json>('/api/inspect/xpay/orders/runtime-topup-1')).view).toMatchObject({ order_fee: 1200, status: expect.any(Number) });
 
   // PAY_MODE=simulator (the default): an answer paid through cloud pay, as before.
   const created = await runtime.call('createOrder', { tier: 'quick', prompt: '写一首关于秋天的短诗' }, 'alice');

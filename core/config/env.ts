@@ -1,10 +1,35 @@
 import { DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS } from '../generation/lease';
 import { V3_MIN_ORDER_TTL_SECONDS } from '../payments/v3/config';
-/** Settings read from the environment of a function. Secrets only ever come from here. */
-export type PayMode = 'cloudpay' | 'v3' | 'simulator';
+import { readXpaySettings, type XpaySettings } from '../payments/virtual/settings';
+import { readStreamSettings, type StreamSettings } from '../streaming/settings';
+import { TOKEN_PRICE_FEN } from './packs';
+/**
+ * Settings read from the environment of a function. Secrets only ever come from here.
+ *
+ * `virtual` (the default): mini program virtual payment, which WeChat requires for virtual goods,
+ * AI answers included, since 2026-04-01 (docs/VIRTUAL-PAYMENT.md). `cloudpay` and `v3` sell through
+ * `wx.requestPayment`, for merchants who sell something else; `simulator` is the local runtime's
+ * emulation of cloud pay.
+ */
+export type PayMode = 'virtual' | 'cloudpay' | 'v3' | 'simulator';
+
+/** Tokens (virtual payment): what they are worth and what a new user gets. */
+export interface TokenSettings {
+  /** `XPAY_TOKEN_PRICE_FEN`: the token's published price in fen (core/config/packs.ts). */
+  priceFen: number;
+  /** `XPAY_HIGHEST_FEE_RATE`: the largest share of a payment a platform keeps (iOS), for the tiers' worst-case check. */
+  highestFeeRate: number;
+  /** `WELCOME_TOKENS`: tokens given once to each new user (`present_currency`); 0 gives none. */
+  welcomeTokens: number;
+}
 
 export interface AppEnv {
   payMode: PayMode;
+  /** The virtual payment rail's settings (PAY_MODE=virtual only). */
+  xpay?: XpaySettings;
+  tokens: TokenSettings;
+  /** Live text (docs/STREAMING.md): the stream's ticket secret and base URL; without them, long-poll only. */
+  stream: StreamSettings;
   openidHashSecret: string;
   openidSealKey: Buffer;
   orderTtlMs: number;
@@ -27,6 +52,8 @@ export interface AppEnv {
   breaker: BreakerSettings;
   /** `TIER_OVERRIDES`: operator changes to the tiers of tiers.ts, validated like the file itself. */
   tierOverrides: string | undefined;
+  /** `TOKEN_PACKS`: the token packs for sale, replacing packs.ts's, validated like the file itself. */
+  tokenPacks: string | undefined;
   contentSecurity: ContentSecuritySettings;
   shipping: ShippingSettings;
 }
@@ -105,6 +132,13 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   throw new Error(`configuration: ${name} must be on or off (1 or 0), not ${env[name]}`);
 }
 
+/**
+ * The most a platform keeps of a virtual payment, by default: Apple's standard App Store commission
+ * (30%). WeChat's pages quote 12% on iOS for personal mini programs and publish no rate for
+ * enterprises (docs/VIRTUAL-PAYMENT.md, "Fees and settlement"), so the cautious figure is Apple's own.
+ */
+const DEFAULT_HIGHEST_FEE_RATE = 0.3;
+
 /** msgSecCheck takes at most 2500 characters; a piece plus its overlap stays well inside that. */
 const MAX_CHECKED_CHARS = 2400;
 
@@ -128,9 +162,9 @@ function readContentSecurity(env: NodeJS.ProcessEnv): ContentSecuritySettings {
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
-  const payMode = (env.PAY_MODE ?? 'cloudpay') as PayMode;
-  if (!['cloudpay', 'v3', 'simulator'].includes(payMode)) {
-    throw new Error(`configuration: PAY_MODE must be cloudpay, v3 or simulator, not ${payMode}`);
+  const payMode = (env.PAY_MODE || 'virtual') as PayMode;
+  if (!['virtual', 'cloudpay', 'v3', 'simulator'].includes(payMode)) {
+    throw new Error(`configuration: PAY_MODE must be virtual, cloudpay, v3 or simulator, not ${payMode}`);
   }
   const sealKey = Buffer.from(required(env, 'OPENID_SEAL_KEY'), 'base64');
   if (sealKey.length !== 32) throw new Error('configuration: OPENID_SEAL_KEY must be 32 bytes, base64-encoded');
@@ -142,8 +176,17 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   if (payMode === 'v3' && orderTtlSeconds < V3_MIN_ORDER_TTL_SECONDS) {
     throw new Error(`configuration: ORDER_TTL_SECONDS must be ≥ ${V3_MIN_ORDER_TTL_SECONDS} with PAY_MODE=v3: WeChat Pay refuses a time_expire less than a minute ahead`);
   }
+  const highestFeeRate = positiveNumber(env, 'XPAY_HIGHEST_FEE_RATE', DEFAULT_HIGHEST_FEE_RATE);
+  if (highestFeeRate >= 1) throw new Error('configuration: XPAY_HIGHEST_FEE_RATE is a fraction of a payment (0.3 for 30%), below 1');
   return {
     payMode,
+    ...(payMode === 'virtual' ? { xpay: readXpaySettings(env) } : {}),
+    tokens: {
+      priceFen: whole(env, 'XPAY_TOKEN_PRICE_FEN', TOKEN_PRICE_FEN, 1, 100_000),
+      highestFeeRate,
+      welcomeTokens: whole(env, 'WELCOME_TOKENS', 0, 0, 10_000),
+    },
+    stream: readStreamSettings(env),
     openidHashSecret: required(env, 'OPENID_HASH_SECRET'),
     openidSealKey: sealKey,
     orderTtlMs: orderTtlSeconds * 1000,
@@ -169,6 +212,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
       coolDownMs: positiveNumber(env, 'BREAKER_COOLDOWN_SECONDS', 30) * 1000,
     },
     tierOverrides: env.TIER_OVERRIDES || undefined,
+    tokenPacks: env.TOKEN_PACKS || undefined,
     contentSecurity: readContentSecurity(env),
     shipping: {
       required: onOff(env, 'SHIPPING_INFO_REQUIRED', false),

@@ -19,7 +19,21 @@ export interface TierConfig {
   summary: LocalizedText;
   /** The model family shown to users, e.g. "Qwen / DeepSeek". */
   modelFamily: string;
+  /** The price of one answer paid with `wx.requestPayment` (PAY_MODE=cloudpay or v3), in fen. */
   priceFen: number;
+  /**
+   * Virtual payment (PAY_MODE=virtual): the tokens one answer of this tier spends (`currency_pay`).
+   * At start-up it must bring more money than the tier's worst case costs, at the cheapest price
+   * per token any pack sells at, after the highest platform fee (core/config/validate.ts).
+   */
+  priceTokens: number;
+  /**
+   * Virtual payment: this tier also sold as an item (道具直购, one answer per purchase). The item
+   * must be published in the MP console (虚拟支付 → 道具管理) with exactly this id and price: the
+   * page's `wx.requestVirtualPayment` carries them, and WeChat refuses a `goodsPrice` that differs
+   * from the published one (-15013). On iOS a payment is at least ¥1.
+   */
+  item?: { productId: string; priceFen: number };
   /** The pre-approved payment description (≤ 32 characters), never model-generated text. */
   paymentDescription: string;
   /** Longest prompt accepted, in characters. */
@@ -46,6 +60,8 @@ export const TIERS: readonly TierConfig[] = [
     summary: { zh: '几秒内给出简洁回答，适合日常问题', en: 'A concise answer in seconds for everyday questions' },
     modelFamily: 'Qwen / DeepSeek',
     priceFen: 50,
+    priceTokens: 5,
+    item: { productId: 'ai_quick_answer', priceFen: 100 },
     paymentDescription: 'AI快速回答',
     promptLimit: 500,
     models: [
@@ -74,6 +90,8 @@ export const TIERS: readonly TierConfig[] = [
     summary: { zh: '更强的模型，详尽的长篇回答，可订阅完成通知', en: 'Stronger models and a thorough long answer; get notified when done' },
     modelFamily: 'GPT-4o / Claude / DeepSeek-R',
     priceFen: 499,
+    priceTokens: 50,
+    item: { productId: 'ai_expert_answer', priceFen: 500 },
     paymentDescription: 'AI专家长文回答',
     promptLimit: 2000,
     models: [

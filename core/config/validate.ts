@@ -2,6 +2,16 @@ import type { AppEnv } from './env';
 import type { ProviderConfig } from './providers';
 import type { ModelRef, TierConfig } from './tiers';
 import { modelCostFen } from '../models/cost';
+import { PRODUCT_ID_PATTERN } from '../payments/virtual/signData';
+import { lowestPricePerTokenFen, packProblems, type PackConfig } from './packs';
+
+/** What tokens are worth, for the worst-case check of a tier's token price. */
+export interface TokenEconomics {
+  packs: readonly PackConfig[];
+  tokenPriceFen: number;
+  /** The largest share of a payment any platform keeps (iOS: Apple's), as a fraction. */
+  highestFeeRate: number;
+}
 
 /** A prompt never costs more tokens than this per character (CJK is about one; this is cautious). */
 export const MAX_TOKENS_PER_PROMPT_CHAR = 2;
@@ -33,7 +43,7 @@ function charCount(text: string): number {
   return [...text].length;
 }
 
-export function tierProblems(tier: TierConfig, providers: readonly ProviderConfig[], feeRate: number): string[] {
+export function tierProblems(tier: TierConfig, providers: readonly ProviderConfig[], feeRate: number, tokens?: TokenEconomics): string[] {
   const problems: string[] = [];
   const at = `tier "${tier.id}"`;
   if (!/^[a-z][a-z0-9_-]{0,31}$/.test(tier.id)) problems.push(`${at}: id must be 1–32 of [a-z0-9_-], starting with a letter`);
@@ -58,6 +68,11 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
     if (models.length === 0) problems.push(`${at}: rollout needs at least one model`);
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(label)) problems.push(`${at}: rollout.label must be 1–32 of [A-Za-z0-9_.-]`);
   }
+  if (!Number.isInteger(tier.priceTokens) || tier.priceTokens < 1) problems.push(`${at}: priceTokens must be a whole number of tokens ≥ 1`);
+  if (tier.item) {
+    if (!PRODUCT_ID_PATTERN.test(tier.item.productId)) problems.push(`${at}: item.productId must be a published item id (${PRODUCT_ID_PATTERN.source})`);
+    if (!Number.isInteger(tier.item.priceFen) || tier.item.priceFen < 1) problems.push(`${at}: item.priceFen must be a whole number of fen ≥ 1`);
+  }
   if (problems.length === 0) {
     const worst = worstCaseCostFen(tier, providers);
     const fee = tier.priceFen * feeRate;
@@ -65,6 +80,19 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
       problems.push(
         `${at}: worst-case cost ${worst.toFixed(2)} fen (model) + ${fee.toFixed(2)} fen (payment fee) is not below its price of ${tier.priceFen} fen; lower maxTokens or promptLimit, or raise the price`,
       );
+    }
+    if (tokens && tokens.packs.length > 0) {
+      // The least money the tier's tokens can bring: bought in the cheapest pack, paid where the fee is highest.
+      const tokensBring = tier.priceTokens * lowestPricePerTokenFen(tokens.packs) * (1 - tokens.highestFeeRate);
+      if (worst >= tokensBring) {
+        problems.push(
+          `${at}: worst-case cost ${worst.toFixed(2)} fen is not below what its ${tier.priceTokens} tokens bring (${tokensBring.toFixed(2)} fen at the cheapest pack's price per token, after a ${(tokens.highestFeeRate * 100).toFixed(0)}% platform fee); raise priceTokens or lower maxTokens, promptLimit or the context budget`,
+        );
+      }
+      if (tier.item) {
+        const itemBrings = tier.item.priceFen * (1 - tokens.highestFeeRate);
+        if (worst >= itemBrings) problems.push(`${at}: worst-case cost ${worst.toFixed(2)} fen is not below what its item brings (${itemBrings.toFixed(2)} fen after the platform fee)`);
+      }
     }
   }
   return problems;
@@ -98,14 +126,14 @@ export function providerProblems(providers: readonly ProviderConfig[]): string[]
   return problems;
 }
 
-/** Run at every function start: a bad tier or provider stops the function with a clear message. */
-export function validateTiers(tiers: readonly TierConfig[], providers: readonly ProviderConfig[], env: Pick<AppEnv, 'paymentFeeRate'>): void {
-  const problems: string[] = providerProblems(providers);
+/** Run at every function start: a bad tier, pack or provider stops the function with a clear message. */
+export function validateTiers(tiers: readonly TierConfig[], providers: readonly ProviderConfig[], env: Pick<AppEnv, 'paymentFeeRate'>, tokens?: TokenEconomics): void {
+  const problems: string[] = [...providerProblems(providers), ...(tokens ? packProblems(tokens.packs, tokens.tokenPriceFen) : [])];
   const seen = new Set<string>();
   for (const tier of tiers) {
     if (seen.has(tier.id)) problems.push(`tier "${tier.id}" is defined twice`);
     seen.add(tier.id);
-    problems.push(...tierProblems(tier, providers, env.paymentFeeRate));
+    problems.push(...tierProblems(tier, providers, env.paymentFeeRate, tokens));
   }
   if (tiers.length === 0) problems.push('at least one tier is needed');
   if (problems.length > 0) throw new TierConfigError(problems);

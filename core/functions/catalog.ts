@@ -54,13 +54,21 @@ export interface FunctionSpec {
    * Created with `Type: 'HTTP'` (@cloudbase/manager-node lib/function/index.js, `configToParams`).
    */
   httpFunction?: { accessPath: string };
+  /**
+   * Message push (消息推送, cloud-function mode): the events CloudBase's console routes to this
+   * function (云开发 → 设置 → 其他设置 → 消息推送, one `<MsgType "event", Event>` pair per line,
+   * https://developers.weixin.qq.com/miniprogram/dev/wxcloudservice/wxcloud/guide/functions/openapi.md).
+   */
+  messagePush?: readonly string[];
 }
 
 /**
  * `wx_trigger`: a timer; `wx_paycallback`: a cloud-pay result callback; `wx_http`: CloudBase HTTP
- * access; `scf`: another cloud function (`cloud.callFunction`).
+ * access; `scf`: another cloud function (`cloud.callFunction`); `wx_unknown` ("微信未知来源调用"):
+ * what a message push is taken to carry, since no WeChat page says what SOURCE a pushed
+ * invocation has (docs/VIRTUAL-PAYMENT.md: log the SOURCE of the first real push).
  */
-export type InvocationSource = 'wx_trigger' | 'wx_paycallback' | 'wx_http' | 'scf';
+export type InvocationSource = 'wx_trigger' | 'wx_paycallback' | 'wx_http' | 'scf' | 'wx_unknown';
 
 const SUBSCRIBE_SEND = 'subscribeMessage.send';
 /** Content security (docs/COMPLIANCE.md): the prompt in createOrder, the answer in generate. */
@@ -75,6 +83,19 @@ export const FUNCTIONS = {
   listOrders: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
   cancelOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
   listTiers: { caller: 'client', timeoutSeconds: 3, memoryMb: 256, openapi: [], triggers: [] },
+  // Virtual payment: WeChat's token balance, and a top-up's signed sheet (docs/VIRTUAL-PAYMENT.md).
+  getBalance: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  createTopUp: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
+  // Virtual payment's pushes, routed here by message push; each is a hint confirmed with query_order.
+  xpayNotify: {
+    caller: 'platform',
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    openapi: [SUBSCRIBE_SEND],
+    triggers: [],
+    sources: ['wx_unknown'],
+    messagePush: ['xpay_goods_deliver_notify', 'xpay_coin_pay_notify', 'xpay_refund_notify', 'xpay_complaint_notify'],
+  },
   payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [], sources: ['wx_paycallback'] },
   // WeChat Pay API v3 notifications, through CloudBase HTTP access.
   payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], sources: ['wx_http'] },

@@ -1,8 +1,8 @@
-import { toClientOrder, type OrderDocument } from '../orders/order';
+import type { OrderDocument } from '../orders/order';
 import { findOwnOrder } from '../orders/ownership';
 import { isTerminal } from '../orders/states';
 import { queryPendingPayment } from '../payments/verifyPending';
-import { streamUrlFor } from '../streaming/streamUrl';
+import { clientOrderWithStream } from '../streaming/streamUrl';
 import type { AppContext } from '../context';
 import { optionalInteger, optionalString, requiredString } from './input';
 import type { ClientHandler } from './serve';
@@ -66,9 +66,8 @@ export const getOrder: ClientHandler = async (ctx, input, caller) => {
     await ctx.clock.sleep(Math.min(POLL_INTERVAL_MS, left));
     order = (await ctx.orders.findById(orderId)) ?? order;
   }
-  const streamUrl = streamUrlFor(ctx, order);
   return {
-    order: { ...toClientOrder(order), ...(streamUrl ? { streamUrl } : {}) },
+    order: clientOrderWithStream(ctx, order),
     ...(order.status === 'pending_payment' && order.payment ? { payment: order.payment } : {}),
   };
 };

@@ -17,12 +17,16 @@ import type { OrderCondition } from '../orders/repository';
 import { acceptPaymentEvidence } from '../payments/evidence';
 import { providerCall } from '../payments/retryPolicy';
 import { pruneNotifyNonces } from '../payments/v3/nonces';
+import { reconcileTopUps, type TopUpReport } from '../payments/topUpReconcile';
+import { undoSpend } from '../payments/tokenSpend';
 import { queryPendingPayment } from '../payments/verifyPending';
 import type { TriggerHandler } from './serve';
 
 /** No new item is started after this long, so a run ends well inside the function's 60 s. */
 export const RECONCILE_BUDGET_MS = 40_000;
 const PAID_NOT_STARTED_MS = 15_000;
+/** A closed order still payable at the provider is watched this long (a day) for a late payment. */
+export const STOP_WATCHING_CLOSED_MS = 24 * 3600_000;
 
 export interface ReconcileReport {
   recoveredPayments: number;
@@ -36,6 +40,9 @@ export interface ReconcileReport {
   shippingUploaded: number;
   shippingFailed: number;
   skippedClaimed: number;
+  topUpsConfirmed: number;
+  topUpsClosed: number;
+  bonusesGiven: number;
 }
 
 /**
@@ -60,6 +67,9 @@ export const reconcile: TriggerHandler = async (ctx) => {
     shippingUploaded: 0,
     shippingFailed: 0,
     skippedClaimed: 0,
+    topUpsConfirmed: 0,
+    topUpsClosed: 0,
+    bonusesGiven: 0,
   };
   const audit = (order: OrderDocument, type: string, detail: Record<string, unknown> = {}) => recordReconcileAction(ctx, order, type, detail);
 
@@ -106,6 +116,11 @@ export const reconcile: TriggerHandler = async (ctx) => {
   // 1. Expired unpaid orders: ask first (the money may have come), then close at the provider and here.
   //    The prepay's time_expire is this same expiresAt, so the provider takes no money after it.
   await each({ status: 'pending_payment', expiresAt: _.lte(now) }, async (order) => {
+    if (order.payWith === 'tokens') {
+      // A spend never answered, now too late to answer: give back whatever it may have taken, then close.
+      if ((await undoSpend(ctx, order)) === 'closed') report.closedExpired += 1;
+      return;
+    }
     const outcome = await queryPendingPayment(ctx, order, 'query_order_by_reconcile', 0);
     if (outcome === 'confirmed') report.recoveredPayments += 1;
     else if (outcome === 'not_paid') await closeExpired(order);
@@ -119,6 +134,13 @@ export const reconcile: TriggerHandler = async (ctx) => {
   // 3. Closed here but not at the provider (cloud pay refuses in the first 5 minutes). When the
   //    provider will not close because the order was paid, that is a late payment: refund it.
   await each({ status: 'closed', providerClosed: false }, async (order) => {
+    // Virtual payment has no close API: a sheet left open could still be paid. After a day WeChat's
+    // own order is long gone, and watching it stops.
+    if (order.closedAt !== undefined && ctx.now() - order.closedAt > STOP_WATCHING_CLOSED_MS) {
+      await recordProviderClosed(ctx, order, { providerState: 'stopped_watching' });
+      report.closedAtProvider += 1;
+      return;
+    }
     if (await ctx.payments.closeOrder(order.outTradeNo)) {
       await recordProviderClosed(ctx, order, {});
       report.closedAtProvider += 1;
@@ -173,6 +195,10 @@ export const reconcile: TriggerHandler = async (ctx) => {
     if (outcome === 'uploaded') report.shippingUploaded += 1;
     else if (outcome !== 'skipped') report.shippingFailed += 1;
   });
+
+  // 7. Token top-ups (virtual payment): confirmations pushes lost, expiries, bonuses still owed.
+  const topUps = await reconcileTopUps(ctx, startedAt + RECONCILE_BUDGET_MS);
+  for (const [key, value] of Object.entries(topUps)) report[key as keyof TopUpReport] += value;
 
   const prunedNonces = await pruneNotifyNonces(ctx.db, ctx.now()).catch(() => 0);
   if (Object.values(report).some((n) => n > 0)) log('info', 'reconcile_report', { ...report, prunedNonces });

@@ -17,6 +17,8 @@ export interface OrderUsage {
   firstTokenMs: number | null;
 }
 
+export type PayWith = 'tokens' | 'purchase';
+
 export interface OrderRefund {
   outRefundNo: string;
   status: 'requested' | 'succeeded' | 'rejected';
@@ -53,7 +55,16 @@ export interface OrderDocument {
   outTradeNo: string;
   userHash: string;
   tier: string;
+  /**
+   * How the answer is paid: `tokens` (virtual payment: spent with currency_pay, no payment sheet)
+   * or `purchase` (a payment sheet: virtual payment's item, cloud pay or API v3). Older orders
+   * without it are purchases.
+   */
+  payWith?: PayWith;
+  /** What a purchase costs, in fen; 0 for an answer paid with tokens. */
   amountFen: number;
+  /** What an answer paid with tokens costs, in tokens. */
+  amountTokens?: number;
   description: string;
   /** The prompt after redaction: the only form that is stored or leaves for a model. */
   prompt: string;
@@ -92,6 +103,8 @@ export interface OrderDocument {
    * shipping upload (until it succeeds or is given up). Erased when the order closes or is refunded.
    */
   payerOpenidSealed?: string;
+  /** The payer's IP at ordering: virtual payment's token calls made later on their behalf (a return) send it as `user_ip`. Erased with the payer. */
+  payerIp?: string;
   shipping?: OrderShipping;
   rollout?: string;
   /** A reconcile run working on this order holds it until then (a crashed run's claim lapses). */
@@ -108,7 +121,12 @@ export interface ClientOrder {
   outTradeNo: string;
   status: OrderStatus;
   tier: string;
+  /** Tokens (no payment sheet) or a purchase (money). */
+  payWith: PayWith;
+  /** A purchase's price in fen (0 for tokens). */
   amountFen: number;
+  /** Tokens spent, for an answer paid with tokens. */
+  amountTokens?: number;
   /** The question as stored: redacted, each removed value replaced by its placeholder (core/privacy/redact.ts). */
   prompt: string;
   output: string;
@@ -135,7 +153,9 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     outTradeNo: order.outTradeNo,
     status: order.status,
     tier: order.tier,
+    payWith: order.payWith ?? 'purchase',
     amountFen: order.amountFen,
+    ...(order.amountTokens !== undefined ? { amountTokens: order.amountTokens } : {}),
     prompt: order.prompt,
     output: order.output,
     outputComplete: order.outputComplete,

@@ -1,16 +1,17 @@
 import type { Database, QueryCommand } from '../platform/wxCloud';
 import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription } from './order';
-import { canTransition, type OrderStatus } from './states';
+import { canTransition, type OrderStatus, type TopUpStatus } from './states';
 
 export const ORDERS = 'orders';
 export const ORDER_EVENTS = 'order_events';
 export const ACTIVE_PAYMENTS = 'active_payments';
 
 export interface AuditEvent {
+  /** The order's id (a top-up's events carry its outTradeNo here). */
   orderId: string;
   type: string;
-  from?: OrderStatus;
-  to?: OrderStatus;
+  from?: OrderStatus | TopUpStatus;
+  to?: OrderStatus | TopUpStatus;
   at: number;
   detail?: Record<string, unknown>;
 }

@@ -1,7 +1,9 @@
 import type { AppContext } from '../context';
 import { OrderRepository } from './repository';
+import { TopUpRepository } from './topUpRepository';
 
 const writers = new WeakMap<AppContext, OrderRepository>();
+const topUpWriters = new WeakMap<AppContext, TopUpRepository>();
 
 /**
  * The writing side of the orders, for the lifecycle's commands only (core/orders/). Handlers see
@@ -13,6 +15,16 @@ export function orderStore(ctx: AppContext): OrderRepository {
   if (!writer) {
     writer = new OrderRepository(ctx.db, ctx.now);
     writers.set(ctx, writer);
+  }
+  return writer;
+}
+
+/** The writing side of the token top-ups, for the lifecycle's top-up commands only. */
+export function topUpStore(ctx: AppContext): TopUpRepository {
+  let writer = topUpWriters.get(ctx);
+  if (!writer) {
+    writer = new TopUpRepository(ctx.db, ctx.now);
+    topUpWriters.set(ctx, writer);
   }
   return writer;
 }

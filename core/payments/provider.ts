@@ -138,6 +138,13 @@ export type NoticeReading =
       verified: boolean;
       source: string;
     }
+  /**
+   * A token top-up paid (virtual payment's `xpay_coin_pay_notify`): a hint, confirmed with the
+   * provider's query before the top-up counts (core/orders/lifecycle/topUps.ts).
+   */
+  | { kind: 'top_up'; outTradeNo: string; amountFen: number | null; payerOpenid?: string; verified: boolean; source: string }
+  /** A user's complaint about a payment (virtual payment's `xpay_complaint_notify`): recorded, and an operator alerted. */
+  | { kind: 'complaint'; outTradeNo?: string; payerOpenid?: string; detail: Record<string, unknown>; source: string }
   /** Read, and nothing to do (a failed payment's result, an event of no concern). */
   | { kind: 'ignored'; reason: string }
   /** Cannot be believed: a bad signature, a malformed body, a replay window missed. */
@@ -161,6 +168,11 @@ export interface PaymentProvider {
   closeOrder(outTradeNo: string): Promise<boolean>;
   refund(request: RefundRequest): Promise<RefundAnswer>;
   queryRefund(outRefundNo: string): Promise<RefundState>;
+  /**
+   * Tells the provider the goods were delivered, where it wants to be told and the notification's
+   * acknowledgement did not (virtual payment's notify_provide_goods, after a payment found by query).
+   */
+  confirmDelivery?(outTradeNo: string): Promise<void>;
   /** Reads a notification on one of this provider's channels (`not_mine` for the others). */
   readNotice(channel: NoticeChannel, input: NoticeInput): NoticeReading & { replay?: ReplayKey };
 }

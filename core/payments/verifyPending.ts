@@ -3,6 +3,7 @@ import { log } from '../log';
 import { claimPaymentQuery } from '../orders/lifecycle';
 import type { OrderDocument } from '../orders/order';
 import { acceptPaymentEvidence, type EvidenceOutcome } from './evidence';
+import { resumeSpend } from './tokenSpend';
 
 /** How often one order may be asked about at the provider. */
 export const PAYMENT_QUERY_INTERVAL_MS = 5_000;
@@ -19,6 +20,11 @@ export async function queryPendingPayment(
   minIntervalMs = PAYMENT_QUERY_INTERVAL_MS,
 ): Promise<EvidenceOutcome | 'skipped'> {
   if (!(await claimPaymentQuery(ctx, order, minIntervalMs))) return 'skipped';
+  if (order.payWith === 'tokens') {
+    // A spend cannot be queried (query_order sees cash orders only): it is made again, idempotently.
+    const spent = await resumeSpend(ctx, order, source);
+    return spent === 'paid' ? 'confirmed' : spent === 'unknown' ? 'skipped' : 'not_paid';
+  }
   try {
     return await acceptPaymentEvidence(ctx, { outTradeNo: order.outTradeNo, amountFen: null, verified: false, source }, order);
   } catch (error) {

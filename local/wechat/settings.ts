@@ -2,7 +2,6 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNCTIONS } from '../../core/functions/catalog';
-import { TIERS } from '../../core/config/tiers';
 import { LOCAL_APPID } from '../functions/callers';
 
 /**
@@ -98,14 +97,6 @@ export function xpayFunctionEnv(account: XpayAccount, apiBaseUrl: string): Recor
   };
 }
 
-/**
- * Until the product's own packs and items are configured, each tier is published as an item at
- * its price and a token costs 1 fen (the 1 元 = 100 代币 ratio). The runtime passes the product's
- * configuration instead once it has one.
- */
-export function catalogueFromTiers(): XpayCatalogue {
-  return { products: Object.fromEntries(TIERS.map((tier) => [tier.id, tier.priceFen])), tokenPriceFen: 1 };
-}
 
 /**
  * Message push routes from the function catalog: a function that lists events in `messagePush`

@@ -27,6 +27,12 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
+  /** Fewer tokens than the answer costs: nothing was spent; offer a top-up. */
+  | 'INSUFFICIENT_BALANCE'
+  /** The WeChat login expired: call wx.login and retry with its code. */
+  | 'SESSION_EXPIRED'
+  /** iOS: a payment must be at least ¥1. */
+  | 'BELOW_PLATFORM_MINIMUM'
   | 'INTERNAL'
   /** Client-side only: the call never reached the function or its answer was unreadable. */
   | 'NETWORK';
@@ -71,12 +77,19 @@ export interface Tier {
   longRunning: boolean;
 }
 
+/** How an answer is paid: tokens (no payment sheet) or a purchase (money on a payment sheet). */
+export type PayWith = 'tokens' | 'purchase';
+
 export interface ClientOrder {
   orderId: string;
   outTradeNo: string;
   status: OrderStatus;
   tier: string;
+  payWith: PayWith;
+  /** A purchase's price in fen (0 when paid with tokens). */
   amountFen: number;
+  /** Tokens spent, when paid with tokens. */
+  amountTokens?: number;
   /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
   prompt: string;
   output: string;

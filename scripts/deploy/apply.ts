@@ -107,6 +107,8 @@ export async function applyManifest(root: string, manifest: Manifest, values: En
   for (const collection of manifest.collections) await deployCollection(manager, envId, collection, report);
   for (const fn of manifest.functions) await deployFunction(manager, root, manifest, fn, values, report);
   for (const access of manifest.httpAccess) await deployHttpAccess(manager, access, report);
+  // No API of the mini program's own sets message push routes: they are a step in the console.
+  for (const route of manifest.messagePush) report(`message push ${route.msgType}/${route.event} → ${route.functionName}: set it in 云开发 → 设置 → 其他设置 → 消息推送 (cloud-function mode)`);
 }
 
 async function deployHttpAccess(manager: ManagerNode, access: ManifestHttpAccess, report: Report): Promise<void> {

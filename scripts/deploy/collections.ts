@@ -55,6 +55,22 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
   { name: 'active_payments', ...closed, indexes: [] },
   { name: 'provider_health', ...closed, indexes: [] },
   {
+    name: 'top_ups',
+    ...closed,
+    indexes: [
+      { name: 'userHash_createdAt', keys: [asc('userHash'), desc('createdAt')], unique: false, serves: 'TopUpRepository.countCreatedSince (createTopUp\'s rate limit)' },
+      { name: 'status_reconcilePasses', keys: [asc('status'), asc('reconcilePasses')], unique: false, serves: 'reconcile: top-ups of one status, least-visited first' },
+    ],
+  },
+  { name: 'sessions', ...closed, indexes: [] },
+  { name: 'welcomed_users', ...closed, indexes: [] },
+  {
+    name: 'prompt_checks',
+    ...closed,
+    indexes: [{ name: 'userHash_at', keys: [asc('userHash'), desc('at')], unique: false, serves: 'createOrder: the content checks one user caused in the last minute (rate limit)' }],
+  },
+  { name: 'payment_complaints', ...closed, indexes: [] },
+  {
     name: 'wechatpay_nonces',
     ...closed,
     indexes: [{ name: 'at', keys: [asc('at')], unique: false, serves: 'payNotify: pruning nonces older than the replay window' }],

@@ -131,6 +131,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'BREAKER_WINDOW_SECONDS', purpose: 'the window those failures are counted in', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_WINDOW_SECONDS') },
   { name: 'BREAKER_COOLDOWN_SECONDS', purpose: 'how long an open breaker skips its provider', secret: false, required: 'no', target: 'functions', check: positive('BREAKER_COOLDOWN_SECONDS') },
   { name: 'TIER_OVERRIDES', purpose: 'operator changes to the tiers (JSON)', secret: false, required: 'no', target: 'functions' },
+  { name: 'TOKEN_PACKS', purpose: 'the token packs for sale, replacing core/config/packs.ts (JSON list)', secret: false, required: 'no', target: 'functions' },
   // Content security and shipping information (docs/COMPLIANCE.md).
   {
     name: 'CONTENT_SECURITY',
@@ -161,6 +162,9 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'WX_APPID', purpose: 'the mini program\'s AppID, for code2Session and stable_token', secret: false, required: 'virtual', target: 'functions', check: (value) => (/^wx[0-9a-f]{16}$/.test(value) ? null : 'WX_APPID must look like wx followed by 16 hex digits') },
   { name: 'WX_APPSECRET', purpose: 'the mini program\'s AppSecret, for code2Session and stable_token', secret: true, required: 'virtual', target: 'functions' },
   { name: 'WX_API_BASE_URL', purpose: 'where /xpay/, code2Session and stable_token go (https://api.weixin.qq.com)', secret: false, required: 'no', target: 'functions' },
+  { name: 'XPAY_TOKEN_PRICE_FEN', purpose: 'the token\'s published price in fen (代币管理)', secret: false, required: 'no', target: 'functions', check: positive('XPAY_TOKEN_PRICE_FEN') },
+  { name: 'XPAY_HIGHEST_FEE_RATE', purpose: 'the largest share of a virtual payment a platform keeps (iOS), below 1', secret: false, required: 'no', target: 'functions' },
+  { name: 'WELCOME_TOKENS', purpose: 'tokens presented once to each new user (0: none)', secret: false, required: 'no', target: 'functions', check: (value) => (/^\d+$/.test(value) ? null : 'WELCOME_TOKENS must be a whole number') },
   // WeChat Pay API v3 (direct merchant): https://pay.weixin.qq.com/doc/v3/merchant/4012791874
   { name: 'WECHATPAY_APPID', purpose: 'the mini program\'s appid', secret: false, required: 'v3', target: 'functions' },
   { name: 'WECHATPAY_MCHID', purpose: 'merchant id', secret: false, required: 'v3', target: 'functions', check: digits('WECHATPAY_MCHID') },

@@ -41,6 +41,18 @@ export interface ManifestHttpAccess {
   path: string;
 }
 
+/**
+ * A message push route (消息推送, cloud-function mode): WeChat's `<MsgType, Event>` to a function
+ * (https://developers.weixin.qq.com/miniprogram/dev/wxcloudservice/wxcloud/guide/functions/openapi.md).
+ * Set in the console (云开发 → 设置 → 其他设置 → 消息推送): no deploy API of a mini program's own
+ * sets it, so `npm run deploy` prints each one as a step to take by hand.
+ */
+export interface ManifestMessagePush {
+  msgType: 'event';
+  event: string;
+  functionName: string;
+}
+
 export interface Manifest {
   version: '2.0';
   envId: string;
@@ -49,6 +61,8 @@ export interface Manifest {
   collections: ManifestCollection[];
   /** This project's own key, like `collections`: the HTTP access paths scripts/deploy creates. */
   httpAccess: ManifestHttpAccess[];
+  /** This project's own key: the message push routes to set in the console. */
+  messagePush: ManifestMessagePush[];
 }
 
 export const MANIFEST_FILE = 'cloudbaserc.json';
@@ -111,6 +125,10 @@ export function buildManifest(): Manifest {
     httpAccess: FUNCTION_NAMES.flatMap((name) => {
       const spec: FunctionSpec = FUNCTIONS[name];
       return spec.httpFunction ? [{ name, path: spec.httpFunction.accessPath }] : [];
+    }),
+    messagePush: FUNCTION_NAMES.flatMap((name) => {
+      const spec: FunctionSpec = FUNCTIONS[name];
+      return (spec.messagePush ?? []).map((event) => ({ msgType: 'event' as const, event, functionName: name }));
     }),
   };
 }

@@ -48,6 +48,11 @@ export function renderPlan(manifest: Manifest, values: EnvValues | null, envFile
   for (const access of manifest.httpAccess) {
     lines.push(`  HTTP access path ${access.path} → ${access.name} (run by @cloudbase/functions-framework from its scf_bootstrap; its domain goes in the mini program's request 合法域名)`);
   }
+  if (manifest.messagePush.length > 0) {
+    lines.push('');
+    lines.push(`Message push routes (${manifest.messagePush.length}), set by hand in 云开发 → 设置 → 其他设置 → 消息推送, cloud-function mode (no deploy API sets them):`);
+    for (const route of manifest.messagePush) lines.push(`  ${pad(`${route.msgType} / ${route.event}`, 36)}→ ${route.functionName}`);
+  }
   const names = new Set(manifest.functions.flatMap((fn) => Object.keys(fn.envVariables)));
   lines.push('');
   lines.push(`Environment variables of every function (${names.size}), from ${envFileLabel}; unset ones are left out and take the code's default:`);

@@ -115,6 +115,14 @@ export function validateManifest(raw: unknown, source = 'cloudbaserc.json'): Man
       }
     });
   }
+  if (!Array.isArray(raw.messagePush)) problems.push('messagePush must be an array');
+  else {
+    raw.messagePush.forEach((entry: unknown, i) => {
+      if (!isObject(entry) || entry.msgType !== 'event' || typeof entry.event !== 'string' || typeof entry.functionName !== 'string' || !isFunctionName(entry.functionName)) {
+        problems.push(`messagePush[${i}] must be { msgType: "event", event, functionName: <a catalog function> }`);
+      }
+    });
+  }
   if (problems.length === 0) {
     const expected = serializeManifest(buildManifest());
     if (serializeManifest(raw as unknown as Manifest) !== expected) {

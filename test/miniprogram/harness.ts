@@ -204,6 +204,7 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     outTradeNo: 'T20261125000000000000000000000001',
     status: 'pending_payment',
     tier: 'quick',
+    payWith: 'purchase',
     amountFen: 50,
     prompt: '第一个问题：猫',
     output: '',

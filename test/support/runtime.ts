@@ -66,6 +66,9 @@ export class LocalRuntime {
           QUIET_LOGS: '1',
           // Realms start on first use: most suites call a handful of the ten functions.
           PREWARM_FUNCTIONS: '0',
+          // The runtime sells through virtual payment by default; the suites about the cloud-pay
+          // path (payCallback, the pay simulator) run it as cloud pay. Virtual payment's suites say so.
+          PAY_MODE: 'simulator',
           ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

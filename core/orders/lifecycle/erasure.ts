@@ -12,6 +12,19 @@ export function eraseSeal(ctx: AppContext, order: OrderDocument): OrderWrite {
  * (the answer's content checks, the shipping upload, a provider call that names the payer): never
  * once an order is closed for good or refunded.
  */
-export function erasePayer(ctx: AppContext, order: OrderDocument): OrderWrite {
-  return order.payerOpenidSealed !== undefined ? { payerOpenidSealed: ctx.db.command.remove() } : {};
+export function erasePayer(ctx: AppContext, order: Pick<OrderDocument, 'payerOpenidSealed' | 'payerIp'>): OrderWrite {
+  const _ = ctx.db.command;
+  return {
+    ...(order.payerOpenidSealed !== undefined ? { payerOpenidSealed: _.remove() } : {}),
+    ...(order.payerIp !== undefined ? { payerIp: _.remove() } : {}),
+  };
+}
+
+/**
+ * Virtual payment names the payer in every call about a purchase or a token spend (query_order,
+ * refund_order, cancel_currency_pay): there the payer's sealed openid is kept until the money
+ * story of the order ends (refunded, or closed at WeChat), not only while the answer is written.
+ */
+export function payerNeededForMoney(ctx: AppContext): boolean {
+  return ctx.env.payMode === 'virtual';
 }

@@ -4,7 +4,7 @@ import { MAX_ATTEMPTS } from '../../generation/lease';
 import { log } from '../../log';
 import type { OrderDocument, OrderUsage } from '../order';
 import { orderStore } from '../store';
-import { erasePayer } from './erasure';
+import { erasePayer, payerNeededForMoney } from './erasure';
 import { tellUser } from './followUps';
 import { requestRefund } from './refunds';
 
@@ -142,7 +142,8 @@ export async function beginRefund(ctx: AppContext, order: OrderDocument, cause: 
       output: '',
       error: REFUND_ERRORS[cause.reason],
       ...(cause.reason !== 'generation_abandoned' && cause.rollout ? { rollout: cause.rollout } : {}),
-      ...erasePayer(ctx, order),
+      // The refund itself may need the payer (virtual payment's refund_order and token return name them).
+      ...(payerNeededForMoney(ctx) ? {} : erasePayer(ctx, order)),
     },
     reason: cause.reason,
     detail: refundDetail(cause),

@@ -15,3 +15,4 @@ export * from './messages';
 export * from './shipping';
 export * from './reconcileClaims';
 export { tellUser } from './followUps';
+export * from './topUps';

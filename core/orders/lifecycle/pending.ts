@@ -5,7 +5,7 @@ import { ActivePaymentLock } from '../activePayment';
 import { outRefundNoFor } from '../ids';
 import type { OrderDocument } from '../order';
 import { orderStore } from '../store';
-import { eraseSeal, erasePayer } from './erasure';
+import { eraseSeal, erasePayer, payerNeededForMoney } from './erasure';
 import { requestRefund } from './refunds';
 
 // ─── pending_payment ────────────────────────────────────────────────────────────────────────────
@@ -28,14 +28,18 @@ export type CloseCause =
   /** Reconcile found it unpaid past its expiry, and asked the provider to close it first. */
   | { reason: 'expired'; providerClosed: boolean }
   /** No prepay order could be made: there is nothing to close at the provider. */
-  | { reason: 'prepay_failed' };
+  | { reason: 'prepay_failed' }
+  /** Tokens: WeChat refused the spend (too few tokens, or the login expired); nothing was spent. */
+  | { reason: 'spend_refused'; code: 'INSUFFICIENT_BALANCE' | 'SESSION_EXPIRED' }
+  /** Tokens: the spend's outcome was never learned before the order expired, and a return made sure nothing stays spent. */
+  | { reason: 'spend_undone' };
 
 /**
  * `pending_payment → closed`: cancelled, expired or never payable. Frees the user to order again
  * and erases the sealed openid (no message is ever sent for a closed order).
  */
 export async function closeUnpaid(ctx: AppContext, order: OrderDocument, cause: CloseCause): Promise<OrderDocument | null> {
-  const providerClosed = cause.reason === 'expired' ? cause.providerClosed : cause.reason === 'prepay_failed';
+  const providerClosed = cause.reason === 'expired' ? cause.providerClosed : cause.reason === 'prepay_failed' || cause.reason === 'spend_refused' || cause.reason === 'spend_undone';
   const closed = await orderStore(ctx).transition({
     orderId: order._id,
     from: 'pending_payment',
@@ -44,8 +48,10 @@ export async function closeUnpaid(ctx: AppContext, order: OrderDocument, cause: 
       closedAt: ctx.now(),
       providerClosed,
       ...(cause.reason === 'prepay_failed' ? { error: { code: 'PAYMENT_UNAVAILABLE', message: 'payment could not be started' } } : {}),
+      ...(cause.reason === 'spend_refused' ? { error: { code: cause.code, message: cause.code === 'INSUFFICIENT_BALANCE' ? 'not enough tokens' : 'the WeChat login expired' } } : {}),
       ...eraseSeal(ctx, order),
-      ...erasePayer(ctx, order),
+      // A virtual purchase's sheet may still be paid after we close it: its payer is needed to refund that.
+      ...(providerClosed || !payerNeededForMoney(ctx) ? erasePayer(ctx, order) : {}),
     },
     reason: cause.reason,
     ...(cause.reason === 'expired' ? { detail: { by: 'reconcile', providerClosed } } : {}),
@@ -57,7 +63,8 @@ export async function closeUnpaid(ctx: AppContext, order: OrderDocument, cause: 
 /** The provider closed a closed order too (or says it is closed): reconcile need not ask again. */
 export async function recordProviderClosed(ctx: AppContext, order: OrderDocument, audit?: { providerState?: string }): Promise<void> {
   const store = orderStore(ctx);
-  await store.patch(order._id, { status: 'closed' }, { providerClosed: true }, false);
+  // Nothing more can be paid, so nothing more refunded: the payer's openid goes, unless a late payment's refund still needs it.
+  await store.patch(order._id, { status: 'closed' }, { providerClosed: true, ...(order.refund && order.refund.status !== 'succeeded' ? {} : erasePayer(ctx, order)) }, false);
   if (audit) {
     await store.audit({ orderId: order._id, type: 'closed_at_provider', at: ctx.now(), detail: { by: 'reconcile', ...(audit.providerState ? { providerState: audit.providerState } : {}) } });
   }
@@ -113,7 +120,7 @@ export type RefusedEvidence =
  * believed. One audit event per order, reason and source (a repeated notification adds nothing) and
  * an error log line every time, for the operator.
  */
-export async function recordRefusedEvidence(ctx: AppContext, order: OrderDocument, refused: RefusedEvidence): Promise<void> {
+export async function recordRefusedEvidence(ctx: AppContext, order: { _id: string }, refused: RefusedEvidence): Promise<void> {
   const { reason, ...detail } = refused;
   log('error', reason === 'amount_mismatch' ? 'payment_amount_mismatch' : 'payment_payer_mismatch', { orderId: order._id, ...detail });
   const seen = (await ctx.orders.events(order._id)).some((event) => event.type === reason && event.detail?.source === refused.source);
@@ -136,7 +143,7 @@ export async function refundLatePayment(ctx: AppContext, order: OrderDocument, p
     providerClosed: true,
     refund,
     ...eraseSeal(ctx, order),
-    ...erasePayer(ctx, order),
+    ...(payerNeededForMoney(ctx) ? {} : erasePayer(ctx, order)),
   });
   if (!recorded) return false;
   await store.audit({ orderId: order._id, type: 'late_payment_refund_requested', at: ctx.now(), detail: { outRefundNo, source: payment.source, amountFen: payment.amountFen } });

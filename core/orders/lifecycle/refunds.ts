@@ -5,7 +5,7 @@ import { askForRefund, askRefundState, refundOutstanding } from '../../payments/
 import { outRefundNoFor } from '../ids';
 import type { OrderDocument } from '../order';
 import { orderStore } from '../store';
-import { eraseSeal } from './erasure';
+import { eraseSeal, erasePayer } from './erasure';
 import { tellUser } from './followUps';
 
 // ─── refunds ────────────────────────────────────────────────────────────────────────────────────
@@ -82,7 +82,7 @@ export async function settleRefund(ctx: AppContext, order: OrderDocument, source
       orderId: order._id,
       from: 'refunding',
       to: 'refunded',
-      set: { refundedAt: at, refund: { outRefundNo, status: 'succeeded', requestedAt: order.refund?.requestedAt ?? at, confirmedAt: at } },
+      set: { refundedAt: at, refund: { outRefundNo, status: 'succeeded', requestedAt: order.refund?.requestedAt ?? at, confirmedAt: at }, ...erasePayer(ctx, order) },
       reason: 'refund_confirmed',
       detail: { source },
     });
@@ -94,7 +94,7 @@ export async function settleRefund(ctx: AppContext, order: OrderDocument, source
   const marked = await store.patch(
     order._id,
     { status: 'closed', 'refund.outRefundNo': outRefundNo, 'refund.status': _.neq('succeeded') },
-    { 'refund.status': 'succeeded', 'refund.confirmedAt': at, ...eraseSeal(ctx, order) },
+    { 'refund.status': 'succeeded', 'refund.confirmedAt': at, ...eraseSeal(ctx, order), ...erasePayer(ctx, order) },
   );
   if (marked) await store.audit({ orderId: order._id, type: 'late_payment_refund_confirmed', at, detail: { outRefundNo, source } });
   return marked;
