@@ -74,6 +74,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
   if (route.ok) {
     const completed = await completeGeneration(ctx, order, leaseId, {
       text: route.text,
+      truncated: route.truncated,
       usage: {
         provider: route.provider,
         model: route.model,

@@ -63,6 +63,8 @@ export interface OrderDocument {
   rev: number;
   output: string;
   outputComplete: boolean;
+  /** The answer stopped at the tier's `max_tokens` (finish_reason `length`); set when it completes. */
+  truncated?: boolean;
   error?: { code: string; message: string };
   createdAt: number;
   updatedAt: number;
@@ -122,6 +124,8 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /** The answer stopped at the tier's token limit (finish_reason `length`): present, and true, only then. */
+  truncated?: boolean;
   /**
    * Where to read this order's text live (docs/STREAMING.md), with a short-lived ticket: in the
    * answers of getOrder and createOrder, while the order can still change and streaming is set up.
@@ -145,6 +149,7 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     subscribed: order.subscription?.accepted === true,
   };
   if (order.error) view.error = order.error;
+  if (order.truncated === true) view.truncated = true;
   if (order.paidAt !== undefined) view.paidAt = order.paidAt;
   if (order.completedAt !== undefined) view.completedAt = order.completedAt;
   if (order.refundedAt !== undefined) view.refundedAt = order.refundedAt;

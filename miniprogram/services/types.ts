@@ -91,6 +91,8 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /** The answer stopped at the tier's token limit (finish_reason `length`): only ever true when present. */
+  truncated?: boolean;
   /** Where to read the answer live (services/stream.ts), ticket included; absent: long-poll only. */
   streamUrl?: string;
 }
