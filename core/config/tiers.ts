@@ -24,6 +24,13 @@ export interface TierConfig {
   paymentDescription: string;
   /** Longest prompt accepted, in characters. */
   promptLimit: number;
+  /**
+   * How much of a conversation's earlier completed turns a follow-up sends the model, in tokens as
+   * `estimateTokens` (core/models/cost.ts) counts them; the oldest turns are dropped first
+   * (core/generation/messages.ts). 0 sends no context: every question stands alone. The start-up
+   * cost check counts it (core/config/validate.ts).
+   */
+  contextBudgetTokens: number;
   /** Tried in order; a timeout, connection error, 429 or 5xx falls through to the next. */
   models: ModelRef[];
   maxTokens: number;
@@ -48,6 +55,7 @@ export const TIERS: readonly TierConfig[] = [
     priceFen: 50,
     paymentDescription: 'AI快速回答',
     promptLimit: 500,
+    contextBudgetTokens: 2000,
     models: [
       { provider: 'dashscope', model: 'qwen-turbo' },
       { provider: 'deepseek', model: 'deepseek-chat' },
@@ -76,6 +84,7 @@ export const TIERS: readonly TierConfig[] = [
     priceFen: 499,
     paymentDescription: 'AI专家长文回答',
     promptLimit: 2000,
+    contextBudgetTokens: 6000,
     models: [
       { provider: 'openai', model: 'gpt-4o' },
       { provider: 'openrouter', model: 'anthropic/claude-sonnet-4' },

@@ -43,6 +43,7 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
   if (Buffer.byteLength(tier.paymentDescription, 'utf8') > 127) problems.push(`${at}: paymentDescription must fit in 127 bytes`);
   if (!Number.isInteger(tier.promptLimit) || tier.promptLimit < 1 || tier.promptLimit > 20_000) problems.push(`${at}: promptLimit must be 1–20000 characters`);
   if (!Number.isInteger(tier.maxTokens) || tier.maxTokens < 1) problems.push(`${at}: maxTokens must be a positive whole number`);
+  if (!Number.isInteger(tier.contextBudgetTokens) || tier.contextBudgetTokens < 0) problems.push(`${at}: contextBudgetTokens must be a whole number ≥ 0`);
   if (tier.models.length === 0) problems.push(`${at}: needs at least one model`);
   for (const ref of [...tier.models, ...(tier.rollout?.models ?? [])]) {
     const provider = providers.find((p) => p.name === ref.provider);
