@@ -5,6 +5,14 @@ import { modelCostFen } from '../models/cost';
 
 /** A prompt never costs more tokens than this per character (CJK is about one; this is cautious). */
 export const MAX_TOKENS_PER_PROMPT_CHAR = 2;
+/**
+ * A follow-up's earlier turns are measured against the tier's `contextBudgetTokens` with
+ * `estimateTokens` (one token per CJK character, one per four other characters), which can count
+ * fewer tokens than a provider bills. At most MAX_TOKENS_PER_PROMPT_CHAR real tokens per character
+ * (the rule the prompt limit relies on) and at least one estimated token per four characters bound
+ * the real count at this many times the estimate: the cost check counts the budget that many times.
+ */
+export const CONTEXT_TOKENS_PER_ESTIMATED_TOKEN = 4 * MAX_TOKENS_PER_PROMPT_CHAR;
 /** Tokens of the system prompt and chat framing added to every request. */
 export const PROMPT_OVERHEAD_TOKENS = 200;
 /** `generate` runs for at most 60 s; its whole budget must end before that, with room to write. */
@@ -17,10 +25,14 @@ export class TierConfigError extends Error {
   }
 }
 
-/** The most one generation of this tier can cost: longest prompt, `max_tokens`, dearest model. */
+/**
+ * The most one generation of this tier can cost: the largest input it allows (longest prompt, the
+ * whole context budget of a follow-up's earlier turns, the overhead), `max_tokens`, dearest model.
+ */
 export function worstCaseCostFen(tier: TierConfig, providers: readonly ProviderConfig[]): number {
   const chains: ModelRef[] = [...tier.models, ...(tier.rollout?.models ?? [])];
-  const promptTokens = tier.promptLimit * MAX_TOKENS_PER_PROMPT_CHAR + PROMPT_OVERHEAD_TOKENS;
+  const promptTokens =
+    tier.promptLimit * MAX_TOKENS_PER_PROMPT_CHAR + tier.contextBudgetTokens * CONTEXT_TOKENS_PER_ESTIMATED_TOKEN + PROMPT_OVERHEAD_TOKENS;
   let worst = 0;
   for (const ref of chains) {
     const price = providers.find((p) => p.name === ref.provider)?.models[ref.model];
