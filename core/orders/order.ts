@@ -58,6 +58,16 @@ export interface OrderDocument {
   /** The prompt after redaction: the only form that is stored or leaves for a model. */
   prompt: string;
   redactions: RedactionCounts;
+  /**
+   * The conversation this order is a turn of (core/conversations/). Each turn is an order with its
+   * own payment and state machine; a follow-up sends the model the earlier completed turns.
+   */
+  conversationId: string;
+  /**
+   * When the user deleted the conversation: prompt, output and redaction counts were erased then
+   * (`eraseTurn`); what accounting needs (amounts, statuses, times, trade and refund numbers) stays.
+   */
+  erasedAt?: number;
   status: OrderStatus;
   /** Incremented on every change; long-polling compares it. */
   rev: number;
@@ -114,6 +124,8 @@ export interface ClientOrder {
   /** The question as stored: redacted, each removed value replaced by its placeholder (core/privacy/redact.ts). */
   prompt: string;
   output: string;
+  /** The conversation the order is a turn of (listConversations, getConversation). */
+  conversationId: string;
   outputComplete: boolean;
   rev: number;
   error?: { code: string; message: string };
@@ -142,6 +154,7 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     amountFen: order.amountFen,
     prompt: order.prompt,
     output: order.output,
+    conversationId: order.conversationId,
     outputComplete: order.outputComplete,
     rev: order.rev,
     createdAt: order.createdAt,

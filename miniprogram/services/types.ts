@@ -80,6 +80,8 @@ export interface ClientOrder {
   /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
   prompt: string;
   output: string;
+  /** The conversation the order is a turn of. */
+  conversationId: string;
   outputComplete: boolean;
   /** Incremented on every change; sent back as `knownRev` when long-polling. */
   rev: number;
@@ -106,6 +108,8 @@ export interface CreateOrderInput {
   prompt: string;
   tier: string;
   subscribe?: boolean;
+  /** A follow-up in this conversation; absent: the order starts a new one. */
+  conversationId?: string;
 }
 
 export interface CreateOrderResult {

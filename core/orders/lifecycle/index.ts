@@ -14,4 +14,5 @@ export * from './refunds';
 export * from './messages';
 export * from './shipping';
 export * from './reconcileClaims';
+export * from './turnErasure';
 export { tellUser } from './followUps';

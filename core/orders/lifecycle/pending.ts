@@ -28,7 +28,13 @@ export type CloseCause =
   /** Reconcile found it unpaid past its expiry, and asked the provider to close it first. */
   | { reason: 'expired'; providerClosed: boolean }
   /** No prepay order could be made: there is nothing to close at the provider. */
-  | { reason: 'prepay_failed' };
+  | { reason: 'prepay_failed' }
+  /**
+   * The conversation was deleted while this turn was being created (recordTurn,
+   * core/conversations/turns.ts): the order is closed before it can be paid, and reconcile asks
+   * the provider to close it too (there is usually nothing there).
+   */
+  | { reason: 'conversation_deleted' };
 
 /**
  * `pending_payment → closed`: cancelled, expired or never payable. Frees the user to order again
