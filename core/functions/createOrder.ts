@@ -1,4 +1,5 @@
 import { guardPrompt } from '../compliance/promptGuard';
+import { openTurn, recordTurn } from '../conversations/turns';
 import { AppError } from '../errors';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
@@ -35,6 +36,9 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     });
   }
   const subscribe = optionalBoolean(input, 'subscribe') === true;
+  const orderId = newOrderId();
+  // The conversation this order starts or continues: checked before anything is written.
+  const turn = await openTurn(ctx, caller, { conversationId: input.conversationId, orderId });
 
   const now = ctx.now();
   const recent = await ctx.orders.countCreatedSince(caller.userHash, now - 60_000);
@@ -47,7 +51,6 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
   const redacted = redact(prompt);
   await guardPrompt(ctx, caller, redacted.text);
 
-  const orderId = newOrderId();
   const expiresAt = now + ctx.env.orderTtlMs;
   const lock = new ActivePaymentLock(ctx.db);
   const holder = await lock.take(caller.userHash, orderId, expiresAt, async (holderId, heldForMs) => {
@@ -78,6 +81,7 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     description: tier.paymentDescription,
     prompt: redacted.text,
     redactions: redacted.counts,
+    conversationId: turn.conversationId,
     status: 'pending_payment',
     rev: 1,
     output: '',
@@ -92,6 +96,8 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     ...(keepsPayer ? { payerOpenidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } : {}),
   };
   await openOrder(ctx, order);
+  // Before the order can be paid: a conversation deleted meanwhile closes it and answers NOT_FOUND.
+  await recordTurn(ctx, order);
 
   try {
     const payment = await providerCall(ctx.clock, 'prepay', () => ctx.payments.createPrepay({
