@@ -75,6 +75,11 @@ export const FUNCTIONS = {
   listOrders: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
   cancelOrder: { caller: 'client', timeoutSeconds: 10, memoryMb: 256, openapi: [], triggers: [] },
   listTiers: { caller: 'client', timeoutSeconds: 3, memoryMb: 256, openapi: [], triggers: [] },
+  // Conversations (docs/ARCHITECTURE.md, "Conversations"): history, one conversation, deletion.
+  listConversations: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
+  getConversation: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
+  // Erases up to 50 turns, each an update or two: more than the platform's default 3 s.
+  deleteConversation: { caller: 'client', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [] },
   payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [], sources: ['wx_paycallback'] },
   // WeChat Pay API v3 notifications, through CloudBase HTTP access.
   payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], sources: ['wx_http'] },

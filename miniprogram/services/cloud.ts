@@ -20,7 +20,15 @@ import type {
   Outcome,
 } from './types';
 
-export type FunctionName = 'createOrder' | 'getOrder' | 'listOrders' | 'cancelOrder' | 'listTiers';
+export type FunctionName =
+  | 'createOrder'
+  | 'getOrder'
+  | 'listOrders'
+  | 'cancelOrder'
+  | 'listTiers'
+  | 'listConversations'
+  | 'getConversation'
+  | 'deleteConversation';
 
 /** Delivers one call and resolves with the function's own answer (its `result`). */
 export type Transport = (name: FunctionName, data: object) => Promise<unknown>;

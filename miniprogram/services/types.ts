@@ -164,3 +164,47 @@ export interface ActivePaymentDetails {
   order?: ClientOrder;
   payment?: RequestPaymentParams;
 }
+
+/** A line of history: one conversation (listConversations). */
+export interface ConversationSummary {
+  conversationId: string;
+  /** From the first question, redacted and short. */
+  title: string;
+  /** How many questions were asked in it. */
+  turns: number;
+  /** The last activity (ms since the epoch). */
+  updatedAt: number;
+}
+
+export interface ListConversationsInput {
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface ListConversationsResult {
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+}
+
+export interface GetConversationInput {
+  conversationId: string;
+}
+
+export interface Conversation {
+  conversationId: string;
+  title: string;
+  /** Every question of it, oldest first; each is an order with its own payment and status. */
+  turns: ClientOrder[];
+}
+
+export interface GetConversationResult {
+  conversation: Conversation;
+}
+
+export interface DeleteConversationInput {
+  conversationId: string;
+}
+
+/** Nothing besides `ok`: afterwards the conversation is NOT_FOUND and none of its text is stored. */
+export type DeleteConversationResult = Record<string, never>;
