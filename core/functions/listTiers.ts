@@ -1,3 +1,4 @@
+import { readSupport } from '../config/support';
 import type { ClientHandler } from './serve';
 
 /** What the home page shows: never models' endpoints or costs. */
@@ -13,4 +14,6 @@ export const listTiers: ClientHandler = async (ctx) => ({
     longRunning: tier.longRunning,
   })),
   subscribeTemplateId: ctx.env.subscribeTemplateId ?? null,
+  // The support contact shown beside every answer's report button (SUPPORT_CONTACT).
+  support: readSupport(),
 });

@@ -28,7 +28,8 @@ export type FunctionName =
   | 'listTiers'
   | 'listConversations'
   | 'getConversation'
-  | 'deleteConversation';
+  | 'deleteConversation'
+  | 'reportAnswer';
 
 /** Delivers one call and resolves with the function's own answer (its `result`). */
 export type Transport = (name: FunctionName, data: object) => Promise<unknown>;

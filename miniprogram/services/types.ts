@@ -99,9 +99,15 @@ export interface ClientOrder {
   streamUrl?: string;
 }
 
+/** Whom a user can reach (SUPPORT_CONTACT); null when the operator set none. */
+export interface SupportInfo {
+  contact: string | null;
+}
+
 export interface ListTiersResult {
   tiers: Tier[];
   subscribeTemplateId: string | null;
+  support: SupportInfo;
 }
 
 export interface CreateOrderInput {
@@ -208,3 +214,17 @@ export interface DeleteConversationInput {
 
 /** Nothing besides `ok`: afterwards the conversation is NOT_FOUND and none of its text is stored. */
 export type DeleteConversationResult = Record<string, never>;
+
+/** Why an answer is reported (举报/反馈). */
+export type ReportReason = 'illegal' | 'harmful' | 'inaccurate' | 'privacy' | 'other';
+
+export interface ReportAnswerInput {
+  orderId: string;
+  reason: ReportReason;
+  /** At most 200 characters. */
+  note?: string;
+}
+
+export interface ReportAnswerResult {
+  reportId: string;
+}

@@ -61,6 +61,11 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
     ],
   },
   {
+    name: 'reports',
+    ...closed,
+    indexes: [{ name: 'userHash_updatedAt', keys: [asc('userHash'), desc('updatedAt')], unique: false, serves: 'ReportRepository.countSince (reportAnswer\'s rate limit)' }],
+  },
+  {
     name: 'order_events',
     ...closed,
     indexes: [{ name: 'orderId_at', keys: [asc('orderId'), asc('at')], unique: false, serves: 'OrderRepository.events (an order\'s audit trail, in time order)' }],
