@@ -67,7 +67,7 @@ describe('npm run deploy -- --plan (offline)', () => {
   test('without an env file it still prints the whole plan, then fails naming the file to create', () => {
     const { status, stdout, stderr } = plan('--env-path', join(scratch, 'missing.env'));
     expect(status).toBe(1);
-    expect(stdout).toContain('Collections (5)');
+    expect(stdout).toContain('Collections (7)');
     expect(stderr).toContain('missing.env not found: copy .env.deploy.example');
   });
 
