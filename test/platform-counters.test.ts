@@ -49,10 +49,11 @@ describe('what one order asks of CloudBase', () => {
     const { orderId, outTradeNo } = created.order as { orderId: string; outTradeNo: string };
 
     const [create] = await usageOf('createOrder', 1);
-    // 1 read: the rate limit's count of the user's recent orders. 4 writes: the active-payment
-    // lock, the order, its "created" audit event, the prepay parameters. 1 cloud-pay call: unifiedOrder.
-    // 1 cloud call: msgSecCheck on the prompt, before anything is stored.
-    expect(ops(create as InvocationUsage)).toEqual({ dbReads: 1, dbWrites: 4, functionCalls: 0, payCalls: 1, openapiCalls: 1 });
+    // 1 read: the rate limit's count of the user's recent orders. 5 writes: the active-payment
+    // lock, the order, its "created" audit event, the conversation it starts, the prepay
+    // parameters. 1 cloud-pay call: unifiedOrder. 1 cloud call: msgSecCheck on the prompt, before
+    // anything is stored.
+    expect(ops(create as InvocationUsage)).toEqual({ dbReads: 1, dbWrites: 5, functionCalls: 0, payCalls: 1, openapiCalls: 1 });
 
     expect((await runtime.pay(outTradeNo)).ok).toBe(true);
     let looks = 0;
@@ -81,7 +82,8 @@ describe('what one order asks of CloudBase', () => {
 
     const [generated] = await usageOf('generate', 1);
     // generate: 4 reads (the claim's read-back of the order, the provider breaker before the call,
-    // the breaker again to record the success, the completion's read-back); 5 writes (claim, its
+    // the breaker again to record the success, the completion's read-back; a first question reads
+    // no earlier turns); 5 writes (claim, its
     // audit event, the one output batch, completion, its audit event). No subscribe message asked.
     // 1 cloud call: msgSecCheck on the answer, which (one token here) fits in its first checked piece.
     expect(ops(generated as InvocationUsage)).toEqual({ dbReads: 4, dbWrites: 5, functionCalls: 0, payCalls: 0, openapiCalls: 1 });
@@ -93,12 +95,12 @@ describe('what one order asks of CloudBase', () => {
     const totals = orders.get(orderId);
     expect(totals?.invocations).toBe(3 + looks);
     expect(totals?.byFunction).toEqual({
-      createOrder: { invocations: 1, dbReads: 1, dbWrites: 4 },
+      createOrder: { invocations: 1, dbReads: 1, dbWrites: 5 },
       getOrder: { invocations: looks, dbReads: looks, dbWrites: 0 },
       payCallback: { invocations: 1, dbReads: paid.dbReads, dbWrites: 3 },
       generate: { invocations: 1, dbReads: 4, dbWrites: 5 },
     });
-    expect(totals?.dbWrites).toBe(4 + 3 + 5);
+    expect(totals?.dbWrites).toBe(5 + 3 + 5);
     // Compute is billed on the configured memory (256 MB in the catalog) × wall time.
     for (const record of await usage()) {
       expect(record.memoryMb).toBe(256);
@@ -118,7 +120,7 @@ describe('what one order asks of CloudBase', () => {
     // transition, its audit event, the lock released, "closed at the provider" recorded).
     expect(ops(cancel as InvocationUsage)).toEqual({ dbReads: 2, dbWrites: 4, functionCalls: 0, payCalls: 2, openapiCalls: 0 });
     const { orders } = attributeToOrders(await usage());
-    expect(orders.get(created.order.orderId as string)).toMatchObject({ invocations: 2, dbReads: 3, dbWrites: 8, payCalls: 3 });
+    expect(orders.get(created.order.orderId as string)).toMatchObject({ invocations: 2, dbReads: 3, dbWrites: 9, payCalls: 3 });
   });
 
   test('a function that fails its input still counts as an invocation, with no database operation', async () => {

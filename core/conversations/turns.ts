@@ -56,6 +56,8 @@ const ROUNDS = 5;
  */
 export async function recordTurn(ctx: AppContext, order: OrderDocument): Promise<void> {
   try {
+    // A first turn creates its conversation: one insert, and only a conflict (a retry) costs a read.
+    if (firstOrderIdOf(order.conversationId) === order._id && (await startConversation(ctx, order))) return;
     for (let round = 0; round < ROUNDS; round += 1) {
       if (await recordOnce(ctx, order)) return;
     }

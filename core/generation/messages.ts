@@ -1,5 +1,6 @@
 import type { TierConfig } from '../config/tiers';
 import type { AppContext } from '../context';
+import { firstOrderIdOf } from '../conversations/ids';
 import type { ChatMessage } from '../models/attempt';
 import { estimateTokens } from '../models/cost';
 import type { OrderDocument } from '../orders/order';
@@ -71,7 +72,8 @@ export function buildMessages(tier: TierConfig, redactedPrompt: string, earlierN
  * no context budget reads nothing.
  */
 export async function messagesForOrder(ctx: AppContext, tier: TierConfig, order: OrderDocument): Promise<ChatMessage[]> {
-  if (tier.contextBudgetTokens <= 0 || !order.conversationId) return buildMessages(tier, order.prompt);
+  // The order that started its conversation has no earlier turn: nothing to read.
+  if (tier.contextBudgetTokens <= 0 || !order.conversationId || firstOrderIdOf(order.conversationId) === order._id) return buildMessages(tier, order.prompt);
   const earlier = await ctx.orders.completedTurnsBefore(order.conversationId, order.createdAt, MAX_CONTEXT_TURNS);
   const usable = earlier.filter((turn) => turn._id !== order._id && turn.userHash === order.userHash && turn.erasedAt === undefined && turn.prompt !== '' && turn.output !== '');
   return buildMessages(tier, order.prompt, usable);
