@@ -20,7 +20,8 @@ export interface TurnTarget {
  * Step 1 of a turn, in createOrder before anything is written (before the rate limit's lock, a
  * prepay or a token spend): decides the order's conversation. No `conversationId` (undefined or
  * null) starts a new conversation, named after the order (`conversationIdFor(orderId)`); a
- * `conversationId` continues one of the caller's conversations. Reads only.
+ * `conversationId` continues one of the caller's conversations. Reads only (but for rebuilding a
+ * conversation's missing record from its orders, ./ownership.ts).
  *
  * - a `conversationId` that is not a conversation id → AppError INVALID_INPUT
  * - another user's, a deleted or an unknown conversation → AppError NOT_FOUND
