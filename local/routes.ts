@@ -154,6 +154,13 @@ export function createRoutes(parts: RouteParts): Route[] {
       },
     },
     {
+      // Local-runtime only, read-only: the last chat completion requests the local model server
+      // received (model, max_tokens, messages), newest last: what a follow-up sent as context.
+      method: 'GET',
+      path: /^\/api\/inspect\/model-requests$/,
+      handler: async (_req, res) => sendJson(res, 200, { requests: parts.modelStats.recent ?? [] }),
+    },
+    {
       // What the emulated cloud calls received: content checks and shipping uploads.
       method: 'GET',
       path: /^\/api\/inspect\/(security-checks|shipping)$/,
@@ -209,7 +216,7 @@ export function createRoutes(parts: RouteParts): Route[] {
           byFunction: Object.fromEntries(host.countsByFunction),
           killed: host.killedCount,
           notifications: parts.delivery.counts,
-          model: parts.modelStats,
+          model: { requests: parts.modelStats.requests, byModel: parts.modelStats.byModel },
           cloudbase: parts.dispatcher.totals,
         }),
     },

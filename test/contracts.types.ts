@@ -4,7 +4,10 @@
  * copy and core's original differ; test/contracts.test.ts shows that they do fail on a drift.
  * `Equal` is exact: a field that is optional on one side only, or a wider union, is a difference.
  */
+import type { SupportSettings as CoreSupport } from '../core/config/support';
+import type { ClientConversation as CoreConversation, ClientConversationSummary as CoreConversationSummary } from '../core/conversations/conversation';
 import type { ErrorCode as CoreErrorCode } from '../core/errors';
+import type { ReportReason as CoreReportReason } from '../core/reports/report';
 import type { ClientOrder as CoreClientOrder } from '../core/orders/order';
 import type { OrderStatus as CoreOrderStatus } from '../core/orders/states';
 import type { RequestPaymentParams as CoreRequestPaymentParams } from '../core/payments/provider';
@@ -22,3 +25,7 @@ assertSameType<Client.RequestPaymentParams, CoreRequestPaymentParams>();
 assertSameType<Exclude<Client.ErrorCode, 'NETWORK'>, CoreErrorCode>();
 assertSameType<Client.CreateOrderResult['order'], CoreClientOrder>();
 assertSameType<Client.CreateOrderResult['payment'], CoreRequestPaymentParams>();
+assertSameType<Client.Conversation, CoreConversation>();
+assertSameType<Client.ConversationSummary, CoreConversationSummary>();
+assertSameType<Client.ReportReason, CoreReportReason>();
+assertSameType<Client.SupportInfo, CoreSupport>();

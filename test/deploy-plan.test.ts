@@ -148,7 +148,7 @@ describe('env file checks name the variable and the rule', () => {
       "LOCAL_MODEL_URL is the local runtime's (the local runtime's model server): remove it from the deploy env file",
     ]);
     expect(problems((v) => delete v.DASHSCOPE_API_KEY)).toEqual([
-      'no model provider is configured: set LLM_BASE_URL or one of DASHSCOPE_API_KEY, DEEPSEEK_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY',
+      'no model provider is configured: set LLM_BASE_URL or one of DASHSCOPE_API_KEY, DEEPSEEK_API_KEY, ZHIPU_API_KEY, MOONSHOT_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY',
     ]);
   });
 

@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
 import { CLIENT_CALLABLE, TRIGGERED } from '../core/functions/catalog';
 import { ACTIVE_PAYMENTS, ORDER_EVENTS, ORDERS } from '../core/orders/repository';
+import { TOP_UPS } from '../core/orders/topUpRepository';
 
 /**
  * Guards of the code's shape, read from the sources with TypeScript's own type checker: every
@@ -13,7 +14,9 @@ const ROOT = resolve(__dirname, '..');
 const ORDERS_HOME = 'core/orders/';
 /** The emulated database itself (it stores every collection by name, for every caller). */
 const DATABASE_IMPLEMENTATIONS = ['local/store/', 'local/cloudbase/'];
-const ORDER_COLLECTIONS = new Set([ORDERS, ORDER_EVENTS, ACTIVE_PAYMENTS]);
+const ORDER_COLLECTIONS = new Set([ORDERS, ORDER_EVENTS, ACTIVE_PAYMENTS, TOP_UPS]);
+/** The writing repositories: the orders' and the token top-ups'. */
+const WRITING_CLASSES = new Set(['OrderRepository', 'TopUpRepository']);
 /** What changes a stored document: the repository's writes and the SDK's. */
 const REPOSITORY_WRITES = new Set(['transition', 'move', 'patch', 'insert', 'audit']);
 const SDK_WRITES = new Set(['add', 'update', 'remove', 'set']);
@@ -81,14 +84,15 @@ function orderWrites(path: string): string[] {
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node)) {
       const name = methodName(node);
-      if (name && REPOSITORY_WRITES.has(name) && receiverClass(node) === 'OrderRepository') found.push(`${at(file, node)} OrderRepository.${name}`);
+      const receiver = name && REPOSITORY_WRITES.has(name) ? receiverClass(node) : null;
+      if (name && receiver && WRITING_CLASSES.has(receiver)) found.push(`${at(file, node)} ${receiver}.${name}`);
       if (name && SDK_WRITES.has(name)) {
         const collection = collectionNamed(node.expression);
         if (collection && ORDER_COLLECTIONS.has(collection)) found.push(`${at(file, node)} collection('${collection}').${name}`);
       }
-      if (name === 'orderStore' || (ts.isIdentifier(node.expression) && node.expression.text === 'orderStore')) found.push(`${at(file, node)} orderStore()`);
+      if (ts.isIdentifier(node.expression) && (node.expression.text === 'orderStore' || node.expression.text === 'topUpStore')) found.push(`${at(file, node)} ${node.expression.text}()`);
     }
-    if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'OrderRepository') found.push(`${at(file, node)} new OrderRepository`);
+    if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && WRITING_CLASSES.has(node.expression.text)) found.push(`${at(file, node)} new ${node.expression.text}`);
     ts.forEachChild(node, visit);
   };
   visit(file);
@@ -105,6 +109,8 @@ test('the scan sees the lifecycle’s own writes, through each method (so an emp
   for (const method of ['transition', 'move', 'patch', 'insert', 'audit']) expect(inside).toContain(`OrderRepository.${method}`);
   expect(inside).toContain(`collection('${ACTIVE_PAYMENTS}').add`);
   expect(inside).toContain('orderStore()');
+  expect(inside).toContain('topUpStore()');
+  expect(inside).toContain('TopUpRepository.move');
   expect(outsideOrders().map((path) => relative(ROOT, path))).toEqual(expect.arrayContaining(['core/functions/generate.ts', 'core/functions/reconcile.ts', 'core/payments/evidence.ts', 'core/notify/subscribe.ts', 'core/compliance/shipping.ts']));
 });
 
@@ -120,6 +126,9 @@ test('handlers get a read-only view of the orders (the context’s `orders` has 
   const methods = checker.getTypeOfSymbol(ordersProperty as ts.Symbol).getProperties().map((p) => p.getName());
   expect(methods.length).toBeGreaterThan(3);
   expect(methods.filter((name) => REPOSITORY_WRITES.has(name))).toEqual([]);
+  const topUps = checker.getTypeOfSymbol(checker.getDeclaredTypeOfSymbol(appContext as ts.Symbol).getProperty('topUps') as ts.Symbol).getProperties().map((p) => p.getName());
+  expect(topUps.length).toBeGreaterThan(1);
+  expect(topUps.filter((name) => REPOSITORY_WRITES.has(name))).toEqual([]);
 });
 
 function importsOf(path: string): string[] {

@@ -49,11 +49,11 @@ describe('what one order asks of CloudBase', () => {
     const { orderId, outTradeNo } = created.order as { orderId: string; outTradeNo: string };
 
     const [create] = await usageOf('createOrder', 1);
-    // 2 reads: the rate limit's counts of the user's recent orders and content checks. 5 writes:
+    // 2 reads: the rate limit's counts of the user's recent orders and content checks. 6 writes:
     // the active-payment lock, the content check's record (the per-user limit counts it), the order,
-    // its "created" audit event, the prepay parameters. 1 cloud-pay call: unifiedOrder.
-    // 1 cloud call: msgSecCheck on the prompt, before anything is stored.
-    expect(ops(create as InvocationUsage)).toEqual({ dbReads: 2, dbWrites: 5, functionCalls: 0, payCalls: 1, openapiCalls: 1 });
+    // its "created" audit event, the conversation it starts, the prepay parameters. 1 cloud-pay
+    // call: unifiedOrder. 1 cloud call: msgSecCheck on the prompt, before anything is stored.
+    expect(ops(create as InvocationUsage)).toEqual({ dbReads: 2, dbWrites: 6, functionCalls: 0, payCalls: 1, openapiCalls: 1 });
 
     expect((await runtime.pay(outTradeNo)).ok).toBe(true);
     let looks = 0;
@@ -82,7 +82,8 @@ describe('what one order asks of CloudBase', () => {
 
     const [generated] = await usageOf('generate', 1);
     // generate: 4 reads (the claim's read-back of the order, the provider breaker before the call,
-    // the breaker again to record the success, the completion's read-back); 5 writes (claim, its
+    // the breaker again to record the success, the completion's read-back; a first question reads
+    // no earlier turns); 5 writes (claim, its
     // audit event, the one output batch, completion, its audit event). No subscribe message asked.
     // 1 cloud call: msgSecCheck on the answer, which (one token here) fits in its first checked piece.
     expect(ops(generated as InvocationUsage)).toEqual({ dbReads: 4, dbWrites: 5, functionCalls: 0, payCalls: 0, openapiCalls: 1 });
@@ -94,12 +95,12 @@ describe('what one order asks of CloudBase', () => {
     const totals = orders.get(orderId);
     expect(totals?.invocations).toBe(3 + looks);
     expect(totals?.byFunction).toEqual({
-      createOrder: { invocations: 1, dbReads: 2, dbWrites: 5 },
+      createOrder: { invocations: 1, dbReads: 2, dbWrites: 6 },
       getOrder: { invocations: looks, dbReads: looks, dbWrites: 0 },
       payCallback: { invocations: 1, dbReads: paid.dbReads, dbWrites: 3 },
       generate: { invocations: 1, dbReads: 4, dbWrites: 5 },
     });
-    expect(totals?.dbWrites).toBe(5 + 3 + 5);
+    expect(totals?.dbWrites).toBe(6 + 3 + 5);
     // Compute is billed on the configured memory (256 MB in the catalog) × wall time.
     for (const record of await usage()) {
       expect(record.memoryMb).toBe(256);
@@ -119,7 +120,7 @@ describe('what one order asks of CloudBase', () => {
     // transition, its audit event, the lock released, "closed at the provider" recorded).
     expect(ops(cancel as InvocationUsage)).toEqual({ dbReads: 2, dbWrites: 4, functionCalls: 0, payCalls: 2, openapiCalls: 0 });
     const { orders } = attributeToOrders(await usage());
-    expect(orders.get(created.order.orderId as string)).toMatchObject({ invocations: 2, dbReads: 4, dbWrites: 9, payCalls: 3 });
+    expect(orders.get(created.order.orderId as string)).toMatchObject({ invocations: 2, dbReads: 4, dbWrites: 10, payCalls: 3 });
   });
 
   test('a function that fails its input still counts as an invocation, with no database operation', async () => {

@@ -24,18 +24,18 @@ describe('tier and provider configuration, checked at every function start', () 
   });
 
   test('a tier whose worst case (longest prompt, max_tokens, dearest model) costs more than its price is refused, saying why', () => {
-    const greedy: TierConfig = { ...quick, id: 'greedy', maxTokens: 100_000 };
-    // deepseek-chat is the dearest model of quick: (500 chars × 2 + 200) × 200 + 100000 × 800 fen per million tokens.
-    expect(worstCaseCostFen(greedy, PROVIDERS)).toBeCloseTo((1200 * 200 + 100_000 * 800) / 1_000_000, 6);
+    const greedy: TierConfig = { ...quick, id: 'greedy', maxTokens: 100_000, contextBudgetTokens: 2000 };
+    // deepseek-chat is the dearest model of quick: (500 chars × 2 + 2000 context × 8 + 200) × 200 + 100000 × 800 fen per million tokens.
+    expect(worstCaseCostFen(greedy, PROVIDERS)).toBeCloseTo((17_200 * 200 + 100_000 * 800) / 1_000_000, 6);
     const problems = problemsOf(() => validateTiers([greedy], PROVIDERS, FEE));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain('tier "greedy": worst-case cost 80.24 fen (model) + 0.30 fen (payment fee) is not below its price of 50 fen');
+    expect(problems[0]).toContain('tier "greedy": worst-case cost 83.44 fen (model) + 0.30 fen (payment fee) is not below its price of 50 fen');
     expect(problems[0]).toContain('lower maxTokens or promptLimit, or raise the price');
   });
 
   test('the payment fee counts: a tier that only breaks even before the fee is refused', () => {
     // A price just above the model's worst case but below worst case + 0.6%.
-    const tight: TierConfig = { ...quick, id: 'tight', priceFen: 1, promptLimit: 100, maxTokens: 1_145, models: [{ provider: 'deepseek', model: 'deepseek-chat' }] };
+    const tight: TierConfig = { ...quick, id: 'tight', priceFen: 1, promptLimit: 100, contextBudgetTokens: 0, maxTokens: 1_145, models: [{ provider: 'deepseek', model: 'deepseek-chat' }] };
     delete tight.rollout;
     expect(worstCaseCostFen(tight, PROVIDERS)).toBeLessThan(1);
     expect(worstCaseCostFen(tight, PROVIDERS) + 0.006).toBeGreaterThanOrEqual(1);
@@ -43,8 +43,18 @@ describe('tier and provider configuration, checked at every function start', () 
   });
 
   test('a rollout chain counts in the worst case too', () => {
-    const risky: TierConfig = { ...quick, id: 'risky', maxTokens: 7_000, rollout: { percent: 5, label: 'gpt', models: [{ provider: 'openai', model: 'gpt-4o' }] } };
+    const risky: TierConfig = { ...quick, id: 'risky', maxTokens: 7_000, contextBudgetTokens: 0, rollout: { percent: 5, label: 'gpt', models: [{ provider: 'openai', model: 'gpt-4o' }] } };
     expect(problemsOf(() => validateTiers([risky], PROVIDERS, FEE))[0]).toMatch(/tier "risky": worst-case cost 52\.56 fen/);
+  });
+
+  test('the context budget of a follow-up counts in the worst case, at the most real tokens its estimate can stand for', () => {
+    const alone: TierConfig = { ...quick, id: 'alone', contextBudgetTokens: 0 };
+    const followUps: TierConfig = { ...quick, id: 'follow_ups', contextBudgetTokens: 10_000 };
+    // The dearest input of quick's chains is deepseek-chat's 200 fen per million tokens; 10000 estimated tokens may be 80000 real ones.
+    expect(worstCaseCostFen(followUps, PROVIDERS) - worstCaseCostFen(alone, PROVIDERS)).toBeCloseTo((80_000 * 200) / 1_000_000, 6);
+    const huge: TierConfig = { ...quick, id: 'huge', contextBudgetTokens: 400_000 };
+    expect(problemsOf(() => validateTiers([huge], PROVIDERS, FEE))[0]).toContain('tier "huge": worst-case cost');
+    expect(problemsOf(() => validateTiers([{ ...quick, contextBudgetTokens: -1 }], PROVIDERS, FEE))).toContain('tier "quick": contextBudgetTokens must be a whole number ≥ 0');
   });
 
   test.each<[string, Partial<TierConfig>, string]>([
@@ -78,6 +88,12 @@ describe('TIER_OVERRIDES', () => {
     expect(problemsOf(() => validateTiers(tiers, PROVIDERS, FEE))).toEqual([]);
   });
 
+  test('the context budget can be tuned, down to 0 (follow-ups then send no earlier turns)', () => {
+    const tiers = applyTierOverrides(TIERS, JSON.stringify({ quick: { contextBudgetTokens: 0 }, expert: { contextBudgetTokens: 1000 } }));
+    expect(tiers.map((t) => [t.id, t.contextBudgetTokens])).toEqual([['quick', 0], ['expert', 1000]]);
+    expect(problemsOf(() => validateTiers(tiers, PROVIDERS, FEE))).toEqual([]);
+  });
+
   test.each([
     ['{not json', 'TIER_OVERRIDES is not valid JSON'],
     ['[1]', 'TIER_OVERRIDES must be a JSON object keyed by tier id'],
@@ -85,6 +101,7 @@ describe('TIER_OVERRIDES', () => {
     ['{"quick":{"priceFen":1}}', 'TIER_OVERRIDES.quick.priceFen cannot be overridden'],
     ['{"quick":{"maxTokens":-5}}', 'TIER_OVERRIDES.quick.maxTokens must be a positive whole number'],
     ['{"quick":{"colour":"red"}}', 'TIER_OVERRIDES.quick.colour is not an overridable setting'],
+    ['{"quick":{"contextBudgetTokens":-1}}', 'TIER_OVERRIDES.quick.contextBudgetTokens must be a whole number ≥ 0'],
     ['{"quick":{"models":[{"provider":"openai"}]}}', 'TIER_OVERRIDES.quick.models[0] must be { "provider": string, "model": string }'],
   ])('%s is refused: %s', (json, message) => {
     expect(problemsOf(() => applyTierOverrides(TIERS, json)).join('\n')).toContain(message);
@@ -121,8 +138,8 @@ describe('start-up refusal in the running product', () => {
       const answer = await runtime.call('createOrder', { tier: 'quick', prompt: 'hello' });
       expect(answer.ok).toBe(false);
       expect(answer.error.code).toBe('INTERNAL');
-      await runtime.untilOutputShows('tier \\"quick\\": worst-case cost 80.24 fen (model)');
-      expect(runtime.output).toContain('tier \\"quick\\": worst-case cost 80.24 fen (model)');
+      await runtime.untilOutputShows('tier \\"quick\\": worst-case cost 83.44 fen (model)');
+      expect(runtime.output).toContain('tier \\"quick\\": worst-case cost 83.44 fen (model)');
       const tiers = await runtime.call('listTiers', {});
       expect(tiers.ok).toBe(false);
     } finally {

@@ -77,6 +77,7 @@ async function completedOrder(overrides: Partial<OrderDocument> = {}): Promise<O
     description: 'AI 快速回答',
     prompt: 'Name three teas',
     redactions: {},
+    conversationId: 'cShippingTest',
     status: 'completed',
     rev: 5,
     output: 'Longjing, Pu-erh, Tieguanyin.',

@@ -23,6 +23,7 @@ function stored(patch: Partial<OrderDocument> = {}): OrderDocument {
     description: 'AI快速回答',
     prompt: '秋天',
     redactions: {},
+    conversationId: 'cA',
     status: 'generating',
     rev: 4,
     output: '',

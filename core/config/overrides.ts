@@ -58,6 +58,10 @@ export function applyTierOverrides(tiers: readonly TierConfig[], json: string | 
       if ((NUMERIC_FIELDS as readonly string[]).includes(field)) {
         if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) problems.push(`${at}.${field} must be a positive whole number`);
         else tier[field as NumericField] = value;
+      } else if (field === 'contextBudgetTokens') {
+        // 0 is allowed: follow-ups then send no earlier turns.
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) problems.push(`${at}.contextBudgetTokens must be a whole number ≥ 0`);
+        else tier.contextBudgetTokens = value;
       } else if (field === 'longRunning') {
         if (typeof value !== 'boolean') problems.push(`${at}.longRunning must be true or false`);
         else tier.longRunning = value;
@@ -84,7 +88,7 @@ export function applyTierOverrides(tiers: readonly TierConfig[], json: string | 
       } else if (field === 'priceFen' || field === 'paymentDescription') {
         problems.push(`${at}.${field} cannot be overridden: prices and payment descriptions are reviewed in core/config/tiers.ts`);
       } else {
-        problems.push(`${at}.${field} is not an overridable setting (${[...NUMERIC_FIELDS, 'longRunning', 'models', 'rollout'].join(', ')})`);
+        problems.push(`${at}.${field} is not an overridable setting (${[...NUMERIC_FIELDS, 'contextBudgetTokens', 'longRunning', 'models', 'rollout'].join(', ')})`);
       }
     }
   }

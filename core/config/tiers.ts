@@ -38,6 +38,13 @@ export interface TierConfig {
   paymentDescription: string;
   /** Longest prompt accepted, in characters. */
   promptLimit: number;
+  /**
+   * How much of a conversation's earlier completed turns a follow-up sends the model, in tokens as
+   * `estimateTokens` (core/models/cost.ts) counts them; the oldest turns are dropped first
+   * (core/generation/messages.ts). 0 sends no context: every question stands alone. The start-up
+   * cost check counts it (core/config/validate.ts).
+   */
+  contextBudgetTokens: number;
   /** Tried in order; a timeout, connection error, 429 or 5xx falls through to the next. */
   models: ModelRef[];
   maxTokens: number;
@@ -64,6 +71,7 @@ export const TIERS: readonly TierConfig[] = [
     item: { productId: 'ai_quick_answer', priceFen: 100 },
     paymentDescription: 'AI快速回答',
     promptLimit: 500,
+    contextBudgetTokens: 2000,
     models: [
       { provider: 'dashscope', model: 'qwen-turbo' },
       { provider: 'deepseek', model: 'deepseek-chat' },
@@ -88,16 +96,18 @@ export const TIERS: readonly TierConfig[] = [
     id: 'expert',
     title: { zh: '专家长文', en: 'Expert long-form' },
     summary: { zh: '更强的模型，详尽的长篇回答，可订阅完成通知', en: 'Stronger models and a thorough long answer; get notified when done' },
-    modelFamily: 'GPT-4o / Claude / DeepSeek-R',
+    modelFamily: 'Qwen / DeepSeek-R / GLM',
     priceFen: 499,
     priceTokens: 50,
     item: { productId: 'ai_expert_answer', priceFen: 500 },
     paymentDescription: 'AI专家长文回答',
     promptLimit: 2000,
+    contextBudgetTokens: 6000,
+    // Filed (备案) domestic models only (docs/MODELS.md, "Filed models").
     models: [
-      { provider: 'openai', model: 'gpt-4o' },
-      { provider: 'openrouter', model: 'anthropic/claude-sonnet-4' },
+      { provider: 'dashscope', model: 'qwen-max' },
       { provider: 'deepseek', model: 'deepseek-reasoner' },
+      { provider: 'zhipu', model: 'glm-4-plus' },
     ],
     maxTokens: 2048,
     firstTokenTimeoutMs: 15_000,

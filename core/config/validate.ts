@@ -15,6 +15,14 @@ export interface TokenEconomics {
 
 /** A prompt never costs more tokens than this per character (CJK is about one; this is cautious). */
 export const MAX_TOKENS_PER_PROMPT_CHAR = 2;
+/**
+ * A follow-up's earlier turns are measured against the tier's `contextBudgetTokens` with
+ * `estimateTokens` (one token per CJK character, one per four other characters), which can count
+ * fewer tokens than a provider bills. At most MAX_TOKENS_PER_PROMPT_CHAR real tokens per character
+ * (the rule the prompt limit relies on) and at least one estimated token per four characters bound
+ * the real count at this many times the estimate: the cost check counts the budget that many times.
+ */
+export const CONTEXT_TOKENS_PER_ESTIMATED_TOKEN = 4 * MAX_TOKENS_PER_PROMPT_CHAR;
 /** Tokens of the system prompt and chat framing added to every request. */
 export const PROMPT_OVERHEAD_TOKENS = 200;
 /** `generate` runs for at most 60 s; its whole budget must end before that, with room to write. */
@@ -27,10 +35,14 @@ export class TierConfigError extends Error {
   }
 }
 
-/** The most one generation of this tier can cost: longest prompt, `max_tokens`, dearest model. */
+/**
+ * The most one generation of this tier can cost: the largest input it allows (longest prompt, the
+ * whole context budget of a follow-up's earlier turns, the overhead), `max_tokens`, dearest model.
+ */
 export function worstCaseCostFen(tier: TierConfig, providers: readonly ProviderConfig[]): number {
   const chains: ModelRef[] = [...tier.models, ...(tier.rollout?.models ?? [])];
-  const promptTokens = tier.promptLimit * MAX_TOKENS_PER_PROMPT_CHAR + PROMPT_OVERHEAD_TOKENS;
+  const promptTokens =
+    tier.promptLimit * MAX_TOKENS_PER_PROMPT_CHAR + tier.contextBudgetTokens * CONTEXT_TOKENS_PER_ESTIMATED_TOKEN + PROMPT_OVERHEAD_TOKENS;
   let worst = 0;
   for (const ref of chains) {
     const price = providers.find((p) => p.name === ref.provider)?.models[ref.model];
@@ -53,6 +65,7 @@ export function tierProblems(tier: TierConfig, providers: readonly ProviderConfi
   if (Buffer.byteLength(tier.paymentDescription, 'utf8') > 127) problems.push(`${at}: paymentDescription must fit in 127 bytes`);
   if (!Number.isInteger(tier.promptLimit) || tier.promptLimit < 1 || tier.promptLimit > 20_000) problems.push(`${at}: promptLimit must be 1–20000 characters`);
   if (!Number.isInteger(tier.maxTokens) || tier.maxTokens < 1) problems.push(`${at}: maxTokens must be a positive whole number`);
+  if (!Number.isInteger(tier.contextBudgetTokens) || tier.contextBudgetTokens < 0) problems.push(`${at}: contextBudgetTokens must be a whole number ≥ 0`);
   if (tier.models.length === 0) problems.push(`${at}: needs at least one model`);
   for (const ref of [...tier.models, ...(tier.rollout?.models ?? [])]) {
     const provider = providers.find((p) => p.name === ref.provider);

@@ -96,6 +96,13 @@ export const FUNCTIONS = {
     sources: ['wx_unknown'],
     messagePush: ['xpay_goods_deliver_notify', 'xpay_coin_pay_notify', 'xpay_refund_notify', 'xpay_complaint_notify'],
   },
+  // Conversations (docs/ARCHITECTURE.md, "Conversations"): history, one conversation, deletion.
+  listConversations: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
+  getConversation: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
+  // Erases up to 50 turns, each an update or two: more than the platform's default 3 s.
+  deleteConversation: { caller: 'client', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [] },
+  // 举报/反馈 on an answer (docs/COMPLIANCE.md).
+  reportAnswer: { caller: 'client', timeoutSeconds: 5, memoryMb: 256, openapi: [], triggers: [] },
   payCallback: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [], triggers: [], sources: ['wx_paycallback'] },
   // WeChat Pay API v3 notifications, through CloudBase HTTP access.
   payNotify: { caller: 'platform', timeoutSeconds: 20, memoryMb: 256, openapi: [SUBSCRIBE_SEND], triggers: [], sources: ['wx_http'] },

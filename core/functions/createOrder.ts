@@ -1,6 +1,7 @@
 import { guardPrompt, promptChecksSince } from '../compliance/promptGuard';
 import type { TierConfig } from '../config/tiers';
 import type { AppContext } from '../context';
+import { openTurn, recordTurn } from '../conversations/turns';
 import { AppError } from '../errors';
 import { log } from '../log';
 import { ActivePaymentLock } from '../orders/activePayment';
@@ -124,6 +125,8 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
 
   const now = ctx.now();
   const orderId = newOrderId();
+  // The conversation this order starts or continues: checked (another user's is NOT_FOUND) before anything is written.
+  const turn = await openTurn(ctx, caller, { conversationId: input.conversationId, orderId });
   const expiresAt = now + ctx.env.orderTtlMs;
   const lock = await takeActivePayment(ctx, caller, orderId, expiresAt);
   // What is checked is what would be stored and sent to a model: the redacted canonical prompt.
@@ -143,6 +146,7 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     outTradeNo: newOutTradeNo(now),
     userHash: caller.userHash,
     tier: request.tier.id,
+    conversationId: turn.conversationId,
     payWith: request.payWith,
     ...price,
     description: request.tier.paymentDescription,
@@ -163,6 +167,8 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     ...(request.payWith === 'tokens' ? { payerIp: caller.clientIp } : {}),
   };
   await openOrder(ctx, order);
+  // In the conversation before it can be paid or its tokens spent (a conversation deleted meanwhile closes it: NOT_FOUND).
+  await recordTurn(ctx, order);
 
   if (request.payWith === 'tokens' && holder) {
     const spent = await spendForOrder(ctx, order, holder, 'currency_pay');

@@ -1,6 +1,6 @@
 import { answerGate } from '../compliance/answerGate';
 import { verdictFacts } from '../compliance/contentSecurity';
-import { buildMessages } from '../generation/messages';
+import { messagesForOrder } from '../generation/messages';
 import { heartbeatMs } from '../generation/lease';
 import { OutputWriter } from '../generation/outputWriter';
 import { log } from '../log';
@@ -30,10 +30,12 @@ export const generate: TriggerHandler = async (ctx, event) => {
   let route;
   let checked;
   try {
+    // A follow-up carries its conversation's earlier completed turns, within the tier's budget.
+    const messages = await messagesForOrder(ctx, tier, order);
     route = await routeCompletion(
       chain.models,
       (ref) => resolveEndpoint(ref, ctx.providers, ctx.env),
-      buildMessages(tier, order.prompt),
+      messages,
       tier,
       // Restart policy (see router.ts): a model that fails after streaming is replaced by the
       // next one from the start; the shown text is dropped first, never glued to the new answer.
@@ -74,6 +76,7 @@ export const generate: TriggerHandler = async (ctx, event) => {
   if (route.ok) {
     const completed = await completeGeneration(ctx, order, leaseId, {
       text: route.text,
+      truncated: route.truncated,
       usage: {
         provider: route.provider,
         model: route.model,

@@ -1,3 +1,4 @@
+import { readSupport } from '../config/support';
 import type { ClientHandler } from './serve';
 
 /**
@@ -24,5 +25,7 @@ export const listTiers: ClientHandler = async (ctx) => {
     })),
     packs: virtual ? ctx.packs.map((pack) => ({ packId: pack.packId, tokens: pack.tokens, priceFen: pack.priceFen })) : [],
     subscribeTemplateId: ctx.env.subscribeTemplateId ?? null,
+    // The support contact shown beside every answer's report button (SUPPORT_CONTACT).
+    support: readSupport(),
   };
 };

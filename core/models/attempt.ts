@@ -20,6 +20,16 @@ export interface AttemptResult {
   completionTokens: number | null;
   firstTokenMs: number | null;
   latencyMs: number;
+  /**
+   * The model stopped because it reached `max_tokens` (`finish_reason: "length"`), not because it
+   * had finished: the answer is cut off. The values of `finish_reason` are OpenAI's chat
+   * completions reference (https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices):
+   * `stop`, `length`, `tool_calls`, `content_filter`, `function_call`; the OpenAI-compatible
+   * providers this project calls answer the same (e.g. DeepSeek's
+   * https://api-docs.deepseek.com/api/create-chat-completion lists `stop`, `length`,
+   * `content_filter`, `tool_calls`, `insufficient_system_resource`).
+   */
+  truncated: boolean;
 }
 
 /**
@@ -159,7 +169,7 @@ export async function runAttempt(
     // A clean end with nothing said is no answer: the next model tries, or the order is refunded.
     if (!text.trim()) throw new AttemptFailure('broken_stream', 'the stream ended with an empty answer');
     if (finishReason === 'content_filter') throw new AttemptFailure('bad_request', 'content filtered by the provider');
-    return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: clock.now() - startedAt };
+    return { text, promptTokens, completionTokens, firstTokenMs, latencyMs: clock.now() - startedAt, truncated: finishReason === 'length' };
   } catch (error) {
     throw classify(error, timedOut);
   } finally {

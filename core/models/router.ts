@@ -35,6 +35,8 @@ export interface RouteSuccess {
   costFen: number;
   latencyMs: number;
   firstTokenMs: number | null;
+  /** The answer stopped at the tier's `max_tokens` (finish_reason `length`). */
+  truncated: boolean;
   attempts: AttemptRecord[];
 }
 
@@ -142,6 +144,7 @@ export async function routeCompletion(
         costFen: modelCostFen(endpoint.price, promptTokens, completionTokens),
         latencyMs: now() - startedAt,
         firstTokenMs: result.firstTokenMs,
+        truncated: result.truncated,
         attempts,
       },
     };

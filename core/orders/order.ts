@@ -69,11 +69,23 @@ export interface OrderDocument {
   /** The prompt after redaction: the only form that is stored or leaves for a model. */
   prompt: string;
   redactions: RedactionCounts;
+  /**
+   * The conversation this order is a turn of (core/conversations/). Each turn is an order with its
+   * own payment and state machine; a follow-up sends the model the earlier completed turns.
+   */
+  conversationId: string;
+  /**
+   * When the user deleted the conversation: prompt, output and redaction counts were erased then
+   * (`eraseTurn`); what accounting needs (amounts, statuses, times, trade and refund numbers) stays.
+   */
+  erasedAt?: number;
   status: OrderStatus;
   /** Incremented on every change; long-polling compares it. */
   rev: number;
   output: string;
   outputComplete: boolean;
+  /** The answer stopped at the tier's `max_tokens` (finish_reason `length`); set when it completes. */
+  truncated?: boolean;
   error?: { code: string; message: string };
   createdAt: number;
   updatedAt: number;
@@ -130,6 +142,8 @@ export interface ClientOrder {
   /** The question as stored: redacted, each removed value replaced by its placeholder (core/privacy/redact.ts). */
   prompt: string;
   output: string;
+  /** The conversation the order is a turn of (listConversations, getConversation). */
+  conversationId: string;
   outputComplete: boolean;
   rev: number;
   error?: { code: string; message: string };
@@ -140,6 +154,8 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /** The answer stopped at the tier's token limit (finish_reason `length`): present, and true, only then. */
+  truncated?: boolean;
   /**
    * Where to read this order's text live (docs/STREAMING.md), with a short-lived ticket: in the
    * answers of getOrder and createOrder, while the order can still change and streaming is set up.
@@ -158,6 +174,7 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     ...(order.amountTokens !== undefined ? { amountTokens: order.amountTokens } : {}),
     prompt: order.prompt,
     output: order.output,
+    conversationId: order.conversationId,
     outputComplete: order.outputComplete,
     rev: order.rev,
     createdAt: order.createdAt,
@@ -165,6 +182,7 @@ export function toClientOrder(order: OrderDocument): ClientOrder {
     subscribed: order.subscription?.accepted === true,
   };
   if (order.error) view.error = order.error;
+  if (order.truncated === true) view.truncated = true;
   if (order.paidAt !== undefined) view.paidAt = order.paidAt;
   if (order.completedAt !== undefined) view.completedAt = order.completedAt;
   if (order.refundedAt !== undefined) view.refundedAt = order.refundedAt;

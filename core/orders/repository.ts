@@ -1,5 +1,5 @@
 import type { Database, QueryCommand } from '../platform/wxCloud';
-import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription } from './order';
+import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription, RedactionCounts } from './order';
 import { canTransition, type OrderStatus, type TopUpStatus } from './states';
 
 export const ORDERS = 'orders';
@@ -26,6 +26,7 @@ type Nested<Path extends string, T> = { [K in keyof T & string as `${Path}.${K}`
  * only (status and rev are the repository's own), whole or by a sub-document's dotted path.
  */
 export type OrderWrite = Fields<Omit<OrderDocument, '_id' | 'status' | 'rev'>> &
+  Nested<'redactions', RedactionCounts> &
   Nested<'refund', OrderRefund> &
   Nested<'subscription', OrderSubscription> &
   Nested<'shipping', OrderShipping>;
@@ -54,6 +55,10 @@ export interface OrderReader {
   find(condition: OrderCondition, limit: number, orderBy?: keyof OrderDocument): Promise<OrderDocument[]>;
   listForUser(userHash: string, before: number | null, limit: number): Promise<OrderDocument[]>;
   countCreatedSince(userHash: string, since: number): Promise<number>;
+  /** The turns of a conversation, oldest first (every status). */
+  turnsOf(conversationId: string, limit: number): Promise<OrderDocument[]>;
+  /** A conversation's completed turns created before `before`, newest first: a follow-up's context. */
+  completedTurnsBefore(conversationId: string, before: number, limit: number): Promise<OrderDocument[]>;
   events(orderId: string): Promise<AuditEvent[]>;
 }
 
@@ -100,6 +105,22 @@ export class OrderRepository implements OrderReader {
     const _ = this.db.command;
     const { total } = await this.db.collection(ORDERS).where({ userHash, createdAt: _.gte(since) }).count();
     return total;
+  }
+
+  async turnsOf(conversationId: string, limit: number): Promise<OrderDocument[]> {
+    const { data } = await this.db.collection(ORDERS).where({ conversationId }).orderBy('createdAt', 'asc').limit(limit).get();
+    return data as unknown as OrderDocument[];
+  }
+
+  async completedTurnsBefore(conversationId: string, before: number, limit: number): Promise<OrderDocument[]> {
+    const _ = this.db.command;
+    const { data } = await this.db
+      .collection(ORDERS)
+      .where({ conversationId, status: 'completed', createdAt: _.lt(before) })
+      .orderBy('createdAt', 'desc')
+      .limit(limit)
+      .get();
+    return data as unknown as OrderDocument[];
   }
 
   /**
@@ -155,6 +176,26 @@ export class OrderRepository implements OrderReader {
 
   async audit(event: AuditEvent): Promise<void> {
     await this.db.collection(ORDER_EVENTS).add({ data: event as unknown as Record<string, unknown> });
+  }
+
+  /**
+   * Removes from the details of an order's audit events every field not named in `keep` (erasure:
+   * only the facts accounting needs stay). One update per event that has anything to remove.
+   */
+  async scrubEventDetails(orderId: string, keep: ReadonlySet<string>): Promise<number> {
+    const _ = this.db.command;
+    const { data } = await this.db.collection(ORDER_EVENTS).where({ orderId }).limit(100).get();
+    let scrubbed = 0;
+    for (const event of data) {
+      const detail = event.detail;
+      if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) continue;
+      const dropped = Object.keys(detail).filter((key) => !keep.has(key));
+      if (dropped.length === 0 || typeof event._id !== 'string') continue;
+      const removal = Object.fromEntries(dropped.map((key) => [`detail.${key}`, _.remove()]));
+      await this.db.collection(ORDER_EVENTS).where({ _id: event._id, orderId }).update({ data: removal });
+      scrubbed += 1;
+    }
+    return scrubbed;
   }
 
   async events(orderId: string): Promise<AuditEvent[]> {

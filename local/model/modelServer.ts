@@ -28,6 +28,28 @@ export function localAnswerTokens(prompt: string, count: number): string[] {
 export interface ModelServerStats {
   requests: number;
   byModel: Record<string, number>;
+  /**
+   * The last requests received (newest last, at most RECENT_REQUESTS), for tests and the curious:
+   * what a model was sent. Local only (GET /api/inspect/model-requests); never part of /api/stats.
+   */
+  recent?: ReceivedRequest[];
+}
+
+/** One chat completion request as the model server received it. */
+export interface ReceivedRequest {
+  model: string;
+  maxTokens: number | null;
+  messages: { role: string; content: string }[];
+  at: number;
+}
+
+/** How many requests the model server remembers. */
+export const RECENT_REQUESTS = 20;
+
+function remember(stats: ModelServerStats, request: ReceivedRequest): void {
+  const recent = (stats.recent ??= []);
+  recent.push(request);
+  if (recent.length > RECENT_REQUESTS) recent.splice(0, recent.length - RECENT_REQUESTS);
 }
 
 function effectiveFaults(faults: Faults['llm'], model: string): ModelFaults {
@@ -59,11 +81,21 @@ export function createModelHandler(getFaults: () => Faults, stats: ModelServerSt
     }
     stats.requests += 1;
     stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
+    const maxTokensField = typeof body.max_tokens === 'number' ? body.max_tokens : null;
+    remember(stats, {
+      model,
+      maxTokens: maxTokensField,
+      messages: messages.map((m) => ({ role: typeof m.role === 'string' ? m.role : '', content: typeof m.content === 'string' ? m.content : '' })),
+      at: Date.now(),
+    });
     const faults = effectiveFaults(getFaults().llm, model);
     const prompt = messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('\n');
     const userPrompt = [...messages].reverse().find((m) => m.role === 'user')?.content;
-    const maxTokens = typeof body.max_tokens === 'number' ? body.max_tokens : Infinity;
+    const maxTokens = maxTokensField ?? Infinity;
     const tokens = localAnswerTokens(typeof userPrompt === 'string' ? userPrompt : '', Math.min(faults.answerTokens, maxTokens));
+    // An answer longer than max_tokens is cut there and says so, as OpenAI's API does
+    // (finish_reason "length": https://platform.openai.com/docs/api-reference/chat/object#chat/object-choices).
+    const finishReason = faults.answerTokens > maxTokens ? 'length' : 'stop';
     const id = `chatcmpl-${randomBytes(8).toString('hex')}`;
     const created = Math.floor(Date.now() / 1000);
     const promptTokens = estimateTokens(prompt);
@@ -88,7 +120,7 @@ export function createModelHandler(getFaults: () => Faults, stats: ModelServerSt
           object: 'chat.completion',
           created,
           model,
-          choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: 'stop' }],
+          choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: finishReason }],
           usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length },
         }),
       );
@@ -120,7 +152,7 @@ export function createModelHandler(getFaults: () => Faults, stats: ModelServerSt
       send(chunk({ content: tokens[i] }, null));
       if (i < tokens.length - 1) await sleep(gapMs);
     }
-    send(chunk({}, 'stop'));
+    send(chunk({}, finishReason));
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     if (includeUsage && !faults.noUsage) {
       send({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length } });

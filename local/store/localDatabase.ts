@@ -165,7 +165,9 @@ class LocalCollection extends LocalQuery implements Collection {
 }
 
 const INDEXES: Record<string, { fieldName: string; unique?: boolean }[]> = {
-  orders: [{ fieldName: 'outTradeNo', unique: true }, { fieldName: 'userHash' }, { fieldName: 'status' }],
+  orders: [{ fieldName: 'outTradeNo', unique: true }, { fieldName: 'userHash' }, { fieldName: 'status' }, { fieldName: 'conversationId' }],
+  conversations: [{ fieldName: 'userHash' }],
+  reports: [{ fieldName: 'userHash' }],
   order_events: [{ fieldName: 'orderId' }],
   // The payment simulator's ledger is looked up by number on every notification, query and refund.
   paysim_trades: [{ fieldName: 'outTradeNo', unique: true }],

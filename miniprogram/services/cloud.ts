@@ -20,7 +20,18 @@ import type {
   Outcome,
 } from './types';
 
-export type FunctionName = 'createOrder' | 'getOrder' | 'listOrders' | 'cancelOrder' | 'listTiers' | 'getBalance' | 'createTopUp';
+export type FunctionName =
+  | 'createOrder'
+  | 'getOrder'
+  | 'listOrders'
+  | 'cancelOrder'
+  | 'listTiers'
+  | 'getBalance'
+  | 'createTopUp'
+  | 'listConversations'
+  | 'getConversation'
+  | 'deleteConversation'
+  | 'reportAnswer';
 
 /** Delivers one call and resolves with the function's own answer (its `result`). */
 export type Transport = (name: FunctionName, data: object) => Promise<unknown>;

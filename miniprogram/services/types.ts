@@ -93,6 +93,8 @@ export interface ClientOrder {
   /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
   prompt: string;
   output: string;
+  /** The conversation the order is a turn of. */
+  conversationId: string;
   outputComplete: boolean;
   /** Incremented on every change; sent back as `knownRev` when long-polling. */
   rev: number;
@@ -104,19 +106,29 @@ export interface ClientOrder {
   refundedAt?: number;
   closedAt?: number;
   subscribed: boolean;
+  /** The answer stopped at the tier's token limit (finish_reason `length`): only ever true when present. */
+  truncated?: boolean;
   /** Where to read the answer live (services/stream.ts), ticket included; absent: long-poll only. */
   streamUrl?: string;
+}
+
+/** Whom a user can reach (SUPPORT_CONTACT); null when the operator set none. */
+export interface SupportInfo {
+  contact: string | null;
 }
 
 export interface ListTiersResult {
   tiers: Tier[];
   subscribeTemplateId: string | null;
+  support: SupportInfo;
 }
 
 export interface CreateOrderInput {
   prompt: string;
   tier: string;
   subscribe?: boolean;
+  /** A follow-up in this conversation; absent: the order starts a new one. */
+  conversationId?: string;
 }
 
 export interface CreateOrderResult {
@@ -170,4 +182,62 @@ export interface CancelOrderResult {
 export interface ActivePaymentDetails {
   order?: ClientOrder;
   payment?: RequestPaymentParams;
+}
+
+/** A line of history: one conversation (listConversations). */
+export interface ConversationSummary {
+  conversationId: string;
+  /** From the first question, redacted and short. */
+  title: string;
+  /** How many questions were asked in it. */
+  turns: number;
+  /** The last activity (ms since the epoch). */
+  updatedAt: number;
+}
+
+export interface ListConversationsInput {
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface ListConversationsResult {
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+}
+
+export interface GetConversationInput {
+  conversationId: string;
+}
+
+export interface Conversation {
+  conversationId: string;
+  title: string;
+  /** Every question of it, oldest first; each is an order with its own payment and status. */
+  turns: ClientOrder[];
+}
+
+export interface GetConversationResult {
+  conversation: Conversation;
+}
+
+export interface DeleteConversationInput {
+  conversationId: string;
+}
+
+/** Nothing besides `ok`: afterwards the conversation is NOT_FOUND and none of its text is stored. */
+export type DeleteConversationResult = Record<string, never>;
+
+/** Why an answer is reported (举报/反馈). */
+export type ReportReason = 'illegal' | 'harmful' | 'inaccurate' | 'privacy' | 'other';
+
+export interface ReportAnswerInput {
+  orderId: string;
+  reason: ReportReason;
+  /** At most 200 characters. */
+  note?: string;
+}
+
+export interface ReportAnswerResult {
+  reportId: string;
 }

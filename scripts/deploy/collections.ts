@@ -45,7 +45,25 @@ export const COLLECTIONS: readonly CollectionSpec[] = [
       { name: 'userHash_createdAt', keys: [asc('userHash'), desc('createdAt')], unique: false, serves: 'OrderRepository.listForUser and countCreatedSince (history, rate limit)' },
       { name: 'status_createdAt', keys: [asc('status'), asc('createdAt')], unique: false, serves: 'reconcile: orders of one status older than a time' },
       { name: 'status_reconcilePasses', keys: [asc('status'), asc('reconcilePasses')], unique: false, serves: 'reconcile: OrderRepository.find(condition, batch, "reconcilePasses")' },
+      {
+        name: 'conversationId_createdAt',
+        keys: [asc('conversationId'), asc('createdAt')],
+        unique: false,
+        serves: 'OrderRepository.turnsOf and completedTurnsBefore (a conversation\'s turns; a follow-up\'s context at generate time)',
+      },
     ],
+  },
+  {
+    name: 'conversations',
+    ...closed,
+    indexes: [
+      { name: 'userHash_updatedAt', keys: [asc('userHash'), desc('updatedAt')], unique: false, serves: 'ConversationRepository.listForUser (history, newest activity first)' },
+    ],
+  },
+  {
+    name: 'reports',
+    ...closed,
+    indexes: [{ name: 'userHash_updatedAt', keys: [asc('userHash'), desc('updatedAt')], unique: false, serves: 'ReportRepository.countSince (reportAnswer\'s rate limit)' }],
   },
   {
     name: 'order_events',

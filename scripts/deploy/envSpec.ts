@@ -1,4 +1,5 @@
 import { PROVIDERS } from '../../core/config/providers';
+import { MAX_SUPPORT_CONTACT_CHARS } from '../../core/config/support';
 import { MAX_LEASE_MS, MIN_LEASE_MS } from '../../core/generation/lease';
 import { MIN_STREAM_TICKET_SECRET_LENGTH } from '../../core/streaming/ticket';
 
@@ -109,6 +110,14 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'WXPAY_SUB_MCH_ID', purpose: 'cloud pay sub-merchant id bound to the environment', secret: false, required: 'cloudpay', target: 'functions', check: digits('WXPAY_SUB_MCH_ID') },
   { name: 'MINIPROGRAM_STATE', purpose: 'subscribe messages open the developer, trial or formal version', secret: false, required: 'no', target: 'functions', check: oneOf('MINIPROGRAM_STATE', ['developer', 'trial', 'formal']) },
   { name: 'SUBSCRIBE_TEMPLATE_ID', purpose: 'one-time subscribe message template for "answer ready / refunded"', secret: false, required: 'no', target: 'functions' },
+  {
+    name: 'SUPPORT_CONTACT',
+    purpose: 'the support contact shown beside every answer\'s 举报/反馈 (an e-mail address or a WeChat service account), listTiers\' support.contact',
+    secret: false,
+    required: 'no',
+    target: 'functions',
+    check: (value) => ([...value.trim()].length <= MAX_SUPPORT_CONTACT_CHARS ? null : `SUPPORT_CONTACT must be at most ${MAX_SUPPORT_CONTACT_CHARS} characters`),
+  },
   { name: 'ORDER_TTL_SECONDS', purpose: 'how long an unpaid order can be paid', secret: false, required: 'no', target: 'functions', check: positive('ORDER_TTL_SECONDS') },
   { name: 'PAYMENT_GRACE_SECONDS', purpose: 'how long after creation a pending payment is left to its notification before WeChat Pay is asked directly', secret: false, required: 'no', target: 'functions', check: positive('PAYMENT_GRACE_SECONDS') },
   { name: 'RECONCILE_NOTIFICATION_GRACE_SECONDS', purpose: 'how long reconcile leaves a pending order to its notification', secret: false, required: 'no', target: 'functions', check: positive('RECONCILE_NOTIFICATION_GRACE_SECONDS') },

@@ -60,15 +60,15 @@ describe('each order records what it cost', () => {
     expect(order.marginFen).toBeCloseTo(50 - 0.3 - costFen, 4);
   });
 
-  test('expert on gpt-4o with a long answer: a cost of whole fen, still exact', async () => {
+  test('expert on qwen-max with a long answer: a cost of whole fen, still exact', async () => {
     h.model.setFaults({ llm: { answerTokens: 1500 } });
     const prompt = '请写一篇关于长江经济带发展的详细分析';
     const order = await completedOrder('expert', prompt);
     const promptTokens = promptTokensOf('expert', prompt);
-    const costFen = (promptTokens * 1800 + 1500 * 7200) / 1_000_000; // gpt-4o: ¥18 / ¥72 per million tokens
-    expect(price('openai', 'gpt-4o')).toEqual({ inputFenPerMTok: 1800, outputFenPerMTok: 7200 });
-    expect(order.usage).toMatchObject({ provider: 'openai', model: 'gpt-4o', promptTokens, completionTokens: 1500 });
-    expect(costFen).toBeGreaterThan(10);
+    const costFen = (promptTokens * 2000 + 1500 * 6000) / 1_000_000; // qwen-max: ¥20 / ¥60 per million tokens
+    expect(price('dashscope', 'qwen-max')).toEqual({ inputFenPerMTok: 2000, outputFenPerMTok: 6000 });
+    expect(order.usage).toMatchObject({ provider: 'dashscope', model: 'qwen-max', promptTokens, completionTokens: 1500 });
+    expect(costFen).toBeGreaterThan(9);
     expect(order.usage?.costFen).toBeCloseTo(costFen, 4);
     expect(order.paymentFeeFen).toBeCloseTo(499 * 0.006, 4);
     expect(order.marginFen).toBeCloseTo(499 - 2.994 - costFen, 4);

@@ -74,6 +74,7 @@ describe('long-polling getOrder', () => {
     const { order, lease } = await generatingOrder(user);
     const done = await completeGeneration(h.ctx, order, lease, {
       text: 'The whole answer',
+      truncated: false,
       usage: { provider: 'dashscope', model: 'qwen-turbo', promptTokens: 10, completionTokens: 4, estimated: false, costFen: 0.01, latencyMs: 100, firstTokenMs: 10 },
       attempts: [],
     });
@@ -115,6 +116,7 @@ describe('long-polling getOrder', () => {
     h.clock.at(300, async () => {
       await completeGeneration(h.ctx, order, lease, {
         text: 'The first words, all of them',
+        truncated: false,
         usage: { provider: 'dashscope', model: 'qwen-turbo', promptTokens: 10, completionTokens: 6, estimated: false, costFen: 0.01, latencyMs: 300, firstTokenMs: 10 },
         attempts: [],
       });

@@ -9,11 +9,20 @@ import { orderStore } from '../../core/orders/store';
  * Failover through a tier's chain, in process: the real handlers, the real `openai` client and the
  * local model server (on loopback) with per-model faults; deadlines run on the virtual clock, so a
  * first-token timeout is the test moving the time past it. quick = qwen-turbo → deepseek-chat;
- * expert = gpt-4o → claude-sonnet-4 → deepseek-reasoner, where gpt-4o's provider
- * (OPENAI_BASE_URL) points at a loopback port nobody listens on: a real connection error.
+ * expert is set here to glm-4-plus → qwen-max → deepseek-reasoner, where glm-4-plus's provider
+ * (ZHIPU_BASE_URL) points at a loopback port nobody listens on: a real connection error.
  */
 const QUICK = { firstTokenTimeoutMs: 1500, attemptTimeoutMs: 5000, totalBudgetMs: 12000 };
-const EXPERT = { firstTokenTimeoutMs: 1500, attemptTimeoutMs: 1500, totalBudgetMs: 2500 };
+const EXPERT = {
+  firstTokenTimeoutMs: 1500,
+  attemptTimeoutMs: 1500,
+  totalBudgetMs: 2500,
+  models: [
+    { provider: 'zhipu', model: 'glm-4-plus' },
+    { provider: 'dashscope', model: 'qwen-max' },
+    { provider: 'deepseek', model: 'deepseek-reasoner' },
+  ],
+};
 
 let h: InProcess;
 let users = 0;
@@ -31,7 +40,7 @@ beforeAll(async () => {
   h = await InProcess.start({
     // These tests are about single orders; the breaker has its own test file.
     env: { BREAKER_FAILURES: '1000', TIER_OVERRIDES: JSON.stringify({ quick: QUICK, expert: EXPERT }) },
-    secrets: { OPENAI_BASE_URL: `http://127.0.0.1:${await closedLoopbackPort()}/v1` },
+    secrets: { ZHIPU_BASE_URL: `http://127.0.0.1:${await closedLoopbackPort()}/v1` },
   });
 });
 afterAll(async () => {
@@ -102,10 +111,10 @@ describe('a failing model hands the order to the next one in the chain', () => {
   test('a connection error (nothing listening) → the next model answers', async () => {
     const { stored, calls, attempts } = await runOrder('expert', 'connection refused case');
     expect(stored.status).toBe('completed');
-    // gpt-4o never reached the local server: its provider's address refused the connection.
-    expect(calls).toEqual({ 'anthropic/claude-sonnet-4': 1 });
-    expect(attempts).toEqual(['gpt-4o:connection', 'anthropic/claude-sonnet-4:ok']);
-    expect(stored.usage?.model).toBe('anthropic/claude-sonnet-4');
+    // glm-4-plus never reached the local server: its provider's address refused the connection.
+    expect(calls).toEqual({ 'qwen-max': 1 });
+    expect(attempts).toEqual(['glm-4-plus:connection', 'qwen-max:ok']);
+    expect(stored.usage?.model).toBe('qwen-max');
   });
 
   test.each([
@@ -175,14 +184,14 @@ describe('usage and budget', () => {
   });
 
   test('a slow chain gives up within the tier’s total budget and refunds', async () => {
-    h.model.setFaults({ llm: { byModel: { 'anthropic/claude-sonnet-4': { timeout: 1 }, 'deepseek-reasoner': { timeout: 1 } } } });
+    h.model.setFaults({ llm: { byModel: { 'qwen-max': { timeout: 1 }, 'deepseek-reasoner': { timeout: 1 } } } });
     const left = EXPERT.totalBudgetMs - EXPERT.attemptTimeoutMs;
     const { stored, ending, attempts, timings } = await runOrder('expert', 'slow models everywhere', async (before) => {
-      await afterRequestTo(before, 'anthropic/claude-sonnet-4', EXPERT.attemptTimeoutMs);
+      await afterRequestTo(before, 'qwen-max', EXPERT.attemptTimeoutMs);
       await afterRequestTo(before, 'deepseek-reasoner', left);
     });
     expect(stored.status).toBe('refunded');
-    expect(attempts).toEqual(['gpt-4o:connection', 'anthropic/claude-sonnet-4:timeout', 'deepseek-reasoner:timeout']);
+    expect(attempts).toEqual(['glm-4-plus:connection', 'qwen-max:timeout', 'deepseek-reasoner:timeout']);
     expect(ending.type).toBe('generation_failed');
     // The last model only got what was left of the budget, not its own attempt limit…
     expect(timings[2]).toBe(left);

@@ -76,7 +76,7 @@ describe('cloud client', () => {
 
   test('a client injected for tests replaces the default until it is reset', async () => {
     const fake: CloudApi = {
-      listTiers: async () => ({ ok: true, tiers: [], subscribeTemplateId: 'injected' }),
+      listTiers: async () => ({ ok: true, tiers: [], subscribeTemplateId: 'injected', support: { contact: null } }),
       createOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       getOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       listOrders: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),

@@ -208,6 +208,7 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     amountFen: 50,
     prompt: '第一个问题：猫',
     output: '',
+    conversationId: 'cConversation000000000001',
     outputComplete: false,
     rev: 1,
     createdAt: Date.UTC(2026, 10, 25, 11, 0),

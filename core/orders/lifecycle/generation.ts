@@ -53,6 +53,8 @@ export function renewLease(ctx: AppContext, orderId: string, leaseId: string, ou
 export interface FinishedAnswer {
   text: string;
   usage: OrderUsage;
+  /** The model stopped at `max_tokens` (finish_reason `length`): the page says the answer is cut off. */
+  truncated: boolean;
   /** The staged-rollout label when the candidate chain answered. */
   rollout?: string;
   /** What was tried, for the audit event. */
@@ -80,6 +82,7 @@ export async function completeGeneration(ctx: AppContext, order: OrderDocument, 
     set: {
       output: answer.text,
       outputComplete: true,
+      ...(answer.truncated ? { truncated: true } : {}),
       completedAt: ctx.now(),
       usage: answer.usage,
       paymentFeeFen: feeFen,

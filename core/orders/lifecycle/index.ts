@@ -14,5 +14,6 @@ export * from './refunds';
 export * from './messages';
 export * from './shipping';
 export * from './reconcileClaims';
+export * from './turnErasure';
 export { tellUser } from './followUps';
 export * from './topUps';

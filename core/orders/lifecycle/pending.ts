@@ -32,7 +32,13 @@ export type CloseCause =
   /** Tokens: WeChat refused the spend (too few tokens, or the login expired); nothing was spent. */
   | { reason: 'spend_refused'; code: 'INSUFFICIENT_BALANCE' | 'SESSION_EXPIRED' }
   /** Tokens: the spend's outcome was never learned before the order expired, and a return made sure nothing stays spent. */
-  | { reason: 'spend_undone' };
+  | { reason: 'spend_undone' }
+  /**
+   * The conversation was deleted while this turn was being created (recordTurn,
+   * core/conversations/turns.ts): the order is closed before it can be paid, and reconcile asks
+   * the provider to close it too (there is usually nothing there).
+   */
+  | { reason: 'conversation_deleted' };
 
 /**
  * `pending_payment → closed`: cancelled, expired or never payable. Frees the user to order again
