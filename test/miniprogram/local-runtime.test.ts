@@ -121,7 +121,7 @@ describe('pages on the local runtime', () => {
 
     const history = openPage('pages/history/history');
     await until(() => history.instance.data.loadedOnce, 'history', 1_000);
-    expect(history.instance.data.orders[0]).toMatchObject({ orderId: query(target).orderId, statusText: '已完成', amountText: '0.50' });
+    expect(history.instance.data.orders[0]).toMatchObject({ orderId: query(target).orderId, statusText: '已完成', paidText: '¥0.50' });
   });
 
   test('a cancelled payment leaves a payable order that can be cancelled; the runtime closes it', async () => {
