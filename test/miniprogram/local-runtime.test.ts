@@ -52,7 +52,8 @@ function notePayments(data: unknown): void {
 }
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
+  // wx.requestPayment's path (PAY_MODE=simulator): these pages pay each answer with money, as before virtual payment.
+  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100', PAY_MODE: 'simulator' });
   (globalThis as unknown as { getApp: () => unknown }).getApp = () => ({ globalData: { localRuntimeUrl: runtime.url } });
   wxApi.request = ((options: RequestOptions) => {
     post(options.url, options.data).then(
