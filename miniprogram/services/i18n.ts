@@ -130,6 +130,8 @@ const zhPayments = {
   errorInsufficientBalance: '代币不够了',
   errorSessionExpired: '登录状态过期了，请稍后再试',
   errorBelowPlatformMinimum: '在 iOS 上单笔支付至少 ¥1',
+  // The wording WeChat's review asks for where a feature is unavailable on iOS; no WeChat page
+  // publishes it (developers report it as "官方建议词汇": GitHub Gwemz/daily, code/README.md).
   iosUnavailable: '由于相关规范，iOS功能暂不可用',
   paidTokens: '消耗：{tokens} 代币',
   paidMoney: '金额：¥{amount}',

@@ -5,7 +5,8 @@
  * a payment there is at least ¥1 (WeChat docs: 虚拟支付 > iOS 端接入,
  * developers.weixin.qq.com/miniprogram/dev/platform-capabilities/business-capabilities/virtual-payment/ios.html).
  * On an older iPhone nothing may look like a sale: "开发者在iOS系统上提供的虚拟物品不能展现任何购买、支付的
- * 功能、页面、按钮" (《微信小程序平台运营规范》 14.6, as WeChat quotes it to developers). Android,
+ * 功能、页面、按钮" (《微信小程序平台运营规范》 14.6, as WeChat's notices quote it; one is in GitHub
+ * EastWorld/wechat-app-mall issue 283). Android,
  * HarmonyOS and Windows pay through WeChat Pay with base library 2.19.2 or newer
  * (wx.requestVirtualPayment's page). Under wxpay (wx.requestPayment) none of this applies.
  */
