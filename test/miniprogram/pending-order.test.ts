@@ -230,6 +230,25 @@ describe('the question being written and a purchase waiting for payment survive 
     expect(page.instance.data.prompt).toBe('今天的新问题');
   });
 
+  test('paying the purchase found on the server answers its question and leaves what the user had just written in the box', async () => {
+    const cloud = server();
+    const stale = order({ orderId: 'ord_old', prompt: '昨天的问题' });
+    cloud.handlers.createOrder = () => ({ ok: false, error: { code: 'ACTIVE_PAYMENT_EXISTS', message: 'pending', order: stale, payment: PAYMENT } });
+    paymentSheet('paid');
+    const page = await openHome();
+    input(page, '#prompt', '今天的新问题');
+    await settle();
+    tap(page, '#pay');
+    await until(() => page.querySelector('#pending') !== undefined, 'the pending purchase shown');
+    tap(page, '#pay-again');
+    await until(() => navigatedTo().length === 1, 'the old order paid');
+    expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_old&paid=1']);
+    expect(page.instance.data.prompt).toBe('今天的新问题');
+    const again = await reload();
+    expect(again.instance.data.prompt).toBe('今天的新问题');
+    expect(again.querySelector('#pending')).toBeUndefined();
+  });
+
   test('a kept purchase paid elsewhere meanwhile is not offered again after a reload, and the user is told', async () => {
     const cloud = server();
     paymentSheet('cancel');
@@ -243,6 +262,8 @@ describe('the question being written and a purchase waiting for payment survive 
     await until(() => textOf(again, '#notice') === '上次待支付的问题已经支付，可以在“我的订单”里查看回答。', 'told');
     expect(again.querySelector('#pending')).toBeUndefined();
     expect(again.querySelector('#pay')).toBeDefined();
+    // Its question is being answered: it is not left in the box to be asked twice.
+    expect(again.instance.data.prompt).toBe('');
   });
 
   test('virtual payment: a cancelled item purchase survives a reload; paying again buys the same question afresh, never reopening the spent sheet', async () => {

@@ -419,20 +419,33 @@ Component({
         this.explainCreateFailure(answer.error);
         return;
       }
-      this.asked(answer.order, false);
+      this.asked(answer.order, false, prompt);
     },
 
     /** The question went to an order that is paid (or, for a purchase, whose sheet the user paid). */
-    asked(order: ClientOrder, paidOnSheet: boolean) {
+    asked(order: ClientOrder, paidOnSheet: boolean, prompt: string) {
       const state = stateOf(this);
       state.pending = null;
       state.topUp = null;
       state.notice = null;
       clearPendingPurchase();
-      clearDraft();
-      this.setData({ prompt: '' });
+      this.questionAnswered(prompt);
       this.refresh();
       openPage(orderPageUrl(order.orderId, paidOnSheet));
+    },
+
+    /**
+     * `prompt` is being answered: it leaves the box and storage. A different question the user wrote
+     * meanwhile (kept while a purchase was shown) stays, and comes back into the box.
+     */
+    questionAnswered(prompt: string) {
+      const draft = readDraft();
+      if (draft && draft.prompt !== prompt) {
+        this.setData({ prompt: draft.prompt });
+        return;
+      }
+      clearDraft();
+      this.setData({ prompt: '' });
     },
 
     /** wxpay: the order waits for payment and wx.requestPayment pays it. */
@@ -466,7 +479,7 @@ Component({
     afterSheet(pending: PendingOrder, outcome: SheetOutcome) {
       const state = stateOf(this);
       if (outcome.kind === 'paid') {
-        this.asked(pending.order, true);
+        this.asked(pending.order, true, pending.prompt);
         return;
       }
       if (state.pending !== pending) return;
@@ -602,7 +615,8 @@ Component({
       if (current && current.status === 'closed') return true;
       if (current && current.status !== 'pending_payment') {
         // Paid after all: the order page tells the truth.
-        this.asked(current, false);
+        const held = stateOf(this).pending;
+        this.asked(current, false, held && held.order.orderId === order.orderId ? held.prompt : order.prompt);
         return false;
       }
       const code = answer.error.code;
@@ -638,7 +652,10 @@ Component({
         return;
       }
       clearPendingPurchase();
-      if (answer.order.status !== 'closed') this.setNotice((t) => t.pendingPaidMeanwhile);
+      if (answer.order.status !== 'closed') {
+        this.questionAnswered(kept.prompt);
+        this.setNotice((t) => t.pendingPaidMeanwhile);
+      }
     },
 
     /** Back on this page: the purchase may have been paid or cancelled elsewhere meanwhile. */
@@ -650,8 +667,13 @@ Component({
       if (answer.ok && answer.order.status !== 'pending_payment' && state.pending === pending) {
         state.pending = null;
         clearPendingPurchase();
-        state.notice = answer.order.status === 'closed' ? null : (t) => t.pendingPaidMeanwhile;
-        this.restoreDraft();
+        if (answer.order.status === 'closed') {
+          state.notice = null;
+          this.restoreDraft();
+        } else {
+          state.notice = (t) => t.pendingPaidMeanwhile;
+          this.questionAnswered(pending.prompt);
+        }
         this.refresh();
       }
     },
