@@ -10,7 +10,7 @@ import type { ErrorCode as CoreErrorCode } from '../core/errors';
 import type { ReportReason as CoreReportReason } from '../core/reports/report';
 import type { ClientOrder as CoreClientOrder } from '../core/orders/order';
 import type { OrderStatus as CoreOrderStatus } from '../core/orders/states';
-import type { RequestPaymentParams as CoreRequestPaymentParams } from '../core/payments/provider';
+import type { ClientPayment as CoreClientPayment, RequestPaymentParams as CoreRequestPaymentParams, VirtualPaymentParams as CoreVirtualPaymentParams } from '../core/payments/provider';
 import type * as Client from '../miniprogram/services/types';
 
 export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -21,10 +21,12 @@ export function assertSameType<A, B>(..._proof: Equal<A, B> extends true ? [] : 
 assertSameType<Client.ClientOrder, CoreClientOrder>();
 assertSameType<Client.OrderStatus, CoreOrderStatus>();
 assertSameType<Client.RequestPaymentParams, CoreRequestPaymentParams>();
+assertSameType<Client.VirtualPaymentParams, CoreVirtualPaymentParams>();
+assertSameType<Client.ClientPayment, CoreClientPayment>();
 // The client adds one code of its own: a call that never reached a function.
 assertSameType<Exclude<Client.ErrorCode, 'NETWORK'>, CoreErrorCode>();
 assertSameType<Client.CreateOrderResult['order'], CoreClientOrder>();
-assertSameType<Client.CreateOrderResult['payment'], CoreRequestPaymentParams>();
+assertSameType<NonNullable<Client.CreateOrderResult['payment']>, CoreClientPayment>();
 assertSameType<Client.Conversation, CoreConversation>();
 assertSameType<Client.ConversationSummary, CoreConversationSummary>();
 assertSameType<Client.ReportReason, CoreReportReason>();

@@ -22,6 +22,11 @@ export const PREVIEW_HTML = `<!doctype html>
     <p>Sent as <code>X-WX-OPENID</code> to the local runtime; each user has their own orders and storage.</p>
   </section>
   <section>
+    <h2>Simulated phone</h2>
+    <select id="device" aria-label="phone"></select>
+    <p>What <code>wx.getDeviceInfo</code> and <code>wx.getAppBaseInfo</code> report. Virtual payment shows WeChat Pay's sheet on Android and Apple's on iOS; an iPhone below iOS 15 or WeChat 8.0.68 cannot pay, and the mini program shows no price there.</p>
+  </section>
+  <section>
     <h2>Page</h2>
     <p><code id="route">…</code></p>
   </section>

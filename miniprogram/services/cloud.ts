@@ -11,7 +11,11 @@ import type {
   CancelOrderResult,
   CreateOrderInput,
   CreateOrderResult,
+  CreateTopUpInput,
+  CreateTopUpResult,
   Failure,
+  GetBalanceInput,
+  GetBalanceResult,
   GetOrderInput,
   GetOrderResult,
   ListOrdersInput,
@@ -38,6 +42,10 @@ export type Transport = (name: FunctionName, data: object) => Promise<unknown>;
 
 export interface CloudApi {
   listTiers(): Promise<Outcome<ListTiersResult>>;
+  /** The user's token balance as WeChat holds it; may answer SESSION_EXPIRED (services/login.ts). */
+  getBalance(input: GetBalanceInput): Promise<Outcome<GetBalanceResult>>;
+  /** Signs a token pack's top-up: the parameters of wx.requestVirtualPayment. */
+  createTopUp(input: CreateTopUpInput): Promise<Outcome<CreateTopUpResult>>;
   createOrder(input: CreateOrderInput): Promise<Outcome<CreateOrderResult>>;
   getOrder(input: GetOrderInput): Promise<Outcome<GetOrderResult>>;
   listOrders(input: ListOrdersInput): Promise<Outcome<ListOrdersResult>>;
@@ -75,6 +83,8 @@ export function createCloudApi(transport: Transport): CloudApi {
   }
   return {
     listTiers: () => call('listTiers', {}),
+    getBalance: (input) => call('getBalance', input),
+    createTopUp: (input) => call('createTopUp', input),
     createOrder: (input) => call('createOrder', input),
     getOrder: (input) => call('getOrder', input),
     listOrders: (input) => call('listOrders', input),

@@ -3,7 +3,9 @@
  * chose it (stored under STORAGE_KEY, or `globalData.locale`).
  */
 import { appGlobals } from './config';
+import { paymentShownHere } from './platform';
 import type { LocalizedText } from './types';
+import type { VirtualPayFailure } from './virtualPayment';
 
 export type Locale = 'zh' | 'en';
 
@@ -19,7 +21,7 @@ const zh = {
   promptLimit: '最多 {limit} 字',
   promptPlaceholder: '写下你的问题…',
   promptCount: '{length}/{limit}',
-  promptTooLong: '问题太长了：{length} 字，这个套餐最多 {limit} 字。请删减后再支付。',
+  promptTooLong: '问题太长了：{length} 字，这个套餐最多 {limit} 字。请删减后再提问。',
   promptEmpty: '请先写下你的问题',
   pay: '支付 ¥{price}',
   paying: '正在处理…',
@@ -77,9 +79,6 @@ const zh = {
   redactedBankCard: '银行卡号已隐去',
   redactedPaymentId: '单号已隐去',
   pendingTitle: '待支付的订单',
-  pendingEditConfirm: '你有一个待支付的订单（{tier}）。修改问题或更换套餐前，需要先取消它。现在取消吗？',
-  cancelAndEdit: '取消订单',
-  keepPending: '保留订单',
   privacyTitle: '用户隐私保护提示',
   privacyBody: '在使用{feature}前，请阅读并同意',
   privacyGuide: '《用户隐私保护指引》',
@@ -95,10 +94,61 @@ const zh = {
   noMore: '没有更多了',
 } as const;
 
-export type MessageKey = keyof typeof zh;
+/**
+ * Paying with tokens and virtual payment (balance, packs, top-ups, the sheet's outcomes, what an
+ * order cost). Kept apart from the messages above so that work on other pages merges cleanly.
+ */
+const zhPayments = {
+  balance: '代币余额 {balance}',
+  balanceUnknown: '代币余额 —',
+  openTopUp: '充值',
+  topUpTitle: '充值代币',
+  topUpNeed: '这个回答需要 {need} 代币，你现在有 {balance} 个。充值后再提问，你写的问题会保留。',
+  packTokens: '{tokens} 代币',
+  packPrice: '¥{price}',
+  buyOne: '只买这一次回答 ¥{price}',
+  topUpLater: '以后再说',
+  tierTokens: '每次 {tokens} 代币',
+  tierItemPrice: '或单次 ¥{price}',
+  ask: '提问 · {tokens} 代币',
+  topUpConfirming: '正在确认充值…',
+  topUpDone: '充值成功，到账 {tokens} 代币。',
+  topUpSlow: '支付已完成，代币可能稍后到账。',
+  vpCancelled: '你取消了支付，没有扣款。',
+  vpFailed: '支付没有完成，没有扣款。请稍后再试。',
+  vpRisk: '微信的安全检查拦截了这次支付，没有扣款。',
+  vpSessionExpired: '登录状态过期了，没有扣款。请稍后再试。',
+  vpDuplicate: '这次支付已经失效，没有扣款，请重新发起。',
+  vpTooFast: '操作太频繁了，没有扣款。请稍等一会儿再试。',
+  vpNotPublished: '这个商品暂时还不能购买，没有扣款，请稍后再试。',
+  vpPrice: '价格有变化，没有扣款，请刷新后再试。',
+  vpMerchant: '商家暂时无法收款，没有扣款，请稍后再试。',
+  vpPlatform: '这台设备暂时不能支付，没有扣款。',
+  vpSystem: '微信支付系统出错了，没有扣款，请稍后再试。',
+  vpUnsupported: '当前微信版本不支持这种支付，请升级微信后再试。',
+  vpOther: '支付没有完成（错误 {code}），没有扣款，请稍后再试。',
+  errorInsufficientBalance: '代币不够了',
+  errorSessionExpired: '登录状态过期了，请稍后再试',
+  errorBelowPlatformMinimum: '在 iOS 上单笔支付至少 ¥1',
+  // The wording WeChat's review asks for where a feature is unavailable on iOS; no WeChat page
+  // publishes it (developers report it as "官方建议词汇": GitHub Gwemz/daily, code/README.md).
+  iosUnavailable: '由于相关规范，iOS功能暂不可用',
+  paidTokens: '消耗：{tokens} 代币',
+  paidMoney: '金额：¥{amount}',
+  paidTokensShort: '{tokens} 代币',
+  paidMoneyShort: '¥{amount}',
+  tokensReturned: '已退回 {tokens} 代币',
+  tokensReturnedExplain: '这次没能生成回答，代币已退回你的余额。',
+  pendingKeptDraft: '你有一个问题还没支付（如下）：继续支付，或取消它再问新的。你刚写的问题已保留。',
+  pendingPaidMeanwhile: '上次待支付的问题已经支付，可以在“我的订单”里查看回答。',
+  pendingCancelConfirm: '取消这个问题的支付吗？不会扣款，问题会放回输入框，可以修改后再问。',
+  pendingCancelled: '已取消，问题已放回输入框',
+} as const;
+
+export type MessageKey = keyof typeof zh | keyof typeof zhPayments;
 export type Messages = Record<MessageKey, string>;
 
-const en: Messages = {
+const en: Record<keyof typeof zh, string> = {
   appTitle: 'AI answers',
   switchLanguage: '中文',
   tiersLoading: 'Loading tiers…',
@@ -108,7 +158,7 @@ const en: Messages = {
   promptLimit: 'Up to {limit} characters',
   promptPlaceholder: 'Write your question…',
   promptCount: '{length}/{limit}',
-  promptTooLong: 'Your question is too long: {length} characters; this tier takes at most {limit}. Please shorten it before paying.',
+  promptTooLong: 'Your question is too long: {length} characters; this tier takes at most {limit}. Please shorten it before asking.',
   promptEmpty: 'Write your question first',
   pay: 'Pay ¥{price}',
   paying: 'Working…',
@@ -166,9 +216,6 @@ const en: Messages = {
   redactedBankCard: 'card number removed',
   redactedPaymentId: 'order number removed',
   pendingTitle: 'Waiting for payment',
-  pendingEditConfirm: 'You have an order waiting for payment ({tier}). To change the question or the tier, cancel it first. Cancel it now?',
-  cancelAndEdit: 'Cancel order',
-  keepPending: 'Keep it',
   privacyTitle: 'Privacy notice',
   privacyBody: 'Before you use {feature}, please read and agree to ',
   privacyGuide: 'the privacy guide',
@@ -184,7 +231,155 @@ const en: Messages = {
   noMore: 'No more orders',
 };
 
-const MESSAGES: Record<Locale, Messages> = { zh, en };
+const enPayments: Record<keyof typeof zhPayments, string> = {
+  balance: 'Tokens: {balance}',
+  balanceUnknown: 'Tokens: —',
+  openTopUp: 'Top up',
+  topUpTitle: 'Top up tokens',
+  topUpNeed: 'This answer takes {need} tokens and you have {balance}. Top up, then ask: your question is kept.',
+  packTokens: '{tokens} tokens',
+  packPrice: '¥{price}',
+  buyOne: 'Buy just this answer ¥{price}',
+  topUpLater: 'Not now',
+  tierTokens: '{tokens} tokens an answer',
+  tierItemPrice: 'or ¥{price} once',
+  ask: 'Ask · {tokens} tokens',
+  topUpConfirming: 'Confirming the top-up…',
+  topUpDone: 'Topped up: {tokens} tokens added.',
+  topUpSlow: 'The payment went through; the tokens may take a moment to show.',
+  vpCancelled: 'You cancelled the payment; nothing was charged.',
+  vpFailed: 'The payment did not go through; nothing was charged. Please try again later.',
+  vpRisk: "WeChat's security check stopped this payment; nothing was charged.",
+  vpSessionExpired: 'Your login expired; nothing was charged. Please try again later.',
+  vpDuplicate: 'This payment is no longer valid; nothing was charged. Please start again.',
+  vpTooFast: 'Too many attempts in a short time; nothing was charged. Please wait a moment.',
+  vpNotPublished: 'This cannot be bought yet; nothing was charged. Please try again later.',
+  vpPrice: 'The price has changed; nothing was charged. Please refresh and try again.',
+  vpMerchant: 'The seller cannot take payments right now; nothing was charged. Please try again later.',
+  vpPlatform: 'Payments are not available on this device; nothing was charged.',
+  vpSystem: "WeChat's payment system had an error; nothing was charged. Please try again later.",
+  vpUnsupported: 'This WeChat version cannot make this payment; please update WeChat and try again.',
+  vpOther: 'The payment did not go through (error {code}); nothing was charged. Please try again later.',
+  errorInsufficientBalance: 'Not enough tokens',
+  errorSessionExpired: 'Your login expired; please try again later',
+  errorBelowPlatformMinimum: 'On iOS a payment is at least ¥1',
+  iosUnavailable: 'Due to platform rules, this feature is not available on iOS for now.',
+  paidTokens: 'Paid: {tokens} tokens',
+  paidMoney: 'Paid: ¥{amount}',
+  paidTokensShort: '{tokens} tokens',
+  paidMoneyShort: '¥{amount}',
+  tokensReturned: 'Returned {tokens} tokens',
+  tokensReturnedExplain: 'We could not write an answer this time; the tokens went back to your balance.',
+  pendingKeptDraft: 'A question below is waiting for payment: pay for it, or cancel it to ask a new one. What you just wrote is kept.',
+  pendingPaidMeanwhile: 'Your earlier question waiting for payment was paid; its answer is in "My orders".',
+  pendingCancelConfirm: 'Cancel the payment for this question? Nothing is charged; the question goes back into the box to edit.',
+  pendingCancelled: 'Cancelled; the question is back in the box',
+};
+
+/**
+ * On a phone where virtual payment cannot be shown (services/platform.ts: an iPhone below iOS 15 or
+ * WeChat 8.0.68), nothing may read as a sale: no price, pack, buy button or payment word (WeChat's
+ * rule for iOS: "不能展现任何购买、支付的功能、页面、按钮", and no 付费性质的关键字 such as 购买、已购、
+ * 付费、支付). Tokens the user already has can still be spent there. Every message that names
+ * paying, money, orders or refunds is replaced by a neutral one.
+ */
+const NO_PAYMENT: Record<Locale, Partial<Messages>> = {
+  zh: {
+    tiersLoading: '正在加载…',
+    tiersFailed: '加载失败',
+    promptTooLong: '问题太长了：{length} 字，最多 {limit} 字。请删减后再提问。',
+    pay: '提问',
+    history: '我的记录',
+    payCancelled: '没有完成。',
+    payFailed: '没有完成。',
+    payAgain: '继续',
+    cancelOrder: '放弃',
+    cancelConfirm: '确定放弃这个问题吗？',
+    orderCancelled: '已放弃',
+    activePaymentExists: '你还有一个未完成的问题，请先放弃它。',
+    errorPromptTooLong: '问题超出了字数限制',
+    errorUnknownTier: '这个选项已下架，请重新选择',
+    errorPaymentUnavailable: '暂时无法提问，请稍后再试',
+    errorContentRejected: '这个问题未通过内容安全检查，无法回答。请修改后再试。',
+    errorContentCheckUnavailable: '内容安全检查暂时不可用，请稍后再试',
+    errorNotFound: '找不到这条记录',
+    errorInvalidState: '状态已变化',
+    orderTitle: '回答详情',
+    orderLoading: '正在加载…',
+    redactedPaymentId: '编号已隐去',
+    confirmingPayment: '正在准备…',
+    waitingPayment: '未完成',
+    refunding: '生成失败，正在退回…',
+    refunded: '已退回',
+    refundedExplain: '这次没能生成回答，已全部退回。',
+    contentRefused: '回答未通过内容安全检查，已被撤下，不会显示。已全部退回。',
+    contentUnchecked: '回答暂时无法完成内容安全检查，已被撤下，不会显示。已全部退回。',
+    closed: '已关闭',
+    paidStatus: '排队中',
+    orderNumber: '编号：',
+    amount: '',
+    historyTitle: '我的记录',
+    historyEmpty: '还没有记录',
+    pendingTitle: '未完成的问题',
+    balance: '代币 {balance}',
+    balanceUnknown: '代币 —',
+    paidMoney: '',
+    paidMoneyShort: '',
+    pendingKeptDraft: '你还有一个未完成的问题（如下），请先放弃它。你刚写的问题已保留。',
+    pendingPaidMeanwhile: '上次的问题已经开始回答，可以在“我的记录”里查看。',
+    pendingCancelConfirm: '确定放弃这个问题吗？问题会放回输入框。',
+    pendingCancelled: '已放弃，问题已放回输入框',
+  },
+  en: {
+    tiersLoading: 'Loading…',
+    tiersFailed: 'Could not load',
+    promptTooLong: 'Your question is too long: {length} characters; at most {limit}. Please shorten it before asking.',
+    pay: 'Ask',
+    history: 'My questions',
+    payCancelled: 'Not finished.',
+    payFailed: 'Not finished.',
+    payAgain: 'Continue',
+    cancelOrder: 'Discard',
+    cancelConfirm: 'Discard this question?',
+    orderCancelled: 'Discarded',
+    activePaymentExists: 'You have an unfinished question: discard it first.',
+    errorPromptTooLong: 'The question is longer than allowed',
+    errorUnknownTier: 'This option is no longer offered; please choose another',
+    errorRateLimited: 'Too many questions in a short time; please wait a minute',
+    errorPaymentUnavailable: 'Asking is unavailable right now; please try again later',
+    errorContentRejected: 'This question did not pass the content check and cannot be answered. Please rephrase it.',
+    errorContentCheckUnavailable: 'The content check is unavailable right now; please try again later',
+    errorNotFound: 'Not found',
+    errorInvalidState: 'This has changed',
+    orderTitle: 'Answer',
+    orderLoading: 'Loading…',
+    redactedPaymentId: 'number removed',
+    confirmingPayment: 'Getting ready…',
+    waitingPayment: 'Not finished',
+    refunding: 'The answer failed; returning…',
+    refunded: 'Returned',
+    refundedExplain: 'We could not write an answer this time; everything was returned.',
+    contentRefused: 'The answer did not pass the content check and was withheld; it will not be shown. Everything is returned.',
+    contentUnchecked: 'The answer could not be checked for content, so it was withheld; it will not be shown. Everything is returned.',
+    closed: 'Closed',
+    paidStatus: 'Queued',
+    orderNumber: 'Number: ',
+    amount: '',
+    historyTitle: 'My questions',
+    historyEmpty: 'Nothing yet',
+    noMore: 'Nothing more',
+    pendingTitle: 'Unfinished question',
+    paidTokens: 'Used: {tokens} tokens',
+    paidMoney: '',
+    paidMoneyShort: '',
+    pendingKeptDraft: 'You have an unfinished question (below): discard it first. What you just wrote is kept.',
+    pendingPaidMeanwhile: 'Your earlier question is being answered; find it in "My questions".',
+    pendingCancelConfirm: 'Discard this question? It goes back into the box.',
+    pendingCancelled: 'Discarded; the question is back in the box',
+  },
+};
+
+const MESSAGES: Record<Locale, Messages> = { zh: { ...zh, ...zhPayments }, en: { ...en, ...enPayments } };
 
 function asLocale(value: unknown): Locale | null {
   if (typeof value !== 'string') return null;
@@ -219,8 +414,9 @@ export function setLocale(locale: Locale): void {
   wx.setStorageSync(STORAGE_KEY, locale);
 }
 
+/** The messages in `locale`; neutral ones where this phone may show no payment (NO_PAYMENT). */
 export function messages(locale: Locale = currentLocale()): Messages {
-  return MESSAGES[locale];
+  return paymentShownHere() ? MESSAGES[locale] : { ...MESSAGES[locale], ...NO_PAYMENT[locale] };
 }
 
 /** Fills `{name}` placeholders. */
@@ -255,7 +451,43 @@ export function errorMessage(code: string, t: Messages): string {
       return t.errorInvalidState;
     case 'NETWORK':
       return t.errorNetwork;
+    case 'INSUFFICIENT_BALANCE':
+      return t.errorInsufficientBalance;
+    case 'SESSION_EXPIRED':
+      return t.errorSessionExpired;
+    case 'BELOW_PLATFORM_MINIMUM':
+      return t.errorBelowPlatformMinimum;
     default:
       return t.errorGeneric;
+  }
+}
+
+/** A plain sentence for a virtual payment sheet that did not pay (services/virtualPayment.ts). */
+export function payFailureMessage(reason: VirtualPayFailure, errCode: number | null, t: Messages): string {
+  switch (reason) {
+    case 'failed':
+      return t.vpFailed;
+    case 'risk':
+      return t.vpRisk;
+    case 'session_expired':
+      return t.vpSessionExpired;
+    case 'duplicate':
+      return t.vpDuplicate;
+    case 'too_fast':
+      return t.vpTooFast;
+    case 'not_published':
+      return t.vpNotPublished;
+    case 'price':
+      return t.vpPrice;
+    case 'merchant':
+      return t.vpMerchant;
+    case 'platform':
+      return t.vpPlatform;
+    case 'system':
+      return t.vpSystem;
+    case 'unsupported':
+      return t.vpUnsupported;
+    case 'other':
+      return format(t.vpOther, { code: errCode ?? '?' });
   }
 }

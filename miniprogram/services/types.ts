@@ -1,5 +1,5 @@
 /**
- * The shapes the five client-callable cloud functions answer with (core/functions/*.ts).
+ * The shapes the client-callable cloud functions answer with (core/functions/*.ts).
  * They mirror core/functions/*.ts and core/orders/order.ts on purpose: the mini program bundle
  * must hold no server code, so these small types are duplicated here rather than imported.
  */
@@ -27,13 +27,13 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'INVALID_STATE'
   | 'UNAUTHENTICATED'
-  /** Fewer tokens than the answer costs: nothing was spent; offer a top-up. */
-  | 'INSUFFICIENT_BALANCE'
-  /** The WeChat login expired: call wx.login and retry with its code. */
-  | 'SESSION_EXPIRED'
-  /** iOS: a payment must be at least ¥1. */
-  | 'BELOW_PLATFORM_MINIMUM'
   | 'INTERNAL'
+  /** Paying with tokens: the balance does not cover the answer (details: `{ balance, priceTokens }`); nothing changed. */
+  | 'INSUFFICIENT_BALANCE'
+  /** WeChat no longer holds the user's session key: call `wx.login` and ask again with `loginCode`. */
+  | 'SESSION_EXPIRED'
+  /** On iOS a payment is at least ¥1 (Apple): the server refused before signing anything. */
+  | 'BELOW_PLATFORM_MINIMUM'
   /** Client-side only: the call never reached the function or its answer was unreadable. */
   | 'NETWORK';
 
@@ -62,12 +62,46 @@ export interface RequestPaymentParams {
   paySign: string;
 }
 
+/**
+ * What `wx.requestVirtualPayment` is called with, exactly as the server returned it: `signData` is
+ * the JSON text both signatures were computed over and is passed on unchanged
+ * (developers.weixin.qq.com/miniprogram/dev/api/payment/wx.requestVirtualPayment.html).
+ */
+export interface VirtualPaymentParams {
+  signData: string;
+  mode: 'short_series_goods' | 'short_series_coin';
+  paySig: string;
+  signature: string;
+}
+
+/** The parameters of the sheet the page opens: which one says which WeChat API to call. */
+export type ClientPayment = RequestPaymentParams | VirtualPaymentParams;
+
+export function isVirtualPayment(payment: ClientPayment): payment is VirtualPaymentParams {
+  return 'signData' in payment;
+}
+
+/** `virtual`: mini program virtual payment (tokens, items); `wxpay`: wx.requestPayment (cloud pay, API v3, the local simulator). */
+export type PayMode = 'virtual' | 'wxpay';
+
+/** A token pack on sale (virtual payment): `tokens` is what the user gets, bonus included. */
+export interface Pack {
+  packId: string;
+  tokens: number;
+  priceFen: number;
+}
+
 export interface Tier {
   id: string;
   title: LocalizedText;
   /** What the user gets. */
   summary: LocalizedText;
+  /** Under wxpay the price of one answer; under virtual payment the published price of the tier's item, when it is sold as one. */
   priceFen: number;
+  /** What one answer costs in tokens (virtual payment). */
+  priceTokens: number;
+  /** The published item (道具直购) when the tier is sold as one under virtual payment. */
+  productId?: string;
   /** The payment description shown on the WeChat Pay sheet. */
   description: string;
   modelFamily: string;
@@ -85,10 +119,11 @@ export interface ClientOrder {
   outTradeNo: string;
   status: OrderStatus;
   tier: string;
+  /** How the answer was paid for: tokens spent from the balance, or a purchase (an item, or wx.requestPayment). */
   payWith: PayWith;
-  /** A purchase's price in fen (0 when paid with tokens). */
+  /** Money paid, in fen; 0 for an answer paid with tokens. */
   amountFen: number;
-  /** Tokens spent, when paid with tokens. */
+  /** Tokens paid (token orders). */
   amountTokens?: number;
   /** The question as the server stored it: personal data replaced by placeholders such as `[PHONE]`. */
   prompt: string;
@@ -119,21 +154,63 @@ export interface SupportInfo {
 
 export interface ListTiersResult {
   tiers: Tier[];
+  /** Empty under wxpay. */
+  packs: Pack[];
   subscribeTemplateId: string | null;
   support: SupportInfo;
+  payMode: PayMode;
 }
+
+/** `wx.getDeviceInfo().platform` (services/platform.ts). */
+export type DevicePlatform = 'ios' | 'android' | 'ohos' | 'ohos_pc' | 'windows' | 'mac' | 'devtools';
 
 export interface CreateOrderInput {
   prompt: string;
   tier: string;
   subscribe?: boolean;
-  /** A follow-up in this conversation; absent: the order starts a new one. */
+  /** A follow-up in that conversation; absent: a new conversation starts. */
   conversationId?: string;
+  /** `tokens` (the default under virtual payment) or `purchase` (the default under wxpay). */
+  payWith?: 'tokens' | 'purchase';
+  platform?: DevicePlatform;
+  /** A fresh `wx.login` code, after SESSION_EXPIRED. */
+  loginCode?: string;
 }
 
 export interface CreateOrderResult {
   order: ClientOrder;
-  payment: RequestPaymentParams;
+  /** Only for a purchase: the parameters of the sheet that pays it. */
+  payment?: ClientPayment;
+}
+
+export interface GetBalanceInput {
+  loginCode?: string;
+}
+
+export interface GetBalanceResult {
+  /** The user's token balance as WeChat holds it. */
+  balance: number;
+}
+
+export interface CreateTopUpInput {
+  packId: string;
+  platform?: DevicePlatform;
+  loginCode?: string;
+}
+
+export interface TopUp extends VirtualPaymentParams {
+  outTradeNo: string;
+  mode: 'short_series_coin';
+}
+
+export interface CreateTopUpResult {
+  topUp: TopUp;
+}
+
+/** The details INSUFFICIENT_BALANCE carries. */
+export interface InsufficientBalanceDetails {
+  balance?: number;
+  priceTokens?: number;
 }
 
 export interface GetOrderInput {
@@ -156,7 +233,7 @@ export interface GetOrderInput {
 export interface GetOrderResult {
   order: ClientOrder;
   /** Present while the order waits for payment, so the user can pay again. */
-  payment?: RequestPaymentParams;
+  payment?: ClientPayment;
 }
 
 export interface ListOrdersInput {
@@ -181,7 +258,7 @@ export interface CancelOrderResult {
 /** The details ACTIVE_PAYMENT_EXISTS carries, when the server could read the pending order. */
 export interface ActivePaymentDetails {
   order?: ClientOrder;
-  payment?: RequestPaymentParams;
+  payment?: ClientPayment;
 }
 
 /** A line of history: one conversation (listConversations). */

@@ -1,6 +1,6 @@
 /** @jest-environment jsdom */
 import { answerNodes, answerText, closePages, elementNames, fastPolling, fastReveal, FakeCloud, normalPolling, normalReveal, openPage, order, resetCloud, settle, tap, textOf, TIERS, until, wxGlobal, type PageComponent } from './harness';
-import { takeDraft } from '../../miniprogram/services/draft';
+import { readDraft } from '../../miniprogram/services/draft';
 import { forgetTierTitles } from '../../miniprogram/services/tierNames';
 import type { ClientOrder } from '../../miniprogram/services/types';
 
@@ -196,7 +196,7 @@ describe('the answer on the order page', () => {
     tap(page, '#ask-again');
     await settle();
     expect(reLaunch.mock.calls.map(([options]) => (options as WxOptions).url)).toEqual(['/pages/index/index']);
-    expect(takeDraft()).toEqual({ prompt: '写一首关于茶的诗', tier: 'expert' });
+    expect(readDraft()).toEqual({ prompt: '写一首关于茶的诗', tier: 'expert' });
   });
 
   test('opened first (a reload, a subscribe message), the page names the tier and offers a way home', async () => {

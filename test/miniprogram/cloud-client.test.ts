@@ -76,7 +76,9 @@ describe('cloud client', () => {
 
   test('a client injected for tests replaces the default until it is reset', async () => {
     const fake: CloudApi = {
-      listTiers: async () => ({ ok: true, tiers: [], subscribeTemplateId: 'injected', support: { contact: null } }),
+      listTiers: async () => ({ ok: true, tiers: [], packs: [], subscribeTemplateId: 'injected', payMode: 'wxpay', support: { contact: null } }),
+      getBalance: async () => ({ ok: true, balance: 0 }),
+      createTopUp: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       createOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       getOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       listOrders: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),

@@ -11,14 +11,22 @@ import { setCloudApi, type CloudApi } from '../../miniprogram/services/cloud';
 import { nodesText, type AnswerBlock, type RichTextNode } from '../../miniprogram/services/markdown';
 import { setPollTimers } from '../../miniprogram/services/poller';
 import { setRevealPace } from '../../miniprogram/services/textFlow';
+import { setBalancePollSchedule } from '../../miniprogram/services/balance';
 import type {
   ClientOrder,
+  ClientPayment,
   CancelOrderInput,
   CreateOrderInput,
+  CreateTopUpInput,
+  GetBalanceInput,
   GetOrderInput,
   ListOrdersInput,
   Outcome,
+  Pack,
+  PayMode,
   RequestPaymentParams,
+  TopUp,
+  VirtualPaymentParams,
 } from '../../miniprogram/services/types';
 
 export const MINIPROGRAM_ROOT = resolve(__dirname, '..', '..', 'miniprogram');
@@ -109,11 +117,14 @@ export async function until(check: () => boolean, what: string, rounds = 600): P
 type Handler<I, R extends object> = (input: I) => Promise<Outcome<R>> | Outcome<R>;
 
 export interface FakeHandlers {
-  listTiers?: Handler<Record<string, never>, { tiers: unknown[]; subscribeTemplateId: string | null }>;
-  createOrder?: Handler<CreateOrderInput, { order: ClientOrder; payment: RequestPaymentParams }>;
-  getOrder?: Handler<GetOrderInput, { order: ClientOrder; payment?: RequestPaymentParams }>;
+  /** A server from before virtual payment answers without `packs` and `payMode`. */
+  listTiers?: Handler<Record<string, never>, { tiers: unknown[]; subscribeTemplateId: string | null; packs?: Pack[]; payMode?: PayMode }>;
+  createOrder?: Handler<CreateOrderInput, { order: ClientOrder; payment?: ClientPayment }>;
+  getOrder?: Handler<GetOrderInput, { order: ClientOrder; payment?: ClientPayment }>;
   listOrders?: Handler<ListOrdersInput, { orders: ClientOrder[]; nextCursor: string | null }>;
   cancelOrder?: Handler<CancelOrderInput, { order: ClientOrder }>;
+  getBalance?: Handler<GetBalanceInput, { balance: number }>;
+  createTopUp?: Handler<CreateTopUpInput, { topUp: TopUp }>;
 }
 
 export interface RecordedCall {
@@ -152,6 +163,8 @@ export class FakeCloud {
       getOrder: (payload) => invoke('getOrder', payload),
       listOrders: (payload) => invoke('listOrders', payload),
       cancelOrder: (payload) => invoke('cancelOrder', payload),
+      getBalance: (payload) => invoke('getBalance', payload),
+      createTopUp: (payload) => invoke('createTopUp', payload),
     };
     setCloudApi(api);
     return this;
@@ -181,6 +194,7 @@ export const TIERS = [
     title: { zh: '快速回答', en: 'Quick answer' },
     summary: { zh: '几秒内给出简洁回答', en: 'A concise answer in seconds' },
     priceFen: 50,
+    priceTokens: 5,
     description: 'AI快速回答',
     modelFamily: 'Qwen / DeepSeek',
     promptLimit: 20,
@@ -191,6 +205,7 @@ export const TIERS = [
     title: { zh: '专家长文', en: 'Expert long-form' },
     summary: { zh: '详尽的长篇回答', en: 'A thorough long answer' },
     priceFen: 499,
+    priceTokens: 50,
     description: 'AI专家长文回答',
     modelFamily: 'GPT-4o / Claude',
     promptLimit: 200,
@@ -206,6 +221,8 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     tier: 'quick',
     payWith: 'purchase',
     amountFen: 50,
+    payWith: 'purchase',
+    conversationId: 'conv_1',
     prompt: '第一个问题：猫',
     output: '',
     conversationId: 'cConversation000000000001',
@@ -221,6 +238,94 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
 /** simulate's global `wx`, whose APIs tests replace with jest mocks. */
 export function wxGlobal(): Record<string, unknown> & typeof wx {
   return (globalThis as unknown as { wx: Record<string, unknown> & typeof wx }).wx;
+}
+
+/**
+ * Storage that keeps what is written, per test file (simulate's setStorageSync keeps nothing): a
+ * page opened again, as after a reload, finds what the last one stored. `clearStorage()` empties it.
+ */
+const stored = new Map<string, unknown>();
+export function clearStorage(): void {
+  stored.clear();
+}
+function installStorage(): void {
+  const api = wxGlobal();
+  const copy = (value: unknown) => (value === undefined ? '' : (JSON.parse(JSON.stringify(value)) as unknown));
+  api.setStorageSync = ((key: string, value: unknown) => void stored.set(key, copy(value))) as typeof wx.setStorageSync;
+  api.getStorageSync = ((key: string) => (stored.has(key) ? copy(stored.get(key)) : '')) as typeof wx.getStorageSync;
+  api.removeStorageSync = ((key: string) => void stored.delete(key)) as typeof wx.removeStorageSync;
+  api.clearStorageSync = (() => stored.clear()) as typeof wx.clearStorageSync;
+}
+
+/** A phone as getDeviceInfo / getAppBaseInfo report it. */
+export interface FakeDevice {
+  platform: 'ios' | 'android' | 'ohos' | 'windows' | 'mac' | 'devtools';
+  system: string;
+  version: string;
+}
+
+export const ANDROID: FakeDevice = { platform: 'android', system: 'Android 14', version: '8.0.68' };
+export const IOS: FakeDevice = { platform: 'ios', system: 'iOS 17.5.1', version: '8.0.68' };
+/** An iPhone whose WeChat is older than 8.0.68: virtual payment cannot reach Apple there. */
+export const IOS_OLD_WECHAT: FakeDevice = { platform: 'ios', system: 'iOS 17.5.1', version: '8.0.67' };
+export const IOS_14: FakeDevice = { platform: 'ios', system: 'iOS 14.8', version: '8.0.70' };
+
+/** Makes wx.getDeviceInfo and wx.getAppBaseInfo describe `device` (simulate's default is an iOS 10 phone). */
+export function useDevice(device: FakeDevice): void {
+  const api = wxGlobal();
+  api.getDeviceInfo = (() => ({ abi: '', deviceAbi: '', benchmarkLevel: 1, brand: 'test', model: 'test phone', system: device.system, platform: device.platform, cpuType: '', memorySize: '' })) as unknown as typeof wx.getDeviceInfo;
+  api.getAppBaseInfo = (() => ({ SDKVersion: '3.7.1', enableDebug: false, host: { env: 'WeChat' }, language: 'zh_CN', version: device.version, theme: 'light' })) as unknown as typeof wx.getAppBaseInfo;
+}
+
+installStorage();
+useDevice(ANDROID);
+// Every test starts on a fresh phone: nothing stored, an Android device.
+beforeEach(() => {
+  clearStorage();
+  useDevice(ANDROID);
+});
+// The balance after a top-up is read without pauses in tests (same reads, same order).
+setBalancePollSchedule([0, 0, 0]);
+
+/** wx.login that hands out codes in turn: code-1, code-2, … Returns the mock. */
+export function loginCodes(): jest.Mock {
+  let issued = 0;
+  const mock = jest.fn((options: { success?: (answer: { code: string; errMsg: string }) => void }) => {
+    issued += 1;
+    const code = `code-${issued}`;
+    setTimeout(() => options.success?.({ code, errMsg: 'login:ok' }), 0);
+  });
+  wxGlobal().login = mock as unknown as typeof wx.login;
+  return mock;
+}
+
+/** What a virtual payment sheet answers: paid, or a fail code as WeChat reports it. */
+export type SheetAnswer = 'paid' | number;
+
+/**
+ * wx.requestVirtualPayment answering as the user and WeChat do, in turn (the last answer repeats);
+ * each call's parameters are recorded. Fail codes come as `{ errCode, errMsg }`.
+ */
+export function virtualPaymentSheet(...answers: SheetAnswer[]): { mock: jest.Mock; opened: VirtualPaymentParams[] } {
+  const opened: VirtualPaymentParams[] = [];
+  const mock = jest.fn((options: VirtualPaymentParams & { success?: (result: { errMsg: string }) => void; fail?: (error: { errCode: number; errMsg: string }) => void }) => {
+    opened.push({ signData: options.signData, mode: options.mode, paySig: options.paySig, signature: options.signature });
+    const answer = (answers.length > 1 ? answers.shift() : answers[0]) ?? -2;
+    setTimeout(() => {
+      if (answer === 'paid') options.success?.({ errMsg: 'requestVirtualPayment:ok' });
+      else options.fail?.({ errCode: answer, errMsg: answer === -2 ? 'requestVirtualPayment:fail cancel' : `requestVirtualPayment:fail ${answer}` });
+    }, 0);
+    return undefined;
+  });
+  wxGlobal().requestVirtualPayment = mock as unknown as typeof wx.requestVirtualPayment;
+  return { mock, opened };
+}
+
+/** Virtual payment parameters as a server issues them, distinct per outTradeNo. */
+export function virtualParams(outTradeNo: string, mode: VirtualPaymentParams['mode'] = 'short_series_goods'): VirtualPaymentParams {
+  const fields = mode === 'short_series_coin' ? { buyQuantity: 100 } : { buyQuantity: 1, productId: 'quick', goodsPrice: 50 };
+  const signData = JSON.stringify({ offerId: '1450019686', ...fields, env: 0, currencyType: 'CNY', outTradeNo, attach: '' });
+  return { signData, mode, paySig: `paysig-${outTradeNo}`, signature: `signature-${outTradeNo}` };
 }
 
 /** Makes every wx.showModal answer as the user would: confirm or not. Returns the mock. */

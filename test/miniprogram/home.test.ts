@@ -69,7 +69,7 @@ async function openHome(): Promise<PageComponent> {
 
 const navigatedTo = () => navigateTo.mock.calls.map(([options]) => (options as WxOptions).url);
 
-describe('home page', () => {
+describe('home page under wxpay (wx.requestPayment): as before virtual payment', () => {
   test('shows every tier with its price in yuan, what you get, the model family and the prompt limit', async () => {
     server();
     const page = await openHome();
@@ -110,7 +110,7 @@ describe('home page', () => {
     const page = await openHome();
     input(page, '#prompt', 'x'.repeat(21));
     await until(() => page.instance.data.overLimit === true, 'over limit');
-    expect(page.querySelector('#limit-message')?.dom?.textContent).toBe('问题太长了：21 字，这个套餐最多 20 字。请删减后再支付。');
+    expect(page.querySelector('#limit-message')?.dom?.textContent).toBe('问题太长了：21 字，这个套餐最多 20 字。请删减后再提问。');
     expect(attribute(page, '#pay', 'disabled')).toBe(true);
     tap(page, '#pay');
     await settle();
@@ -205,9 +205,10 @@ describe('home page', () => {
     tap(page, '#pay');
     await until(() => page.querySelector('#notice') !== undefined, 'the cancelled payment explained');
     expect(page.querySelector('#notice')?.dom?.textContent).toBe('你取消了支付，没有扣款。可以重新支付，或取消这个订单。');
-    // The order waiting for payment is shown with its own tier and question.
+    // The order waiting for payment is shown with its own tier and question, and nothing beside it to type into.
     expect(textOf(page, '#pending-tier')).toBe('待支付的订单 · 快速回答');
-    expect(textOf(page, '#pending-question')).toBe('第一个问题：猫');
+    expect(textOf(page, '#pending-question')).toBe('question');
+    expect(page.querySelector('#prompt')).toBeUndefined();
     expect(navigateTo).not.toHaveBeenCalled();
     tap(page, '#pay-again');
     await until(() => navigateTo.mock.calls.length === 1, 'navigation after paying again');
@@ -256,11 +257,13 @@ describe('home page', () => {
     await settle();
     expect(cloud.callsTo('cancelOrder')).toHaveLength(0);
     expect(page.querySelector('#pay-again')).toBeDefined();
-    expect(modal.mock.calls[0]?.[0]).toMatchObject({ content: '确定取消这个订单吗？取消后不会扣款。' });
+    expect(modal.mock.calls[0]?.[0]).toMatchObject({ content: '取消这个问题的支付吗？不会扣款，问题会放回输入框，可以修改后再问。' });
     answerModals(true);
     tap(page, '#cancel-order');
     await until(() => page.querySelector('#pay') !== undefined, 'back to a fresh pay button');
     expect(cloud.callsTo('cancelOrder')).toEqual([{ orderId: 'ord_1' }]);
+    // The question is back in the box, ready to edit or ask again.
+    expect(page.instance.data.prompt).toBe('question');
     // Said once in a toast; no notice lingers over the next question.
     expect(page.querySelector('#notice')).toBeUndefined();
     expect(navigateTo).not.toHaveBeenCalled();
@@ -295,7 +298,8 @@ describe('home page', () => {
     tap(page, '#pay');
     await until(() => page.querySelector('#pending') !== undefined, 'the pending order shown');
     expect(textOf(page, '#pending-question')).toBe('昨天的问题 手机号已隐去');
-    expect(textOf(page, '#notice')).toBe('你还有一个待支付的订单，请先支付或取消它。');
+    expect(textOf(page, '#notice')).toBe('你有一个问题还没支付（如下）：继续支付，或取消它再问新的。你刚写的问题已保留。');
+    expect(page.querySelector('#prompt')).toBeUndefined();
     expect(textOf(page, '#pay-again')).toBe('重新支付 ¥0.50');
     expect(page.querySelector('#pay')).toBeUndefined();
     expect(requestPayment).not.toHaveBeenCalled();

@@ -52,7 +52,8 @@ function notePayments(data: unknown): void {
 }
 
 beforeAll(async () => {
-  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100' });
+  // wx.requestPayment's path (PAY_MODE=simulator): these pages pay each answer with money, as before virtual payment.
+  runtime = await LocalRuntime.start({ ORDER_TTL_SECONDS: '600', RATE_LIMIT_PER_MINUTE: '100', PAY_MODE: 'simulator' });
   (globalThis as unknown as { getApp: () => unknown }).getApp = () => ({ globalData: { localRuntimeUrl: runtime.url } });
   wxApi.request = ((options: RequestOptions) => {
     post(options.url, options.data).then(
@@ -121,7 +122,7 @@ describe('pages on the local runtime', () => {
 
     const history = openPage('pages/history/history');
     await until(() => history.instance.data.loadedOnce, 'history', 1_000);
-    expect(history.instance.data.orders[0]).toMatchObject({ orderId: query(target).orderId, statusText: '已完成', amountText: '0.50' });
+    expect(history.instance.data.orders[0]).toMatchObject({ orderId: query(target).orderId, statusText: '已完成', paidText: '¥0.50' });
   });
 
   test('a cancelled payment leaves a payable order that can be cancelled; the runtime closes it', async () => {

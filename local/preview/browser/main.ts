@@ -1,4 +1,5 @@
 import { registerBuiltIns, writeIdsToDom } from './builtins';
+import { DEFAULT_DEVICE, DEVICES, deviceById, type PreviewDevice } from './devices';
 import type { ComponentOptions } from './engine';
 import { ModuleLoader } from './modules';
 import { PageHost, type AppJson } from './pages';
@@ -23,6 +24,7 @@ interface SentMessage {
 }
 
 const USER_KEY = 'mp-preview-openid';
+const DEVICE_KEY = 'mp-preview-device';
 const MESSAGES_EVERY_MS = 2000;
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -44,6 +46,13 @@ function initialOpenid(): string {
   const fromUrl = new URLSearchParams(location.search).get('openid');
   if (fromUrl) localStorage.setItem(USER_KEY, fromUrl);
   return localStorage.getItem(USER_KEY) ?? 'preview-user';
+}
+
+/** ?device= in the address wins (tests, shared links), then the last phone chosen here. */
+function initialDevice(): PreviewDevice {
+  const fromUrl = deviceById(new URLSearchParams(location.search).get('device'));
+  if (fromUrl) localStorage.setItem(DEVICE_KEY, fromUrl.id);
+  return deviceById(localStorage.getItem(DEVICE_KEY)) ?? DEFAULT_DEVICE;
 }
 
 function renderMessages(all: SentMessage[], openid: string): void {
@@ -102,6 +111,10 @@ async function boot(): Promise<void> {
   let openid = initialOpenid();
   const userInput = byId<HTMLInputElement>('openid');
   userInput.value = openid;
+  let device = initialDevice();
+  const deviceSelect = byId<HTMLSelectElement>('device');
+  for (const choice of DEVICES) deviceSelect.append(new Option(choice.label, choice.id, false, choice.id === device.id));
+  document.body.dataset.platform = device.platform;
 
   const manifest = (await (await fetch('/preview/app.json')).json()) as Manifest;
   for (const error of manifest.errors) reportError(error);
@@ -136,7 +149,7 @@ async function boot(): Promise<void> {
   const engineComponent = window.Component;
   window.Component = (options: ComponentOptions) => engineComponent(pages.decorate(options));
   const title = manifest.app.window?.navigationBarTitleText ?? 'Mini program';
-  Object.assign(window.wx, createWx({ overlays, pages, openid: () => openid, appName: title }));
+  Object.assign(window.wx, createWx({ overlays, pages, openid: () => openid, appName: title, device: () => device }));
   window.getCurrentPages = () => pages.instances();
   let app: Record<string, unknown> = {};
   window.App = (options) => {
@@ -160,6 +173,13 @@ async function boot(): Promise<void> {
     openid = userInput.value.trim() || 'preview-user';
     localStorage.setItem(USER_KEY, openid);
     renderMessages(lastMessages, openid);
+    void pages.relaunch(`/${first ?? ''}`).catch((error: unknown) => reportError(String(error)));
+  });
+  // Another phone: the mini program starts again on it, as when the user opens it there.
+  deviceSelect.addEventListener('change', () => {
+    device = deviceById(deviceSelect.value) ?? DEFAULT_DEVICE;
+    localStorage.setItem(DEVICE_KEY, device.id);
+    document.body.dataset.platform = device.platform;
     void pages.relaunch(`/${first ?? ''}`).catch((error: unknown) => reportError(String(error)));
   });
   try {

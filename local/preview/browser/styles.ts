@@ -55,6 +55,22 @@ body { margin: 0; padding: 24px; display: flex; gap: 24px; align-items: flex-sta
 .mp-pay-button { width: 100%; height: 48px; border: 0; border-radius: 8px; background: #07c160; color: #fff; font-size: 17px; font-weight: 700; cursor: pointer; }
 .mp-pay-choices { display: flex; gap: 12px; margin-top: 12px; }
 .mp-pay-secondary { flex: 1; height: 40px; border: 0; border-radius: 8px; background: #f2f2f2; color: #333; font-size: 14px; cursor: pointer; }
+/* Virtual payment: WeChat Pay's sheet (Android) reuses the pay sheet's look; Apple's (iOS) is its own. */
+.mp-vpay-sheet { width: 100%; background: #fff; border-radius: 12px 12px 0 0; padding: 16px 24px 24px; box-sizing: border-box; text-align: center; }
+.mp-vpay-item { color: rgba(0,0,0,.8); }
+.mp-vpay-apple { background: #f2f2f7; text-align: left; padding: 14px 16px 20px; font-family: -apple-system, "SF Pro Text", "PingFang SC", "Noto Sans CJK SC", sans-serif; }
+.mp-apple-header { display: flex; justify-content: space-between; align-items: center; padding-bottom: 12px; }
+.mp-apple-store { font-size: 17px; font-weight: 600; }
+.mp-apple-cancel { border: 0; background: none; color: #0a84ff; font-size: 17px; cursor: pointer; }
+.mp-apple-product { background: #fff; border-radius: 10px; padding: 12px 14px; }
+.mp-apple-title { font-size: 17px; font-weight: 600; }
+.mp-apple-app { font-size: 13px; color: #8e8e93; margin-top: 2px; }
+.mp-apple-rows { background: #fff; border-radius: 10px; margin-top: 10px; }
+.mp-apple-row { padding: 10px 14px; font-size: 15px; border-top: 1px solid #e5e5ea; }
+.mp-apple-row:first-child { border-top: 0; }
+.mp-apple-price { font-weight: 600; }
+.mp-apple-buy { display: block; width: 100%; height: 48px; margin-top: 14px; border: 0; border-radius: 12px; background: #0a84ff; color: #fff; font-size: 17px; font-weight: 600; cursor: pointer; }
+.mp-apple-fail { display: block; width: 100%; margin-top: 10px; border: 0; background: none; color: #8e8e93; font-size: 13px; cursor: pointer; }
 .mp-subscribe-title { font-size: 17px; font-weight: 700; padding: 8px 0 16px; }
 .mp-subscribe-item { text-align: left; font-size: 14px; padding: 8px 0; border-top: 1px solid rgba(0,0,0,.08); }
 .mp-subscribe-buttons { display: flex; gap: 12px; margin-top: 16px; }
@@ -100,6 +116,7 @@ wx-image[mode=widthFix] > img { height: auto; }
 .preview-panel h2 { margin: 0 0 8px; font-size: 14px; }
 .preview-panel p { margin: 4px 0; color: #57606a; }
 .preview-panel input { width: 200px; padding: 4px 6px; font: inherit; }
+.preview-panel select { width: 100%; padding: 4px 6px; font: inherit; }
 .preview-panel code { font-size: 12px; background: #f6f8fa; padding: 1px 4px; border-radius: 4px; word-break: break-all; }
 .preview-message { border-top: 1px solid #eaeef2; padding: 8px 0; }
 .preview-message:first-child { border-top: 0; }
@@ -107,4 +124,11 @@ wx-image[mode=widthFix] > img { height: auto; }
 .preview-message dt { color: #57606a; }
 .preview-message dd { margin: 0; }
 .preview-errors li { color: #cf222e; white-space: pre-wrap; margin-bottom: 6px; }
+/* A window as narrow as the phone (375 px) shows the phone edge to edge, the panel below it: nothing scrolls sideways. */
+@media (max-width: 439px) {
+  body { padding: 0; display: block; }
+  .mp-phone { width: 100%; max-width: ${FRAME.width}px; margin: 0 auto; border-radius: 0; box-shadow: none; }
+  .preview-panel { width: auto; padding: 16px 12px; }
+  .preview-panel input, .preview-panel select { max-width: 100%; box-sizing: border-box; }
+}
 `;

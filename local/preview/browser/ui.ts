@@ -29,6 +29,30 @@ export interface SheetTrade {
   description: string;
 }
 
+/**
+ * What the runtime's WeChat emulator answers for an opened virtual payment
+ * (POST /api/xpay/request-payment, docs/LOCAL-RUNTIME.md): the order and which sheet shows it.
+ */
+export interface VirtualSheet {
+  outTradeNo: string;
+  mode: 'short_series_goods' | 'short_series_coin';
+  env: 0 | 1;
+  platform: string;
+  sheet: 'wechat' | 'apple';
+  priceFen: number;
+  quantity: number;
+  productId?: string;
+  tokens?: number;
+}
+
+const yuan = (fen: number) => `¥${(fen / 100).toFixed(2)}`;
+
+/** What is being bought, as the sheet names it: the tokens of a top-up, or the item and its quantity. */
+function sheetItem(sheet: VirtualSheet): string {
+  if (sheet.mode === 'short_series_coin') return `${sheet.tokens ?? sheet.quantity} 代币`;
+  return `${sheet.productId ?? '道具'}${sheet.quantity > 1 ? ` × ${sheet.quantity}` : ''}`;
+}
+
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
@@ -129,6 +153,55 @@ export class Overlays {
       choices.append(fail, cancel);
       sheet.append(header, amount, details, pay, choices);
       layer.append(sheet);
+      this.root.append(layer);
+    });
+  }
+
+  /**
+   * The virtual payment sheet, as the user meets it: WeChat Pay's on Android, HarmonyOS and
+   * Windows, Apple's on iOS (WeChat docs: 虚拟支付 iOS 端接入, "平台会根据不同的设备类型、路由至对应的支付
+   * 系统"). Both show what the emulator opened (the price, the tokens or item) and offer pay, a
+   * simulated failure and cancel; the sandbox (env 1) is marked, as Apple has none.
+   */
+  virtualPaySheet(sheet: VirtualSheet, merchant: string, account: string): Promise<PayOutcome> {
+    return new Promise((resolve) => {
+      const apple = sheet.sheet === 'apple';
+      const layer = element('div', 'mp-layer mp-mask mp-bottom');
+      const box = element('div', `mp-vpay-sheet ${apple ? 'mp-vpay-apple' : 'mp-vpay-wechat'}`);
+      box.setAttribute('role', 'dialog');
+      box.dataset.sheet = sheet.sheet;
+      box.setAttribute('aria-label', apple ? 'App Store' : '微信支付');
+      const close = (outcome: PayOutcome) => {
+        layer.remove();
+        resolve(outcome);
+      };
+      const button = (className: string, text: string, outcome: PayOutcome) => {
+        const node = element('button', className, text);
+        node.dataset.action = outcome;
+        node.onclick = () => close(outcome);
+        return node;
+      };
+      if (apple) {
+        const header = element('div', 'mp-apple-header');
+        header.append(element('span', 'mp-apple-store', 'App Store · 模拟'), button('mp-apple-cancel', '取消', 'cancel'));
+        const product = element('div', 'mp-apple-product');
+        product.append(element('div', 'mp-apple-title', sheetItem(sheet)), element('div', 'mp-apple-app', `${merchant} · 微信小程序`));
+        const rows = element('div', 'mp-apple-rows');
+        rows.append(element('div', 'mp-apple-row', `账户  ${account}`), element('div', 'mp-apple-row mp-apple-price', yuan(sheet.priceFen)));
+        box.append(header, product, rows, button('mp-apple-buy', '购买', 'success'), button('mp-apple-fail', '模拟购买失败', 'fail'));
+      } else {
+        const header = element('div', 'mp-pay-header');
+        const dismiss = element('button', 'mp-pay-close', '✕');
+        dismiss.setAttribute('aria-label', '取消支付');
+        dismiss.onclick = () => close('cancel');
+        header.append(dismiss, element('span', 'mp-pay-brand', `微信支付 · 模拟${sheet.env === 1 ? ' · 沙箱' : ''}`));
+        const details = element('div', 'mp-pay-details');
+        details.append(element('div', 'mp-vpay-item', `${merchant} · ${sheetItem(sheet)}`), element('div', 'mp-pay-number', `订单号 ${sheet.outTradeNo}`));
+        const choices = element('div', 'mp-pay-choices');
+        choices.append(button('mp-pay-secondary', '模拟支付失败', 'fail'), button('mp-pay-secondary', '取消', 'cancel'));
+        box.append(header, element('div', 'mp-pay-amount', yuan(sheet.priceFen)), details, button('mp-pay-button', '支付', 'success'), choices);
+      }
+      layer.append(box);
       this.root.append(layer);
     });
   }

@@ -1,7 +1,8 @@
 import { FRAME } from '../frame';
 import { tappedAgreeButtons } from './builtins';
+import { canReachPayment, type PreviewDevice } from './devices';
 import type { PageHost } from './pages';
-import type { ModalOptions, Overlays, PayOutcome, SheetTrade, ToastOptions } from './ui';
+import type { ModalOptions, Overlays, PayOutcome, SheetTrade, ToastOptions, VirtualSheet } from './ui';
 
 /** A failed call, as WeChat reports it: `{ errMsg: 'api:fail reason' }`. */
 export interface WxFailure {
@@ -21,6 +22,8 @@ export interface WxContext {
   openid(): string;
   /** A merchant name for the pay sheet. */
   appName: string;
+  /** The phone the preview pretends to be (the panel's switch). */
+  device(): PreviewDevice;
 }
 
 function failure(api: string, reason: unknown): WxFailure {
@@ -83,11 +86,14 @@ function cutAnywhere(bytes: Uint8Array): ArrayBuffer[] {
   return bounds.slice(1).map((end, i) => bytes.slice(bounds[i], end).buffer);
 }
 
-const systemInfo = () => {
+const language = () => (navigator.language.toLowerCase().startsWith('zh') ? 'zh_CN' : navigator.language.replace('-', '_'));
+const SDK_VERSION = '3.7.1';
+
+const systemInfo = (device: PreviewDevice) => {
   const windowHeight = FRAME.height - FRAME.statusBarHeight - FRAME.navigationBarHeight;
   return {
-    brand: 'devtools',
-    model: 'Browser preview',
+    brand: device.brand,
+    model: device.model,
     pixelRatio: FRAME.pixelRatio,
     screenWidth: FRAME.width,
     screenHeight: FRAME.height,
@@ -95,17 +101,55 @@ const systemInfo = () => {
     windowHeight,
     statusBarHeight: FRAME.statusBarHeight,
     safeArea: { left: 0, right: FRAME.width, top: FRAME.statusBarHeight, bottom: FRAME.height, width: FRAME.width, height: FRAME.height - FRAME.statusBarHeight },
-    language: navigator.language.toLowerCase().startsWith('zh') ? 'zh_CN' : navigator.language.replace('-', '_'),
-    version: '8.0.50',
-    system: 'Browser',
-    platform: 'devtools',
-    SDKVersion: '3.7.1',
+    language: language(),
+    version: device.version,
+    system: device.system,
+    platform: device.platform,
+    SDKVersion: SDK_VERSION,
     theme: 'light',
     fontSizeSetting: 16,
     enableDebug: false,
     errMsg: 'getSystemInfo:ok',
   };
 };
+
+/** wx.getDeviceInfo's fields (https://developers.weixin.qq.com/miniprogram/dev/api/base/system/wx.getDeviceInfo.html). */
+const deviceInfo = (device: PreviewDevice) => ({
+  abi: '',
+  deviceAbi: '',
+  benchmarkLevel: -1,
+  brand: device.brand,
+  model: device.model,
+  system: device.system,
+  platform: device.platform,
+  cpuType: '',
+  memorySize: '',
+});
+
+/** wx.getAppBaseInfo's fields (https://developers.weixin.qq.com/miniprogram/dev/api/base/system/wx.getAppBaseInfo.html). */
+const appBaseInfo = (device: PreviewDevice) => ({
+  SDKVersion: SDK_VERSION,
+  enableDebug: false,
+  host: { env: 'WeChat' },
+  language: language(),
+  version: device.version,
+  theme: 'light',
+  fontSizeSetting: 16,
+});
+
+/** wx.requestVirtualPayment's parameters (https://developers.weixin.qq.com/miniprogram/dev/api/payment/wx.requestVirtualPayment.html). */
+interface VirtualPaymentOptions extends Callbacks<{ errMsg: string }> {
+  signData?: unknown;
+  mode?: unknown;
+  paySig?: unknown;
+  signature?: unknown;
+}
+
+/** A failed virtual payment as WeChat reports it: `{ errCode, errMsg }` (the page's fail table). */
+interface VirtualPaymentFailure {
+  errMsg: string;
+  errCode?: number;
+}
 
 /**
  * Template titles as the admin console names them (a template library title such as "订单完成通知").
@@ -323,6 +367,53 @@ export function createWx(context: WxContext): Record<string, unknown> {
         if (!answer.ok || !result.ok) throw { errMsg: result.errMsg ?? `requestPayment:fail HTTP ${answer.status}` };
         return ok('requestPayment');
       }),
+    /**
+     * wx.login: a code for the simulated user from the runtime's WeChat emulator (POST /api/wx/login),
+     * which its /sns/jscode2session accepts once, within five minutes
+     * (https://developers.weixin.qq.com/miniprogram/dev/api/open-api/login/wx.login.html).
+     */
+    login: (options?: Callbacks<{ errMsg: string; code: string }>) =>
+      call('login', options, async () => {
+        const answer = await fetch('/api/wx/login', { method: 'POST', headers: { 'content-type': 'application/json', 'X-WX-OPENID': context.openid() }, body: '{}' });
+        const body = (await answer.json()) as { code?: unknown; errMsg?: unknown };
+        if (!answer.ok || typeof body.code !== 'string') throw { errMsg: `login:fail ${typeof body.errMsg === 'string' ? body.errMsg : `HTTP ${answer.status}`}` };
+        return { errMsg: 'login:ok', code: body.code };
+      }),
+
+    /**
+     * wx.requestVirtualPayment: callbacks only ("Promise 风格 调用：不支持"), so it returns nothing. The
+     * runtime's emulator checks the parameters and both signatures and opens WeChat's order
+     * (POST /api/xpay/request-payment); the sheet shows what it answered, WeChat's own on Android and
+     * Apple's on iOS; the user's choice goes to POST /api/pay/simulate, which pays or closes the
+     * order and answers the fail code WeChat gives (-2 cancelled, -1 failed). On an iPhone below
+     * iOS 15 or WeChat 8.0.68 the client itself refuses before any order: a developer on WeChat
+     * 8.0.67 reports the failure as "客户端版本过低" with no code published
+     * (https://developers.weixin.qq.com/community/develop/doc/0000648a314be0301e1593dd460800), so
+     * none is invented here.
+     */
+    requestVirtualPayment: (options: VirtualPaymentOptions = {}) => {
+      const settled = call('requestVirtualPayment', options, async () => {
+        const device = context.device();
+        if (!canReachPayment(device)) throw { errMsg: 'requestVirtualPayment:fail 客户端版本过低' } satisfies VirtualPaymentFailure;
+        const headers = { 'content-type': 'application/json', 'X-WX-OPENID': context.openid() };
+        const opened = await fetch('/api/xpay/request-payment', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ signData: options.signData, mode: options.mode, paySig: options.paySig, signature: options.signature, platform: device.platform }),
+        });
+        const request = (await opened.json()) as { ok?: boolean; sheet?: VirtualSheet; errCode?: number; errMsg?: string };
+        if (!opened.ok) throw { errMsg: `requestVirtualPayment:fail HTTP ${opened.status}` } satisfies VirtualPaymentFailure;
+        if (!request.ok || !request.sheet) throw { errCode: request.errCode, errMsg: request.errMsg ?? 'requestVirtualPayment:fail' } satisfies VirtualPaymentFailure;
+        const sheet = request.sheet;
+        const outcome: PayOutcome = await context.overlays.virtualPaySheet(sheet, context.appName, context.openid());
+        const answer = await fetch('/api/pay/simulate', { method: 'POST', headers, body: JSON.stringify({ outTradeNo: sheet.outTradeNo, outcome, platform: sheet.platform }) });
+        const result = (await answer.json()) as { ok?: boolean; errCode?: number; errMsg?: string };
+        if (!answer.ok || !result.ok) throw { errCode: result.errCode, errMsg: result.errMsg ?? `requestVirtualPayment:fail HTTP ${answer.status}` } satisfies VirtualPaymentFailure;
+        return ok('requestVirtualPayment');
+      });
+      // Without callbacks WeChat gives nothing back; the outcome is dropped as it would be there.
+      void settled?.catch(() => undefined);
+    },
     requestSubscribeMessage: (options: { tmplIds?: string[] } & Callbacks<Record<string, string> & { errMsg: string }>) =>
       call('requestSubscribeMessage', options, async () => {
         const ids = options.tmplIds ?? [];
@@ -339,11 +430,11 @@ export function createWx(context: WxContext): Record<string, unknown> {
      * `${API}.${method}.${param}.${option}` or `${class}.${method}`; a bare API name when the preview has it.
      */
     canIUse: (schema: string) => CAN_I_USE.has(schema) || (!schema.includes('.') && schema in wxApi),
-    getSystemInfoSync: systemInfo,
-    getWindowInfo: systemInfo,
-    getDeviceInfo: systemInfo,
-    getAppBaseInfo: systemInfo,
-    getSystemInfo: (options?: Callbacks<ReturnType<typeof systemInfo>>) => call('getSystemInfo', options, async () => systemInfo()),
+    getSystemInfoSync: () => systemInfo(context.device()),
+    getWindowInfo: () => systemInfo(context.device()),
+    getDeviceInfo: () => deviceInfo(context.device()),
+    getAppBaseInfo: () => appBaseInfo(context.device()),
+    getSystemInfo: (options?: Callbacks<ReturnType<typeof systemInfo>>) => call('getSystemInfo', options, async () => systemInfo(context.device())),
 
     setStorageSync(key: string, data: unknown) {
       localStorage.setItem(storageKey(key), JSON.stringify(data));

@@ -1,10 +1,11 @@
 /** The user's orders, newest first, a page at a time; each opens its order page. */
 import { cloudApi } from '../../services/cloud';
-import { dateTime, orderPageUrl, yuanFromFen } from '../../services/format';
-import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
+import { dateTime, orderPageUrl } from '../../services/format';
+import { currentLocale, errorMessage, messages, type Locale, type Messages } from '../../services/i18n';
 import { openPage, setTitle } from '../../services/ui';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import { answerBlocks, nodesText } from '../../services/markdown';
+import { paidShortText, returnedText } from '../../services/paid';
 import { questionSegments, type QuestionSegment } from '../../services/question';
 import type { ClientOrder } from '../../services/types';
 
@@ -15,7 +16,8 @@ interface OrderRow {
   tierId: string;
   statusText: string;
   status: string;
-  amountText: string;
+  /** What was paid: "5 代币" or "¥0.50" ('' where no payment may be shown). */
+  paidText: string;
   tierTitle: string;
   createdText: string;
   question: QuestionSegment[];
@@ -35,7 +37,7 @@ function statusText(order: ClientOrder, t: Messages): string {
     case 'refunding':
       return t.refunding;
     case 'refunded':
-      return format(t.refunded, { amount: yuanFromFen(order.amountFen) });
+      return returnedText(order, t);
     case 'closed':
       return t.closed;
   }
@@ -47,7 +49,7 @@ function row(order: ClientOrder, t: Messages, locale: Locale): OrderRow {
     tierId: order.tier,
     status: order.status,
     statusText: statusText(order, t),
-    amountText: yuanFromFen(order.amountFen),
+    paidText: paidShortText(order, t),
     tierTitle: tierTitle(order.tier, locale),
     createdText: dateTime(order.createdAt),
     question: questionSegments(order.prompt, t),

@@ -12,6 +12,7 @@ import { leaveDraft } from '../../services/draft';
 import { dateTime, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
+import { paidText, returnedExplain, returnedText } from '../../services/paid';
 import { openPaymentSheet } from '../../services/payment';
 import { Poller, type PollResult } from '../../services/poller';
 import { refusedPrivacy } from '../../services/privacy';
@@ -20,7 +21,8 @@ import { chunkedTransport, OrderStream, type LiveText, type StreamStop } from '.
 import { longPollInput, Reveal, showAtOnce } from '../../services/textFlow';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, setTitle, toast } from '../../services/ui';
-import { isTerminalStatus, type ActivePaymentDetails, type ClientOrder, type ErrorBody, type RequestPaymentParams } from '../../services/types';
+import { paymentShownHere } from '../../services/platform';
+import { isTerminalStatus, isVirtualPayment, type ActivePaymentDetails, type ClientOrder, type ClientPayment, type ErrorBody } from '../../services/types';
 
 export { LONG_POLL_WAIT_MS } from '../../services/textFlow';
 
@@ -35,7 +37,7 @@ interface OrderPageState {
   poller: Poller;
   reveal: Reveal;
   order: ClientOrder | null;
-  payment: RequestPaymentParams | null;
+  payment: ClientPayment | null;
   /** The user finished the WeChat Pay sheet here: show "confirming" rather than "waiting for payment". */
   paidOnThisPhone: boolean;
   ticker: number | null;
@@ -105,7 +107,7 @@ function headline(phase: Phase, order: ClientOrder | null, t: Messages): string 
     case 'refunding':
       return t.refunding;
     case 'refunded':
-      return format(t.refunded, { amount: yuanFromFen(order ? order.amountFen : 0) });
+      return order ? returnedText(order, t) : format(t.refunded, { amount: yuanFromFen(0) });
     case 'closed':
       return t.closed;
     case 'missing':
@@ -119,7 +121,7 @@ function refundExplain(phase: Phase, order: ClientOrder | null, t: Messages): st
   const code = order?.error?.code;
   if (code === 'CONTENT_REFUSED') return t.contentRefused;
   if (code === 'CONTENT_UNCHECKED') return t.contentUnchecked;
-  return phase === 'refunded' ? t.refundedExplain : '';
+  return phase === 'refunded' && order ? returnedExplain(order, t) : '';
 }
 
 Component({
@@ -141,6 +143,7 @@ Component({
     redacted: false,
     outTradeNo: '',
     amountText: '',
+    paidText: '',
     tierTitle: '',
     createdText: '',
     subscribed: false,
@@ -386,10 +389,12 @@ Component({
         redacted: order ? hasRedactions(order.prompt) : false,
         outTradeNo: order ? order.outTradeNo : '',
         amountText: order ? yuanFromFen(order.amountFen) : '',
+        paidText: order ? paidText(order, t) : '',
         tierTitle: order ? tierTitle(order.tier, locale) : '',
         createdText: order ? dateTime(order.createdAt) : '',
         subscribed: order ? order.subscribed : false,
-        canPay: phase === 'awaiting_payment' && state.payment !== null,
+        // wx.requestPayment's parameters pay again; a virtual payment's open one sheet only (home buys the question afresh).
+        canPay: phase === 'awaiting_payment' && state.payment !== null && !isVirtualPayment(state.payment) && paymentShownHere(),
         notice: state.notice ? state.notice(t) : '',
         trouble: '',
       });
@@ -420,11 +425,12 @@ Component({
     /** Pays again with the very parameters the server issued for this order. */
     async onPayAgain() {
       const state = states.get(this);
-      if (!state || !state.payment || this.data.busy) return;
+      if (!state || !state.payment || isVirtualPayment(state.payment) || this.data.busy) return;
+      const payment = state.payment;
       this.setData({ busy: true });
       this.setNotice(null);
       try {
-        const outcome = await openPaymentSheet(state.payment);
+        const outcome = await openPaymentSheet(payment);
         if (outcome.kind === 'paid') {
           state.paidOnThisPhone = true;
           this.render();
