@@ -3,6 +3,7 @@ import { isClientCallable } from '../core/functions/catalog';
 import { CLOUDBASE_API_PATH } from './cloudbase/server';
 import { SECURITY_CHECKS, SENT_MESSAGES, SHIPPING_UPLOADS } from './cloudbase/openapiHandlers';
 import type { CloudbaseDispatcher } from './cloudbase/dispatcher';
+import type { DbFaultCounts } from './cloudbase/dbFaults';
 import { callers, CLIENT_SOURCES } from './functions/callers';
 import type { FunctionHost } from './functions/host';
 import { HttpError, readBody, readJsonBody, sendJson } from './http';
@@ -31,6 +32,8 @@ export interface RouteParts {
   platformDb: Database;
   faults: { get(): Faults; set(next: Faults): void };
   modelStats: ModelServerStats;
+  /** The `db` faults that happened, by kind. */
+  dbFaultCounts: DbFaultCounts;
   cloudbaseApi: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   preview: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
   model: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -194,6 +197,7 @@ export function createRoutes(parts: RouteParts): Route[] {
           notifications: parts.delivery.counts,
           model: parts.modelStats,
           cloudbase: parts.dispatcher.totals,
+          dbFaults: parts.dbFaultCounts,
         }),
     },
     {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudbaseDispatcher } from './cloudbase/dispatcher';
 import { databaseHandlers } from './cloudbase/database';
+import { dbFaultHook, type DbFaultCounts } from './cloudbase/dbFaults';
 import { invokeFunctionAction } from './cloudbase/functionsApi';
 import { OpenApiRegistry } from './cloudbase/openapi';
 import { securityMsgSecCheck, subscribeMessageSend, uploadShippingInfo } from './cloudbase/openapiHandlers';
@@ -109,6 +110,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const delays = profile ? new DelaySource(profile) : null;
   const pool = profile ? new InstancePool(profile.keepWarmMs) : null;
   if (delays) dispatcher.use(latencyHook(delays));
+  const dbFaultCounts: DbFaultCounts = { error: 0, throttle: 0, timeout: 0, lostAnswer: 0 };
+  dispatcher.use(dbFaultHook(() => faults.db, dbFaultCounts));
   for (const [action, handler] of Object.entries(databaseHandlers(store))) dispatcher.handle(action, handler);
   dispatcher.handle('functions.invokeFunction', invokeFunctionAction(hostRef)).handle('wx.openApi', openapi.action).handle('wx.wxPayApi', wxPayApiAction(pay, () => faults.pay));
 
@@ -127,6 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     },
     modelStats,
+    dbFaultCounts,
     cloudbaseApi: createCloudbaseApiHandler(hostRef, dispatcher),
     preview: createPreviewHandler({ root: join(options.functionsDir, '..'), simulator: pay }),
     model: createModelHandler(() => faults, modelStats),

@@ -11,8 +11,11 @@ export interface ApiCall {
   source: string;
 }
 
-/** A JSON answer (@cloudbase/node-sdk parses it), or raw bytes (`wx.openApi` / `wx.wxPayApi` are read as a Buffer). */
-export type ApiAnswer = { json: unknown } | { raw: Buffer; contentType: string };
+/**
+ * A JSON answer (@cloudbase/node-sdk parses it), raw bytes (`wx.openApi` / `wx.wxPayApi` are read
+ * as a Buffer), or none at all (a fault: the caller's own request timeout must fire).
+ */
+export type ApiAnswer = { json: unknown } | { raw: Buffer; contentType: string } | { noAnswer: true };
 
 export type ApiHandler = (call: ApiCall) => Promise<ApiAnswer>;
 /** Wraps every request (a latency profile, counters, tracing): call `next()` to go on. */
