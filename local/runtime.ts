@@ -96,7 +96,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const pay = simulator;
 
   const openapi = new OpenApiRegistry((name) => host?.configs.get(name))
-    .register('subscribeMessage.send', subscribeMessageSend(platformDb, () => LOCAL_PAGES))
+    .register('subscribeMessage.send', subscribeMessageSend(platformDb, () => LOCAL_PAGES, () => faults.openapi))
     .register('security.msgSecCheck', securityMsgSecCheck(platformDb, () => faults.openapi))
     .register(
       'wxa.sec.order.uploadShippingInfo',
