@@ -5,6 +5,7 @@ import { SECURITY_CHECKS, SENT_MESSAGES, SHIPPING_UPLOADS } from './cloudbase/op
 import type { CloudbaseDispatcher } from './cloudbase/dispatcher';
 import type { DbFaultCounts } from './cloudbase/dbFaults';
 import { callers, CLIENT_SOURCES } from './functions/callers';
+import { clientFailure } from './functions/failure';
 import type { FunctionHost } from './functions/host';
 import { HttpError, readBody, readJsonBody, sendJson } from './http';
 import type { ModelServerStats } from './model/modelServer';
@@ -50,11 +51,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+/**
+ * `200 { result }`, or, when the function did not answer, `500 { errCode, errMsg }` in the words a
+ * mini program's `wx.cloud.callFunction` rejects with (-504003 for a time limit, -504002 otherwise;
+ * local/functions/failure.ts).
+ */
 async function invokeAndAnswer(res: ServerResponse, run: () => Promise<unknown>): Promise<void> {
   try {
     sendJson(res, 200, { result: await run() });
   } catch (error) {
-    sendJson(res, 500, { errMsg: error instanceof Error ? error.message : String(error) });
+    sendJson(res, 500, clientFailure(error));
   }
 }
 
@@ -194,6 +200,7 @@ export function createRoutes(parts: RouteParts): Route[] {
           invocations: host.invocationCount,
           byFunction: Object.fromEntries(host.countsByFunction),
           killed: host.killedCount,
+          functions: { timedOut: host.timedOutCount, lateSettled: host.lateSettledCount, instances: host.instanceCounts() },
           notifications: parts.delivery.counts,
           model: parts.modelStats,
           cloudbase: parts.dispatcher.totals,

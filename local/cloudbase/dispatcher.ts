@@ -49,8 +49,9 @@ function zero(): ApiCounters {
 /**
  * The one place every CloudBase API request of every function passes through: database
  * operations, function-to-function calls, cloud calls (`wx.openApi`) and cloud pay
- * (`wx.wxPayApi`). It refuses requests of stopped invocations, counts per invocation, and runs
- * the hooks registered with `use()` around the handler.
+ * (`wx.wxPayApi`). It counts per invocation and runs the hooks registered with `use()` around the
+ * handler. Requests of an invocation that has ended are served like any other: a frozen instance's
+ * request that left before it froze reaches CloudBase, as it would on SCF.
  */
 export class CloudbaseDispatcher {
   private readonly handlers = new Map<string, ApiHandler>();
@@ -74,8 +75,6 @@ export class CloudbaseDispatcher {
   }
 
   async dispatch(call: ApiCall): Promise<ApiAnswer> {
-    // A frozen or killed instance sends nothing more; whatever it had in flight is refused.
-    if (call.invocation.stopped) return tcbError('INVOCATION_STOPPED', `invocation ${call.invocation.id} of ${call.invocation.functionName} is no longer running`);
     const handler = this.handlers.get(call.action);
     if (!handler) return tcbError('INVALID_PARAM', `unsupported action ${call.action}`);
     this.count(call);

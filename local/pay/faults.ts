@@ -1,3 +1,5 @@
+import { isFunctionName } from '../../core/functions/catalog';
+
 /** Faults the local runtime can inject (`/api/faults`). Rates are probabilities from 0 to 1. */
 export interface PayFaults {
   /** A notification (payment or refund) is sent 2–5 times, some at once, some late. */
@@ -35,11 +37,17 @@ export interface ModelFaults {
 
 /** Faults of the function host itself (chaos runs). */
 export interface WorkerFaults {
-  /** A `generate` invocation is killed (its further database and SDK calls fail) this often… */
+  /** A `generate` invocation is killed (its instance goes away with it) this often… */
   killGenerate: number;
-  /** …after a delay drawn from this range, so that most kills land mid-stream. */
+  /**
+   * …and, per function name, the share of its invocations that end as at their time limit: the
+   * caller gets the platform's timeout error and the instance is frozen where it stands, to resume
+   * during its next invocation…
+   */
+  timeouts: Record<string, number>;
+  /** …after a delay drawn from this range, so that most land mid-stream ([0, 0]: as soon as it starts). */
   killAfterMs: [number, number];
-  /** At most this many kills per order (0: no limit), to keep a test's recovery time bounded. */
+  /** At most this many kills and timeouts per order (0: no limit), to keep a test's recovery time bounded. */
   maxKillsPerOrder: number;
 }
 
@@ -104,7 +112,7 @@ export function defaultFaults(): Faults {
       answerTokens: 60,
       byModel: {},
     },
-    worker: { killGenerate: 0, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
+    worker: { killGenerate: 0, timeouts: {}, killAfterMs: [0, 0], maxKillsPerOrder: 0 },
     openapi: { msgSecCheckError: 0, riskyWords: ['local-risky-word', '违规示例词'], reviewWords: [], userAccessExpired: 0, subscribeRefused: 0, shippingUploadError: 0 },
     db: [],
   };
@@ -196,6 +204,15 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
     if (input.worker === null || typeof input.worker !== 'object') throw new Error('worker must be an object');
     for (const [key, value] of Object.entries(input.worker as Record<string, unknown>)) {
       if (key === 'killGenerate') base.worker.killGenerate = rate(value, 'worker.killGenerate');
+      else if (key === 'timeouts') {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('worker.timeouts must be { <function name>: rate }');
+        const timeouts: Record<string, number> = {};
+        for (const [name, share] of Object.entries(value as Record<string, unknown>)) {
+          if (!isFunctionName(name)) throw new Error(`worker.timeouts.${name}: there is no function ${name}`);
+          timeouts[name] = rate(share, `worker.timeouts.${name}`);
+        }
+        base.worker.timeouts = timeouts;
+      }
       else if (key === 'killAfterMs') base.worker.killAfterMs = range(value, 'worker.killAfterMs');
       else if (key === 'maxKillsPerOrder') {
         if (!Number.isInteger(value) || (value as number) < 0) throw new Error('worker.maxKillsPerOrder must be a whole number ≥ 0');

@@ -1,0 +1,93 @@
+import type { FunctionInstance } from './realm';
+
+/**
+ * The instances of one function. SCF runs one request per instance at a time and starts a new
+ * instance when every warm one is busy; an idle instance is reused (the most recently used first,
+ * as it is the warmest). Locally the number of instances per function is bounded: an instance is a
+ * realm that loads the whole SDK (about a third of a CPU-second each), so past the bound a call
+ * waits in line for the next instance to come free instead of starting another (docs/LOCAL-RUNTIME.md,
+ * "How the emulator differs from CloudBase").
+ */
+export class FunctionPool {
+  private readonly all = new Set<FunctionInstance>();
+  private readonly idle: FunctionInstance[] = [];
+  private readonly waiting: { resolve: (placed: Placed) => void; reject: (error: Error) => void }[] = [];
+  private starting = false;
+
+  constructor(
+    private readonly startInstance: () => Promise<FunctionInstance>,
+    readonly maxInstances: number,
+  ) {}
+
+  /**
+   * An idle instance (warm), or a place in line for the next one: an instance that comes free, or
+   * a new one (cold). New instances start one at a time, each only while calls are still waiting, so
+   * that a burst of calls is served by the instances that free up meanwhile rather than by a burst
+   * of starts (each costs a third of a CPU-second on this machine; SCF has the whole region's).
+   */
+  acquire(): Promise<Placed> {
+    const warm = this.idle.pop();
+    if (warm) return Promise.resolve({ instance: warm, cold: false });
+    const placed = new Promise<Placed>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.grow();
+    return placed;
+  }
+
+  /** The instance is frozen and free again: the next call in line gets it, or it waits, idle. */
+  release(instance: FunctionInstance): void {
+    if (!instance.alive) return this.forget(instance);
+    const next = this.waiting.shift();
+    if (next) next.resolve({ instance, cold: false });
+    else this.idle.push(instance);
+  }
+
+  /** The instance is gone; a call in line may get a new one in its place. */
+  forget(instance: FunctionInstance): void {
+    this.all.delete(instance);
+    const at = this.idle.indexOf(instance);
+    if (at >= 0) this.idle.splice(at, 1);
+    this.grow();
+  }
+
+  instances(): FunctionInstance[] {
+    return [...this.all];
+  }
+
+  /** How many calls wait for an instance. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  close(reason: Error): void {
+    for (const instance of this.all) instance.terminate(reason);
+    for (const waiter of this.waiting.splice(0)) waiter.reject(reason);
+  }
+
+  /** Starts one more instance when calls wait, none is starting and the bound allows. */
+  private grow(): void {
+    if (this.starting || this.waiting.length === 0 || this.all.size >= this.maxInstances) return;
+    this.starting = true;
+    this.startInstance().then(
+      (instance) => {
+        this.starting = false;
+        this.all.add(instance);
+        const next = this.waiting.shift();
+        if (next) next.resolve({ instance, cold: true });
+        else this.idle.push(instance);
+        this.grow();
+      },
+      (error: unknown) => {
+        this.starting = false;
+        // The call this start was for learns why; the next one in line tries again.
+        this.waiting.shift()?.reject(error instanceof Error ? error : new Error(String(error)));
+        this.grow();
+      },
+    );
+  }
+}
+
+export interface Placed {
+  instance: FunctionInstance;
+  /** A new instance: this call is its first (a cold start). */
+  cold: boolean;
+}
