@@ -1,17 +1,6 @@
+import { isDuplicateKey } from '../platform/dbErrors';
 import type { Database } from '../platform/wxCloud';
 import { ACTIVE_PAYMENTS } from './repository';
-
-/**
- * An insert refused because the `_id` is taken. CloudBase's database is MongoDB underneath and
- * answers a taken `_id` with MongoDB's E11000 "duplicate key" error, passed through as the message
- * of a -502001 (database request fail); the local emulation answers it the same way
- * (local/cloudbase/database.ts).
- */
-export function isDuplicateKey(error: unknown): boolean {
-  const errMsg = typeof error === 'object' && error !== null ? (error as { errMsg?: unknown }).errMsg : undefined;
-  const text = error instanceof Error ? error.message : typeof errMsg === 'string' ? errMsg : String(error);
-  return /E11000|duplicate key/i.test(text);
-}
 
 interface LockDocument {
   orderId: string;
