@@ -41,23 +41,34 @@ async function claim(ctx: AppContext, order: OrderDocument): Promise<number | nu
   if (order.reconcileClaimUntil !== undefined && order.reconcileClaimUntil > now) return null;
   const until = now + CLAIM_MS;
   // A run holding an older copy (fewer finished passes) cannot claim it.
-  const won = await ctx.orders.patch(
-    order._id,
-    {
-      status: order.status,
-      reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
-      reconcilePasses: order.reconcilePasses ?? _.exists(false),
-    },
-    { reconcileClaimUntil: until },
-    false,
-  );
-  return won ? until : null;
+  try {
+    const won = await ctx.orders.patch(
+      order._id,
+      {
+        status: order.status,
+        reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
+        reconcilePasses: order.reconcilePasses ?? _.exists(false),
+      },
+      { reconcileClaimUntil: until },
+      false,
+    );
+    return won ? until : null;
+  } catch {
+    // The claim's answer may have been lost after it was made: it is ours if it names our time.
+    const current = await ctx.orders.findById(order._id).catch(() => null);
+    return current?.reconcileClaimUntil === until ? until : null;
+  }
 }
 
-/** Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out). */
+/**
+ * Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out).
+ * Tried twice: a claim left behind keeps every run off the order until it lapses, and a second try
+ * after a lost answer finds the claim gone and changes nothing.
+ */
 async function release(ctx: AppContext, orderId: string, until: number): Promise<void> {
   const _ = ctx.db.command;
-  await ctx.orders.patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
+  const once = () => ctx.orders.patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
+  await once().catch(once);
 }
 
 /**
@@ -88,8 +99,16 @@ export const reconcile: TriggerHandler = async (ctx) => {
 
   const each = async (condition: OrderCondition, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
     // Least-visited first (never visited sort first): orders that cannot settle (a refund the
-    // provider keeps rejecting) take their turn without starving newer ones.
-    for (const order of await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses')) {
+    // provider keeps rejecting) take their turn without starving newer ones. A category that cannot
+    // be listed now (the database failing) is left to the next run; the others still get theirs.
+    let batch: OrderDocument[];
+    try {
+      batch = await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses');
+    } catch (error) {
+      log('error', 'reconcile_list_failed', { error: String(error) });
+      return;
+    }
+    for (const order of batch) {
       if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
       const until = await claim(ctx, order);
       if (until === null) {
