@@ -89,7 +89,14 @@ export async function sendResultMessage(ctx: AppContext, order: OrderDocument): 
   const subscription = order.subscription;
   if (!subscription?.accepted || !subscription.openidSealed || subscription.sentAt) return 'not_sent';
   if (order.status !== 'completed' && order.status !== 'refunded') return 'not_sent';
-  if (!(await claimSend(ctx, order._id))) {
+  let claimed = false;
+  try {
+    claimed = await claimSend(ctx, order._id);
+  } catch (error) {
+    // Whether the claim happened is unknown: not sending keeps it at most once.
+    log('warn', 'subscribe_message_claim_failed', { orderId: order._id, error: String(error) });
+  }
+  if (!claimed) {
     // Whoever holds the claim sends and erases; a claim that is nobody's (a lost answer) must not keep the seal.
     await eraseSeal(ctx, order._id);
     return 'not_sent';
