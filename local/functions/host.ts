@@ -92,11 +92,11 @@ export class FunctionHost {
     if (this.bundles.size === 0) throw new Error(`no built cloud functions in ${this.options.functionsDir}: run npm run build`);
   }
 
-  /** Starts one instance of every function, so the first calls find them warm. */
+  /** Starts one instance of every function, so the first calls find them warm (no call waits for them: no time limit). */
   async prewarm(oneByOne = false): Promise<void> {
     const warm = async (name: string) => {
-      const placed = await this.pool(name).acquire();
-      this.pool(name).release(placed.instance);
+      const pool = this.pool(name);
+      pool.adopt(await this.loadInstance(name, pool));
     };
     // One by one, each bundle's measured load time is its own, not shared with nine others starting at once.
     if (oneByOne) for (const name of this.names()) await warm(name);
@@ -274,26 +274,30 @@ export class FunctionHost {
    */
   private async startInstance(name: string, pool: FunctionPool): Promise<FunctionInstance> {
     const seconds = this.configs.get(name)?.timeout ?? 3;
-    const starting = FunctionInstance.start(name, this.bundles.get(name) as string, this.options, {
-      died: (instance) => pool.forget(instance),
-      lateSettled: () => {
-        this.lateSettledCount += 1;
-      },
-    });
+    const starting = this.loadInstance(name, pool);
     let timer: NodeJS.Timeout | undefined;
     const tooSlow = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(InvocationFailure.timeout(seconds)), seconds * 1000);
     });
     try {
-      const instance = await Promise.race([starting, tooSlow]);
-      if (!this.loadMs.has(name)) this.loadMs.set(name, instance.loadMs);
-      return instance;
+      return await Promise.race([starting, tooSlow]);
     } catch (error) {
       starting.then((late) => late.terminate(new Error(`${name} did not load in time`)), () => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private async loadInstance(name: string, pool: FunctionPool): Promise<FunctionInstance> {
+    const instance = await FunctionInstance.start(name, this.bundles.get(name) as string, this.options, {
+      died: (gone) => pool.forget(gone),
+      lateSettled: () => {
+        this.lateSettledCount += 1;
+      },
+    });
+    if (!this.loadMs.has(name)) this.loadMs.set(name, instance.loadMs);
+    return instance;
   }
 
   /** Stops every running invocation of a function (a worker killed mid-stream). */

@@ -33,6 +33,12 @@ export class FunctionPool {
     return placed;
   }
 
+  /** A loaded instance started outside any call (prewarm): idle, or straight to a call in line. */
+  adopt(instance: FunctionInstance): void {
+    this.all.add(instance);
+    this.release(instance);
+  }
+
   /** The instance is frozen and free again: the next call in line gets it, or it waits, idle. */
   release(instance: FunctionInstance): void {
     if (!instance.alive) return this.forget(instance);
