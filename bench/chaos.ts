@@ -46,6 +46,8 @@ export interface ChaosOptions {
   orderTtlSeconds: number;
   /** GENERATION_LEASE_SECONDS: how long a killed worker's order waits before reconcile resumes it (default 15). */
   generationLeaseSeconds?: number;
+  /** FUNCTION_MAX_INSTANCES: the bound on each function's instances (the runtime's default otherwise). */
+  functionMaxInstances?: number;
   /** No new orders are started after this long: the run is bounded in time as well as count. */
   loadTimeLimitMs: number;
   /** How long paid orders get to finish (leases running out, reconcile) after the load. */
@@ -153,6 +155,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     RATE_LIMIT_PER_MINUTE: '10000',
     ...(options.payMode === 'v3' ? { PAY_MODE: 'v3' } : {}),
     ...(options.generationLeaseSeconds !== undefined ? { GENERATION_LEASE_SECONDS: String(options.generationLeaseSeconds) } : {}),
+    ...(options.functionMaxInstances !== undefined ? { FUNCTION_MAX_INSTANCES: String(options.functionMaxInstances) } : {}),
   });
   let stopped = false;
   try {

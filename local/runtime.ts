@@ -42,6 +42,8 @@ export interface RuntimeOptions {
   configuredEnv: Record<string, string | undefined>;
   /** Run the functions on this Node binary (a CloudBase runtime version) instead of this process's Node. */
   functionsNode?: string;
+  /** At most this many instances of one function at a time (FUNCTION_MAX_INSTANCES; default in local/functions/host.ts). */
+  maxInstancesPerFunction?: number;
   /** Run timer-triggered functions on their schedule (tests trigger them by hand). */
   timers: boolean;
   /** Overrides the timers' interval, for a quicker local loop. */
@@ -180,6 +182,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     env: functionEnvironment({ configured: functionConfig, apiUrl: `${baseUrl}${CLOUDBASE_API_PATH}`, envId: LOCAL_ENV_ID, region: 'ap-shanghai' }),
     envId: LOCAL_ENV_ID,
     ...(options.functionsNode ? { nodeBinary: options.functionsNode } : {}),
+    ...(options.maxInstancesPerFunction ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
     ...(delays && pool ? { profile: { delays, pool } } : {}),
     counters: (id) => dispatcher.countersFor(id),
   });

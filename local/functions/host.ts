@@ -28,7 +28,7 @@ export interface Invocation {
 export interface FunctionHostOptions extends RealmOptions {
   functionsDir: string;
   envId: string;
-  /** At most this many instances of one function at a time; further calls wait in line (default 8). */
+  /** At most this many instances of one function at a time; further calls wait in line (default 4). */
   maxInstancesPerFunction?: number;
   /** The cloud latency profile: cold starts of new instances (local/profile). Absent: every call runs at once. */
   profile?: { delays: DelaySource; pool: InstancePool };
@@ -41,7 +41,7 @@ export function memoryMbOf(name: string): number {
   return isFunctionName(name) ? FUNCTIONS[name].memoryMb : 256;
 }
 
-const DEFAULT_MAX_INSTANCES = 8;
+const DEFAULT_MAX_INSTANCES = 4;
 /**
  * Credentials stay valid after their invocation ends, as SCF's temporary credentials do: a request
  * a frozen instance sent before it froze is answered. The most recent ones are kept.
