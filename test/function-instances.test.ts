@@ -56,8 +56,8 @@ test('concurrent calls each get an instance of their own, and run side by side',
   const user = newUser();
   const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name a tea' }, user);
   await runtime.post('/api/usage', {});
-  // Two long-polls at once, each held for a second.
-  await Promise.all([0, 1].map(() => runtime.call('getOrder', { orderId: created.order.orderId, waitMs: 1000 }, user)));
+  // Two long-polls at once, each held for three seconds (a second instance starts for a call that waited).
+  await Promise.all([0, 1].map(() => runtime.call('getOrder', { orderId: created.order.orderId, waitMs: 3000 }, user)));
   const polls = (await runtime.get<{ invocations: { functionName: string; startedAt: number; wallMs: number }[] }>('/api/usage')).invocations.filter((u) => u.functionName === 'getOrder');
   expect(polls).toHaveLength(2);
   const [a, b] = polls as [(typeof polls)[number], (typeof polls)[number]];
