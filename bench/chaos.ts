@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalRuntime } from '../test/support/runtime';
 import { checkInvariants, INVARIANT_LABELS, invariantCounts, violations, type InvariantReport } from './invariants';
@@ -28,7 +30,14 @@ export interface ChaosOptions {
    */
   quickTierModelErrors?: { primary: number; fallback: number };
   killGenerate: number;
+  /** Share of `generate` invocations that end as at their time limit mid-stream (frozen, to resume during a later one). */
+  timeoutGenerate: number;
   maxKillsPerOrder: number;
+  /**
+   * CloudBase's database failing, on every collection and operation (`POST /api/faults { db }`):
+   * transient errors, throttling, no answer, and answers lost after the write.
+   */
+  db: { error: number; throttle: number; timeout: number; lostAnswer: number };
   /** Notification delays, so copies arrive at once, late, and out of order. */
   notifyDelayMs: [number, number];
   /** How long a user who stays on the page watches an order before leaving (the settle phase waits for the rest). */
@@ -37,6 +46,8 @@ export interface ChaosOptions {
   orderTtlSeconds: number;
   /** GENERATION_LEASE_SECONDS: how long a killed worker's order waits before reconcile resumes it (default 15). */
   generationLeaseSeconds?: number;
+  /** FUNCTION_MAX_INSTANCES: the bound on each function's instances (the runtime's default otherwise). */
+  functionMaxInstances?: number;
   /** No new orders are started after this long: the run is bounded in time as well as count. */
   loadTimeLimitMs: number;
   /** How long paid orders get to finish (leases running out, reconcile) after the load. */
@@ -53,7 +64,9 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   tamper: 0.05,
   modelFailure: 0.15,
   killGenerate: 0.08,
+  timeoutGenerate: 0.04,
   maxKillsPerOrder: 0,
+  db: { error: 0.01, throttle: 0.005, timeout: 0.002, lostAnswer: 0.005 },
   notifyDelayMs: [0, 2_500],
   watchLimitMs: 40_000,
   reconcileEverySeconds: 2,
@@ -67,6 +80,8 @@ type Journey = 'pay' | 'pay_twice' | 'cancel_then_pay' | 'cancel' | 'abandon' | 
 
 export interface ChaosReport {
   options: Omit<ChaosOptions, 'log'>;
+  /** The runtime's DATA_DIR (with its output in runtime.log), left on disk to look into a failed run. */
+  dataDir: string;
   startedAt: Date;
   durationMs: number;
   ordersStarted: number;
@@ -81,6 +96,13 @@ export interface ChaosReport {
   confirmationsBySource: Record<string, number>;
   rejectedAmountMismatches: number;
   workerKills: number;
+  /** Invocations that ran into their time limit (or the timeoutGenerate fault), and handlers that resumed after one. */
+  timedOut: number;
+  lateSettled: number;
+  /** Instances of each function at the end of the run. */
+  instances: Record<string, number>;
+  /** The database faults that happened, by kind. */
+  dbFaults: { error: number; throttle: number; timeout: number; lostAnswer: number };
   generationsResumed: number;
   generationsRedispatched: number;
   modelRequests: number;
@@ -133,6 +155,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     RATE_LIMIT_PER_MINUTE: '10000',
     ...(options.payMode === 'v3' ? { PAY_MODE: 'v3' } : {}),
     ...(options.generationLeaseSeconds !== undefined ? { GENERATION_LEASE_SECONDS: String(options.generationLeaseSeconds) } : {}),
+    ...(options.functionMaxInstances !== undefined ? { FUNCTION_MAX_INSTANCES: String(options.functionMaxInstances) } : {}),
   });
   let stopped = false;
   try {
@@ -152,13 +175,14 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
           ? { byModel: { 'qwen-turbo': { error: options.quickTierModelErrors.primary }, 'deepseek-chat': { error: options.quickTierModelErrors.fallback } } }
           : {}),
       },
-      worker: { killGenerate: options.killGenerate, killAfterMs: [80, 400], maxKillsPerOrder: options.maxKillsPerOrder },
+      worker: { killGenerate: options.killGenerate, timeouts: { generate: options.timeoutGenerate }, killAfterMs: [80, 400], maxKillsPerOrder: options.maxKillsPerOrder },
+      db: options.db,
     });
 
     const journeys = Object.fromEntries(JOURNEYS.map(([j]) => [j, 0])) as Record<Journey, number>;
     const createErrors: Record<string, number> = {};
     const paid = new Map<string, { orderId: string; user: string }>();
-    const tamperedChanges: string[] = [];
+    const forgedOrders: string[] = [];
     let ordersStarted = 0;
     let ordersCreated = 0;
     let forgedNotifications = 0;
@@ -180,11 +204,15 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       }
     };
 
-    /** A notification nobody paid for: it must change nothing at all. */
+    /**
+     * A notification nobody paid for: it must never make the order paid (checked at the end against
+     * the ledger and the audit log, since the order may close meanwhile for its own reasons).
+     */
     const forge = async (order: ClientOrderView, user: string) => {
       const before = await getOrder(order.orderId, user);
       if (!before) return;
       forgedNotifications += 1;
+      forgedOrders.push(order.orderId);
       if (options.payMode === 'v3') {
         await runtime.post(
           '/api/notify/wechatpay',
@@ -209,8 +237,6 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
           data: { returnCode: 'SUCCESS', resultCode: 'SUCCESS', outTradeNo: before.outTradeNo, totalFee: amount, cashFee: amount, transactionId: `4200${Date.now()}`, tradeType: 'JSAPI', feeType: 'CNY' },
         });
       }
-      const after = await getOrder(order.orderId, user);
-      if (!after || after.status !== before.status || after.rev !== before.rev) tamperedChanges.push(order.orderId);
     };
 
     const journey = async (user: string, kind: Journey): Promise<'switch_user' | void> => {
@@ -299,15 +325,24 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     }
     // Late duplicate notifications still in flight land before the runtime stops.
     await sleep(options.notifyDelayMs[1] + 500);
-    const stats = await runtime.get<{ killed: number; model: { requests: number }; notifications?: { genuine: number; tampered: number } }>('/api/stats');
+    const stats = await runtime.get<{
+      killed: number;
+      model: { requests: number };
+      notifications?: { genuine: number; tampered: number };
+      functions: { timedOut: number; lateSettled: number; instances: Record<string, { instances: number }> };
+      dbFaults: ChaosReport['dbFaults'];
+    }>('/api/stats');
     const messages = await runtime.get<{ messages: unknown[] }>('/api/messages');
     await runtime.stop();
     stopped = true;
+    // The functions' log lines, beside the store, for a look into a failed run.
+    writeFileSync(join(runtime.dataDir, 'runtime.log'), runtime.output);
 
     const snapshot = await readStore(runtime.dataDir);
-    const invariants = checkInvariants(snapshot, tamperedChanges);
+    const invariants = checkInvariants(snapshot, forgedOrders);
     const report: ChaosReport = {
       options: { ...options, log: undefined } as unknown as Omit<ChaosOptions, 'log'>,
+      dataDir: runtime.dataDir,
       startedAt,
       durationMs: Date.now() - startedAt.getTime(),
       ordersStarted,
@@ -320,6 +355,10 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       ...summarise(snapshot),
       notifications: { genuine: stats.notifications?.genuine ?? 0, tampered: stats.notifications?.tampered ?? 0, droppedTrades: snapshot.trades.filter((t) => t.notificationDropped).length },
       workerKills: stats.killed,
+      timedOut: stats.functions.timedOut,
+      lateSettled: stats.functions.lateSettled,
+      instances: Object.fromEntries(Object.entries(stats.functions.instances).map(([name, pool]) => [name, pool.instances])),
+      dbFaults: stats.dbFaults,
       modelRequests: stats.model.requests,
       subscribeMessages: messages.messages.length,
       invariants,
@@ -352,6 +391,7 @@ function summarise(snapshot: StoreSnapshot) {
 }
 
 const percent = (rate: number) => `${Math.round(rate * 100)}%`;
+const percentOf = (rate: number) => `${Number((rate * 100).toFixed(2))}%`;
 
 /** The chaos run as one markdown table: what was thrown at the runtime, what happened, and the invariants. */
 export function formatChaosTable(report: ChaosReport, command: string): string {
@@ -364,12 +404,16 @@ export function formatChaosTable(report: ChaosReport, command: string): string {
     ['journeys', Object.entries(report.journeys).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['createOrder refusals', Object.entries(report.createErrors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'],
     ['paid (simulator said ok)', String(report.paidBySimulator)],
-    ['faults', `duplicate ${percent(o.duplicate)}, drop ${percent(o.drop)}, tamper ${percent(o.tamper)}, model failures ${percent(o.modelFailure)}, generate killed ${percent(o.killGenerate)}`],
+    ['faults', `duplicate ${percent(o.duplicate)}, drop ${percent(o.drop)}, tamper ${percent(o.tamper)}, model failures ${percent(o.modelFailure)}, generate killed ${percent(o.killGenerate)}, generate timed out ${percent(o.timeoutGenerate)}`],
+    ['database faults (rate per request)', `error ${percentOf(o.db.error)}, throttle ${percentOf(o.db.throttle)}, no answer ${percentOf(o.db.timeout)}, answer lost after the write ${percentOf(o.db.lostAnswer)}`],
+    ['database faults that happened', `${report.dbFaults.error} errors, ${report.dbFaults.throttle} throttled, ${report.dbFaults.timeout} unanswered, ${report.dbFaults.lostAnswer} answers lost`],
     ['notifications sent', `${report.notifications.genuine} genuine copies, ${report.notifications.tampered} tampered, ${report.notifications.droppedTrades} trades with every notification dropped`],
     ['forged notifications (unpaid orders)', String(report.forgedNotifications)],
     ['payments confirmed by', Object.entries(report.confirmationsBySource).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['wrong-amount notifications rejected', String(report.rejectedAmountMismatches)],
     ['workers killed / generations resumed / redispatched', `${report.workerKills} / ${report.generationsResumed} / ${report.generationsRedispatched}`],
+    ['invocations timed out / left-over handlers that resumed later', `${report.timedOut} / ${report.lateSettled}`],
+    ['instances per function at the end', Object.entries(report.instances).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['model requests', String(report.modelRequests)],
     ['final statuses', Object.entries(report.finalStatuses).map(([k, v]) => `${k} ${v}`).join(', ')],
     ['refunds in ledger / subscribe messages sent', `${report.refundsInLedger} / ${report.subscribeMessages}`],

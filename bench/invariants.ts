@@ -26,12 +26,17 @@ const PAID_TRADE = new Set(['SUCCESS', 'REFUND']);
 /** Statuses an order can only reach through a confirmed payment. */
 const AFTER_PAYMENT = new Set(['paid', 'generating', 'completed', 'refunding', 'refunded']);
 
+/** Audit events that only a payment believed can cause. */
+const PAYMENT_EVENTS = ['payment_confirmed', 'late_payment_refund_requested'];
+
 /**
  * Checks the stored orders and audit events against the payment ledger.
- * `tamperedChanges` are the orders a forged or tampered notification was seen to change (by the
- * driver that sent it); every order paid with an amount other than the ledger's counts too.
+ * `forgedOrders` are unpaid orders a forged notification was sent for (by the driver): one that
+ * nevertheless shows a payment (an event, or a status only a payment reaches) while the ledger has
+ * no payment for it was changed by the forgery. Every order paid with an amount other than the
+ * ledger's counts too.
  */
-export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string[] = []): InvariantReport {
+export function checkInvariants(snapshot: StoreSnapshot, forgedOrders: string[] = []): InvariantReport {
   const tradeByNo = new Map(snapshot.trades.map((t) => [t.outTradeNo, t]));
   const orderByNo = new Map(snapshot.orders.map((o) => [o.outTradeNo, o]));
   const eventCount = new Map<string, number>();
@@ -46,7 +51,7 @@ export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string
     ordersPaidTwice: [],
     refundsIssuedTwice: [],
     paidOrdersNeitherCompletedNorRefunded: [],
-    tamperedNotificationsAccepted: [...new Set(tamperedChanges)],
+    tamperedNotificationsAccepted: [],
     ordersCompletedAndRefunded: [],
     ordersGeneratedTwice: [],
   };
@@ -79,6 +84,15 @@ export function checkInvariants(snapshot: StoreSnapshot, tamperedChanges: string
     if (count(order, 'generation_completed') > 1) report.ordersGeneratedTwice.push(order._id);
     const refunded = refundsByTrade.get(order.outTradeNo);
     if (order.status === 'completed' && refunded) report.ordersCompletedAndRefunded.push(order._id);
+  }
+
+  const orderById = new Map(snapshot.orders.map((o) => [o._id, o]));
+  for (const orderId of new Set(forgedOrders)) {
+    const order = orderById.get(orderId);
+    if (!order) continue;
+    const trade = tradeByNo.get(order.outTradeNo);
+    if (trade && PAID_TRADE.has(trade.state)) continue; // really paid meanwhile (its own journey)
+    if (AFTER_PAYMENT.has(order.status) || PAYMENT_EVENTS.some((type) => count(order, type) > 0)) report.tamperedNotificationsAccepted.push(order._id);
   }
 
   for (const trade of snapshot.trades) {

@@ -22,6 +22,7 @@ startRuntime({
   configuredEnv: { ...process.env },
   // FUNCTIONS_NODE: a Node binary to run the functions on (e.g. the CloudBase runtime version the tests use).
   ...(process.env.FUNCTIONS_NODE ? { functionsNode: process.env.FUNCTIONS_NODE } : {}),
+  ...(Number(process.env.FUNCTION_MAX_INSTANCES) >= 1 ? { maxInstancesPerFunction: Math.floor(Number(process.env.FUNCTION_MAX_INSTANCES)) } : {}),
   timers: timerSeconds !== '0',
   prewarm: process.env.PREWARM_FUNCTIONS !== '0',
   profile,

@@ -3,7 +3,9 @@ import { isClientCallable } from '../core/functions/catalog';
 import { CLOUDBASE_API_PATH } from './cloudbase/server';
 import { SECURITY_CHECKS, SENT_MESSAGES, SHIPPING_UPLOADS } from './cloudbase/openapiHandlers';
 import type { CloudbaseDispatcher } from './cloudbase/dispatcher';
+import type { DbFaultCounts } from './cloudbase/dbFaults';
 import { callers, CLIENT_SOURCES } from './functions/callers';
+import { clientFailure } from './functions/failure';
 import type { FunctionHost } from './functions/host';
 import type { HttpFunctions } from './functions/httpFunctions';
 import { HttpError, readBody, readJsonBody, sendJson } from './http';
@@ -36,6 +38,8 @@ export interface RouteParts {
   platformDb: Database;
   faults: { get(): Faults; set(next: Faults): void };
   modelStats: ModelServerStats;
+  /** The `db` faults that happened, by kind. */
+  dbFaultCounts: DbFaultCounts;
   cloudbaseApi: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   preview: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
   model: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -54,11 +58,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+/**
+ * `200 { result }`, or, when the function did not answer, `500 { errCode, errMsg }` in the words a
+ * mini program's `wx.cloud.callFunction` rejects with (-504003 for a time limit, -504002 otherwise;
+ * local/functions/failure.ts).
+ */
 async function invokeAndAnswer(res: ServerResponse, run: () => Promise<unknown>): Promise<void> {
   try {
     sendJson(res, 200, { result: await run() });
   } catch (error) {
-    sendJson(res, 500, { errMsg: error instanceof Error ? error.message : String(error) });
+    sendJson(res, 500, clientFailure(error));
   }
 }
 
@@ -215,9 +224,11 @@ export function createRoutes(parts: RouteParts): Route[] {
           invocations: host.invocationCount,
           byFunction: Object.fromEntries(host.countsByFunction),
           killed: host.killedCount,
+          functions: { timedOut: host.timedOutCount, lateSettled: host.lateSettledCount, instances: host.instanceCounts() },
           notifications: parts.delivery.counts,
           model: { requests: parts.modelStats.requests, byModel: parts.modelStats.byModel },
           cloudbase: parts.dispatcher.totals,
+          dbFaults: parts.dbFaultCounts,
         }),
     },
     {

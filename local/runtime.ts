@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudbaseDispatcher } from './cloudbase/dispatcher';
 import { databaseHandlers } from './cloudbase/database';
+import { dbFaultHook, type DbFaultCounts } from './cloudbase/dbFaults';
 import { invokeFunctionAction } from './cloudbase/functionsApi';
 import { OpenApiRegistry } from './cloudbase/openapi';
 import { securityMsgSecCheck, subscribeMessageSend, uploadShippingInfo } from './cloudbase/openapiHandlers';
@@ -45,6 +46,8 @@ export interface RuntimeOptions {
   configuredEnv: Record<string, string | undefined>;
   /** Run the functions on this Node binary (a CloudBase runtime version) instead of this process's Node. */
   functionsNode?: string;
+  /** At most this many instances of one function at a time (FUNCTION_MAX_INSTANCES; default in local/functions/host.ts). */
+  maxInstancesPerFunction?: number;
   /** Run timer-triggered functions on their schedule (tests trigger them by hand). */
   timers: boolean;
   /** Overrides the timers' interval, for a quicker local loop. */
@@ -101,7 +104,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const pay = simulator;
 
   const openapi = new OpenApiRegistry((name) => host?.configs.get(name))
-    .register('subscribeMessage.send', subscribeMessageSend(platformDb, () => LOCAL_PAGES))
+    .register('subscribeMessage.send', subscribeMessageSend(platformDb, () => LOCAL_PAGES, () => faults.openapi))
     .register('security.msgSecCheck', securityMsgSecCheck(platformDb, () => faults.openapi))
     .register(
       'wxa.sec.order.uploadShippingInfo',
@@ -130,6 +133,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const delays = profile ? new DelaySource(profile) : null;
   const pool = profile ? new InstancePool(profile.keepWarmMs) : null;
   if (delays) dispatcher.use(latencyHook(delays));
+  const dbFaultCounts: DbFaultCounts = { error: 0, throttle: 0, timeout: 0, lostAnswer: 0 };
+  dispatcher.use(dbFaultHook(() => faults.db, dbFaultCounts));
   for (const [action, handler] of Object.entries(databaseHandlers(store))) dispatcher.handle(action, handler);
   dispatcher.handle('functions.invokeFunction', invokeFunctionAction(hostRef)).handle('wx.openApi', openapi.action).handle('wx.wxPayApi', wxPayApiAction(pay, () => faults.pay));
 
@@ -148,6 +153,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     },
     modelStats,
+    dbFaultCounts,
     cloudbaseApi: createCloudbaseApiHandler(hostRef, dispatcher),
     preview: createPreviewHandler({ root: join(options.functionsDir, '..'), simulator: pay }),
     model: createModelHandler(() => faults, modelStats),
@@ -203,6 +209,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     env: instanceEnv,
     envId: LOCAL_ENV_ID,
     ...(options.functionsNode ? { nodeBinary: options.functionsNode } : {}),
+    ...(options.maxInstancesPerFunction ? { maxInstancesPerFunction: options.maxInstancesPerFunction } : {}),
     ...(delays && pool ? { profile: { delays, pool } } : {}),
     counters: (id) => dispatcher.countersFor(id),
   });

@@ -19,7 +19,11 @@ beforeAll(async () => {
     // orders fail on every model and are refunded (with 0.8 on the fallback alone, a run once had none).
     quickTierModelErrors: { primary: 0.25, fallback: 1 },
     killGenerate: 0.15,
-    // One kill per order keeps recovery to one lease period, and a 6-s lease (the default is 15)
+    // Generations that run into their time limit mid-stream: frozen, to resume during a later one.
+    timeoutGenerate: 0.1,
+    // CloudBase's database failing on every collection and operation: about 2,500 requests in a run.
+    db: { error: 0.02, throttle: 0.01, timeout: 0.005, lostAnswer: 0.01 },
+    // One kill or time-out per order keeps recovery to one lease period, and a 6-s lease (the default is 15)
     // keeps that period short.
     maxKillsPerOrder: 1,
     generationLeaseSeconds: 6,
@@ -30,7 +34,7 @@ beforeAll(async () => {
   });
 });
 
-describe('many users paying while notifications, models and workers misbehave', () => {
+describe('many users paying while notifications, models, workers and the database misbehave', () => {
   test('the faults really happened', () => {
     expect(report.ordersStarted).toBe(60);
     expect(report.paidBySimulator).toBeGreaterThan(30);
@@ -40,6 +44,11 @@ describe('many users paying while notifications, models and workers misbehave', 
     expect(report.notifications.tampered).toBeGreaterThan(0);
     expect(report.forgedNotifications).toBeGreaterThan(0);
     expect(report.workerKills).toBeGreaterThan(0);
+    expect(report.timedOut).toBeGreaterThan(0);
+    expect(report.dbFaults.error).toBeGreaterThan(0);
+    expect(report.dbFaults.throttle).toBeGreaterThan(0);
+    expect(report.dbFaults.timeout).toBeGreaterThan(0);
+    expect(report.dbFaults.lostAnswer).toBeGreaterThan(0);
     // Failed model calls mean more model requests than orders that were generated.
     expect(report.modelRequests).toBeGreaterThan(report.paidBySimulator);
     expect(report.finalStatuses.refunded).toBeGreaterThan(0);

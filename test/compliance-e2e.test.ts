@@ -110,6 +110,22 @@ describe('the prompt is checked before payment', () => {
     expect(await ordersOf(user)).toEqual([]);
     expect(await tradeCount()).toBe(trades);
   });
+
+  test('a prompt sent for review is let through (the answer is checked on its own); the verdict is on record', async () => {
+    const user = newUser();
+    await runtime.faults({ openapi: { reviewWords: ['borderline tea question'] } });
+    const answer = await runtime.call('createOrder', { tier: 'quick', prompt: 'A borderline tea question' }, user);
+    expect(answer).toMatchObject({ ok: true, order: { status: 'pending_payment' } });
+    expect(await checksFor(user)).toEqual([expect.objectContaining({ suggest: 'review', label: 21000 })]);
+  });
+
+  test('61010 (the user has not opened the mini program lately) is no verdict: the prompt is refused with a retry-later error', async () => {
+    const user = newUser();
+    await runtime.faults({ openapi: { userAccessExpired: 1 } });
+    const answer = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name three teas' }, user);
+    expect(answer).toEqual({ ok: false, error: { code: 'CONTENT_CHECK_UNAVAILABLE', message: expect.stringContaining('nothing was charged') } });
+    expect(await ordersOf(user)).toEqual([]);
+  });
 });
 
 describe('the answer is checked as it streams', () => {
@@ -162,6 +178,28 @@ describe('the answer is checked as it streams', () => {
     expect(view.events.find((e) => e.type === 'content_unchecked')?.detail?.verdict).toMatchObject({ outcome: 'unavailable', errCode: -1 });
     // Nothing was shipped for a refunded order.
     expect((await shippingRecords()).some((r) => r.orderKey.out_trade_no === created.order.outTradeNo || r.key.endsWith(String(view.order.transactionId)))).toBe(false);
+  });
+  test('an answer sent for review is withheld and refunded: nobody reviews it before the user reads it', async () => {
+    const user = newUser();
+    await runtime.faults({ openapi: { reviewWords: ['configured speed'] }, llm: { answerTokens: 120 } });
+    const order = await orderAndPay(user);
+    const { order: refunded, shown } = await follow(order.orderId, user, (o) => o.status === 'refunded');
+    for (const output of shown) expect(output).not.toContain('configured speed');
+    expect(refunded.error.code).toBe('CONTENT_REFUSED');
+    const view = await inspectOrder(runtime.url, order.outTradeNo);
+    expect(view.events.find((e) => e.type === 'content_refused')?.detail?.verdict).toMatchObject({ outcome: 'review', label: 21000 });
+  });
+
+  test('61010 on the answer withholds and refunds it, without asking again in vain', async () => {
+    const user = newUser();
+    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name three teas' }, user);
+    expect(created.ok).toBe(true);
+    await runtime.faults({ openapi: { userAccessExpired: 1 } });
+    expect((await runtime.pay(created.order.outTradeNo)).ok).toBe(true);
+    const { order: refunded } = await follow(created.order.orderId, user, (o) => o.status === 'refunded');
+    expect(refunded.error.code).toBe('CONTENT_UNCHECKED');
+    const view = await inspectOrder(runtime.url, created.order.outTradeNo);
+    expect(view.events.find((e) => e.type === 'content_unchecked')?.detail).toMatchObject({ verdict: { outcome: 'unavailable', errCode: 61010 }, contentChecks: 1 });
   });
 });
 

@@ -92,14 +92,15 @@ describe('the check call', () => {
     expect((await check('hello')).outcome).toBe('unavailable');
   });
 
-  test('a text longer than the platform takes is checked in pieces of at most 2500 characters, never cutting a character', async () => {
+  test('a text longer than the platform takes is checked in pieces of at most 2500 UTF-16 units, never cutting a character', async () => {
     const text = '😀'.repeat(3000);
     const pieces = piecesOf(text);
-    expect(pieces.map((p) => [...p].length)).toEqual([2500, 500]);
+    expect(pieces.map((p) => p.length)).toEqual([2500, 2500, 1000]);
+    expect(piecesOf(`a${'😀'.repeat(1300)}`).map((p) => p.length)).toEqual([2499, 102]);
     expect(pieces.join('')).toBe(text);
     const seen: string[] = [];
     const verdict = await checkWhole(async (piece) => (seen.push(piece), piece.length > 1500 ? { outcome: 'pass' } : { outcome: 'risky', label: 20001 }), text);
-    expect(seen).toHaveLength(2);
+    expect(seen).toHaveLength(3);
     expect(verdict.outcome).toBe('risky');
   });
 });
@@ -211,6 +212,15 @@ describe('the gate between a streaming answer and the page', () => {
     expect(result).toMatchObject({ ok: false, stop: 'unchecked', verdict: { errCode: 45009 }, checks: 2 });
     expect(calls).toHaveLength(2);
     expect(shown).toEqual([]);
+  });
+
+  test('61010 (the payer has not opened the mini program for two hours) is not asked again at once: it would not change', async () => {
+    const calls: string[] = [];
+    const gate = new CheckedGate(async (c) => (calls.push(c), { outcome: 'unavailable', reason: 'user access record timeout', errCode: 61010 }), () => undefined, policy, stopRule);
+    const text = words(100);
+    await stream(gate, text, [20]);
+    expect(await gate.finish(text)).toMatchObject({ ok: false, stop: 'unchecked', verdict: { errCode: 61010 }, checks: 1 });
+    expect(calls).toHaveLength(1);
   });
 
   test('one passing failure does not cost the answer', async () => {

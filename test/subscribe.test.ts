@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import type { KeywordKind } from '../core/config/subscribe';
-import { fitKeyword, KEYWORD_MAX_CHARS } from '../core/notify/keywords';
+import { fitKeyword, KEYWORD_MAX_CHARS, wechatLength } from '../core/notify/keywords';
 import { keywordValueValid } from '../local/cloudbase/openapiHandlers';
 import { LocalRuntime } from './support/runtime';
-import { inspectOrder } from './support/wechatpayV3';
+import { eventTypes, inspectOrder, waitForInspection } from './support/wechatpayV3';
 
 let runtime: LocalRuntime;
 let userCounter = 0;
@@ -94,6 +94,23 @@ describe('subscribe messages', () => {
     expect(sent[0]?.data.phrase2?.value).toBe('已退款');
   });
 
+  test('a user who refused the message (43101, the commonest answer) is recorded once, never asked again, and the sealed openid is erased', async () => {
+    await runtime.faults({ openapi: { subscribeRefused: 1 } });
+    const user = newUser();
+    const order = await orderAndPay(user, true);
+    await runtime.waitForOrder(order.orderId, (o) => o.status === 'completed', user);
+    const view = await waitForInspection(runtime.url, order.outTradeNo, (v) => eventTypes(v).includes('subscribe_message_refused'));
+    expect(view.order.subscription).toEqual({ templateId: 'local-result-template', accepted: true, sentAt: expect.any(Number), lastError: 'errCode 43101' });
+    // Later passes do not try again: the grant was for one message.
+    await runtime.trigger('reconcile');
+    await runtime.call('getOrder', { orderId: order.orderId }, user);
+    const later = await inspectOrder(runtime.url, order.outTradeNo);
+    expect(later.events.filter((e) => String(e.type).startsWith('subscribe_message_'))).toEqual([expect.objectContaining({ type: 'subscribe_message_refused', detail: { errCode: 43101 } })]);
+    expect(later.order.subscription.sentAt).toBe(view.order.subscription.sentAt);
+    expect(await messagesTo(user)).toEqual([]);
+    expect(JSON.stringify(later)).not.toContain(user);
+  });
+
   test.each([
     ['declined', false],
     ['was never asked', undefined],
@@ -109,6 +126,11 @@ describe('subscribe messages', () => {
   });
 });
 
+/** Any UTF-16 text: single code units (lone surrogates among them), emoji, astral CJK, sequences. */
+const anyUtf16 = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), fc.constantFrom('🍵', '𠀀', '👨‍👩‍👧', 'e\u0301', '套')), { maxLength: 40 })
+  .map((parts) => parts.join(''));
+
 describe('keyword values', () => {
   const kinds = Object.keys(KEYWORD_MAX_CHARS) as KeywordKind[];
   const formatted: KeywordKind[] = ['amount', 'time', 'date'];
@@ -122,6 +144,31 @@ describe('keyword values', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('any text, emoji and lone surrogates included, fits as WeChat counts it (UTF-16 units)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<KeywordKind>('thing', 'symbol', 'name'), anyUtf16, (kind, text) => {
+        const value = fitKeyword(kind, text);
+        expect(wechatLength(value)).toBeLessThanOrEqual(KEYWORD_MAX_CHARS[kind]);
+        expect(keywordValueValid(`${kind}1`, value)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test.each([
+    ['emoji', '🍵'.repeat(15)],
+    ['CJK outside the Basic Multilingual Plane', '𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇𠀈𠀉𠀊𠀋𠀌'],
+    ['an emoji sequence', '套餐👨‍👩‍👧‍👦'.repeat(4)],
+  ])('a title of %s (2 units a character) is shortened so that WeChat accepts it, never cutting a character', (_label, title) => {
+    const value = fitKeyword('thing', title);
+    expect(keywordValueValid('thing1', value)).toBe(true);
+    expect(value.endsWith('…')).toBe(true);
+    const graphemes = (text: string) => Array.from(new Intl.Segmenter('zh', { granularity: 'grapheme' }).segment(text), (part) => part.segment);
+    const kept = graphemes(value.slice(0, -1));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(graphemes(title).slice(0, kept.length)).toEqual(kept);
   });
 
   test('a long tier title is shortened to 20 characters, not cut off silently past the limit', () => {

@@ -11,8 +11,19 @@ import { openApiFailure, type ComplianceOpenApi } from '../platform/openapi';
  * is in docs/COMPLIANCE.md.
  */
 
-/** The platform checks at most 2500 characters (字) of content per call. */
+/**
+ * The platform checks at most 2500 characters (字) of content per call, counted here in UTF-16 code
+ * units (an emoji counts 2): the documentation does not say which unit, and a piece within the
+ * limit counted this way is within it whichever WeChat counts (docs/LOCAL-RUNTIME.md).
+ */
 export const MSG_SEC_CHECK_MAX_CHARS = 2500;
+
+/**
+ * 61010, "用户访问记录超时": the openid's user has not opened the mini program in the last two
+ * hours, which the check requires (https://developers.weixin.qq.com/miniprogram/dev/server/API/sec-center/sec-check/api_msgseccheck.html;
+ * WeChat's community answer: "返回61010错误码代表的是用户访问记录超时").
+ */
+export const USER_ACCESS_EXPIRED = 61010;
 
 export type Verdict =
   | { outcome: 'pass' | 'review' | 'risky'; label?: number; traceId?: string }
@@ -78,11 +89,24 @@ export function textCheck(api: ComplianceOpenApi, openid: string, settings: Pick
   };
 }
 
-/** Cuts text into pieces of at most `max` characters (code points: a character is never cut in half). */
+/**
+ * Whether asking again at once may give a verdict: a passing failure (a busy platform, a lost
+ * answer) may; 61010 will not, for hours (the user is not coming back within a retry).
+ */
+export function worthAskingAgain(verdict: Verdict): boolean {
+  return verdict.outcome === 'unavailable' && verdict.errCode !== USER_ACCESS_EXPIRED;
+}
+
+/** Cuts text into pieces of at most `max` UTF-16 units, never between the two halves of a surrogate pair. */
 export function piecesOf(text: string, max: number = MSG_SEC_CHECK_MAX_CHARS): string[] {
-  const chars = [...text];
   const pieces: string[] = [];
-  for (let at = 0; at < chars.length; at += max) pieces.push(chars.slice(at, at + max).join(''));
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + max);
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff && end - 1 > at) end -= 1;
+    pieces.push(text.slice(at, end));
+    at = end;
+  }
   return pieces;
 }
 

@@ -1,4 +1,4 @@
-import type { TextCheck, Verdict } from './contentSecurity';
+import { worthAskingAgain, type TextCheck, type Verdict } from './contentSecurity';
 
 /**
  * The gate between a streaming answer and the page: text reaches the order's visible output only
@@ -167,7 +167,7 @@ export class CheckedGate implements AnswerGate {
     };
     let verdict = await ask();
     // One passing failure (a busy platform, a lost answer) is tried again before the answer is given up.
-    if (verdict.outcome === 'unavailable' && this.epoch === epoch) verdict = await ask();
+    if (worthAskingAgain(verdict) && this.epoch === epoch) verdict = await ask();
     if (this.epoch !== epoch) return;
     const stop = this.stopRule(verdict);
     if (stop) {

@@ -75,8 +75,16 @@ export const reconcile: TriggerHandler = async (ctx) => {
 
   const each = async (condition: OrderCondition, work: (order: OrderDocument) => Promise<void>): Promise<void> => {
     // Least-visited first (never visited sort first): orders that cannot settle (a refund the
-    // provider keeps rejecting) take their turn without starving newer ones.
-    for (const order of await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses')) {
+    // provider keeps rejecting) take their turn without starving newer ones. A category that cannot
+    // be listed now (the database failing) is left to the next run; the others still get theirs.
+    let batch: OrderDocument[];
+    try {
+      batch = await ctx.orders.find(condition, ctx.env.reconcileBatch, 'reconcilePasses');
+    } catch (error) {
+      log('error', 'reconcile_list_failed', { error: String(error) });
+      return;
+    }
+    for (const order of batch) {
       if (ctx.now() - startedAt > RECONCILE_BUDGET_MS) return;
       const until = await claimForReconcile(ctx, order);
       if (until === null) {

@@ -15,10 +15,23 @@ export type ClientHandler = (ctx: AppContext, input: Record<string, unknown>, ca
 export type TriggerHandler = (ctx: AppContext, event: Record<string, unknown>) => Promise<unknown>;
 export type CloudMain = (event: unknown, context?: unknown) => Promise<unknown>;
 
+/**
+ * How long the SDK waits for any one answer of CloudBase (a database operation, a cloud call, cloud
+ * pay, `callFunction`) before it fails the call. @cloudbase/node-sdk's default is 15 s
+ * (`timeout: timeout || 15000` in `init`, dist/cloudbase.js; `defaultTimeout` in
+ * dist/utils/tcbapirequester.js), longer than most of the functions' own limits (3–20 s): a request
+ * that never comes back would run the function into its time limit, where nothing can be cleaned
+ * up or answered. At 3 s (the SDK's own "longer than 3s" slow-request warning, `setSlowWarning` in
+ * the same file), a function of 10 s survives two lost answers and still answers its caller.
+ * wx-server-sdk passes `init`'s options on to @cloudbase/node-sdk unchanged
+ * (`getProviderInitOptions`, `provider.init` in wx-server-sdk 4.0.2 index.js).
+ */
+export const SDK_REQUEST_TIMEOUT_MS = 3_000;
+
 /** Initialises the SDK for the environment the function runs in, once per instance. */
 function contextOnce(sdk: unknown): () => AppContext {
   const cloud = asWxCloud(sdk);
-  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV });
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV, timeout: SDK_REQUEST_TIMEOUT_MS });
   let ctx: AppContext | null = null;
   return () => {
     ctx ??= createContext(cloud);

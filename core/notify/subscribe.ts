@@ -33,22 +33,50 @@ export function messageData(ctx: AppContext, order: OrderDocument): Record<strin
   return data;
 }
 
-export type MessageOutcome = 'sent' | 'failed' | 'not_sent';
+/**
+ * WeChat's answer when the user will not take the message: never subscribed, unsubscribed, or the
+ * one-time grant (one message per `wx.requestSubscribeMessage` acceptance) was used already
+ * ("用户拒绝接受消息", errmsg "user refuse to accept the msg";
+ * https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html).
+ * It is the user's choice, the commonest answer there is: recorded, never retried.
+ */
+export const USER_REFUSED = 43101;
+
+/** `refused`: 43101; `failed`: any other error; `not_sent`: nothing to send, or another caller claimed the send. */
+export type MessageOutcome = 'sent' | 'refused' | 'failed' | 'not_sent';
+
+/** The platform's errcode of a send: 0 when it resolved, the thrown `errCode` otherwise (null when there is none). */
+function sendErrCode(answer: Record<string, unknown> | null, failure: unknown): number | null {
+  if (answer) return Number(answer.errCode ?? answer.errcode ?? 0);
+  const code = (failure as { errCode?: unknown } | null)?.errCode;
+  return typeof code === 'number' ? code : null;
+}
 
 /**
  * Sends the one subscribe message a user accepted, when the order completes or is refunded. The
  * send is claimed first with a conditional update so it happens at most once, and the sealed
- * openid is erased afterwards whatever the outcome. `not_sent`: nothing to send (not subscribed,
- * not finished) or another caller claimed the send first; nothing was written.
+ * openid is erased afterwards whatever the outcome. A refusal (43101) or a failure is recorded on
+ * the order (`subscription.lastError`) and as an audit event, and never retried: the grant was for
+ * one message.
  */
 export async function sendResultMessage(ctx: AppContext, order: OrderDocument): Promise<MessageOutcome> {
   const subscription = order.subscription;
   if (!subscription?.accepted || !subscription.openidSealed || subscription.sentAt) return 'not_sent';
   if (order.status !== 'completed' && order.status !== 'refunded') return 'not_sent';
-  if (!(await claimResultMessage(ctx, order))) return 'not_sent';
-  let error: string | undefined;
+  let claimed = false;
   try {
-    const answer = await ctx.cloud.openapi.subscribeMessage.send({
+    claimed = await claimResultMessage(ctx, order);
+  } catch (error) {
+    // Whether the claim happened is unknown: not sending keeps it at most once.
+    log('warn', 'subscribe_message_claim_failed', { orderId: order._id, error: String(error) });
+  }
+  // Whoever holds the claim sends and erases; a claim that is nobody's (a lost answer) must not
+  // keep the seal: the caller erases it for 'not_sent' (core/orders/lifecycle/followUps.ts).
+  if (!claimed) return 'not_sent';
+  let answer: Record<string, unknown> | null = null;
+  let failure: unknown = null;
+  try {
+    answer = await ctx.cloud.openapi.subscribeMessage.send({
       touser: unsealOpenid(subscription.openidSealed, ctx.env.openidSealKey),
       templateId: subscription.templateId,
       page: `${ORDER_PAGE}?orderId=${order._id}`,
@@ -56,13 +84,19 @@ export async function sendResultMessage(ctx: AppContext, order: OrderDocument): 
       miniprogramState: ctx.env.miniprogramState,
       lang: 'zh_CN',
     });
-    const code = Number(answer.errCode ?? answer.errcode ?? 0);
-    if (code !== 0) error = `errCode ${code}`;
-  } catch (failure) {
-    const code = (failure as { errCode?: number }).errCode;
-    error = code !== undefined ? `errCode ${code}` : String(failure);
+  } catch (error) {
+    failure = error;
   }
-  await recordResultMessage(ctx, order, error);
-  if (error) log('warn', 'subscribe_message_failed', { orderId: order._id, error });
-  return error ? 'failed' : 'sent';
+  const code = sendErrCode(answer, failure);
+  const outcome: MessageOutcome = code === 0 ? 'sent' : code === USER_REFUSED ? 'refused' : 'failed';
+  const lastError = outcome === 'sent' ? undefined : code !== null ? `errCode ${code}` : String(failure).slice(0, 200);
+  if (outcome !== 'sent') {
+    log(outcome === 'refused' ? 'info' : 'warn', outcome === 'refused' ? 'subscribe_message_refused' : 'subscribe_message_failed', { orderId: order._id, error: lastError });
+  }
+  await recordResultMessage(ctx, order, {
+    outcome,
+    ...(lastError !== undefined ? { lastError } : {}),
+    ...(outcome !== 'sent' && code !== null ? { errCode: code } : {}),
+  });
+  return outcome;
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { isDuplicateKey } from '../platform/dbErrors';
 import type { Database, QueryCommand } from '../platform/wxCloud';
 import type { OrderDocument, OrderRefund, OrderShipping, OrderSubscription, RedactionCounts } from './order';
 import { canTransition, type OrderStatus, type TopUpStatus } from './states';
@@ -145,10 +147,21 @@ export class OrderRepository implements OrderReader {
     }
     const _ = this.db.command;
     const at = this.now();
-    const result = await this.db
-      .collection(ORDERS)
-      .where({ ...request.when, _id: request.orderId, status: request.from })
-      .update({ data: { ...request.set, status: request.to, rev: _.inc(1), updatedAt: at } });
+    let result;
+    try {
+      result = await this.db
+        .collection(ORDERS)
+        .where({ ...request.when, _id: request.orderId, status: request.from })
+        .update({ data: { ...request.set, status: request.to, rev: _.inc(1), updatedAt: at } });
+    } catch (error) {
+      // The update may have happened and only its answer been lost: the order tells. It is this
+      // call's if it stands in `to` with this call's timestamp (a concurrent move of the same order
+      // from the same state in the same millisecond cannot be told apart: documented in
+      // docs/LOCAL-RUNTIME.md). Otherwise nothing is known to have changed, and the error stands.
+      const current = await this.findById(request.orderId).catch(() => null);
+      if (current?.status !== request.to || current.updatedAt !== at) throw error;
+      result = { stats: { updated: 1 } };
+    }
     if (result.stats.updated !== 1) return false;
     await this.audit({
       orderId: request.orderId,
@@ -174,8 +187,23 @@ export class OrderRepository implements OrderReader {
     return result.stats.updated === 1;
   }
 
+  /**
+   * Appends one audit event. Its `_id` is chosen here, so that a second try after a failed write
+   * (whose answer may have been lost after the event was stored) is refused as a duplicate instead
+   * of storing the event twice.
+   */
   async audit(event: AuditEvent): Promise<void> {
-    await this.db.collection(ORDER_EVENTS).add({ data: event as unknown as Record<string, unknown> });
+    const data = { _id: `${event.orderId}-${randomBytes(6).toString('hex')}`, ...event } as unknown as Record<string, unknown>;
+    const add = () => this.db.collection(ORDER_EVENTS).add({ data });
+    try {
+      await add();
+    } catch {
+      try {
+        await add();
+      } catch (again) {
+        if (!isDuplicateKey(again)) throw again;
+      }
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { EJSON } from 'bson';
 import type { LocalStore } from '../store/localDatabase';
+import { updateCountingModified } from '../store/modifiedCount';
 import { tcbError, type ApiAnswer, type ApiCall, type ApiHandler } from './dispatcher';
 
 /**
@@ -14,6 +15,8 @@ import { tcbError, type ApiAnswer, type ApiCall, type ApiHandler } from './dispa
  * (dist/commonjs/query.js, document.js, collection.js): `data.list` (EJSON strings),
  * `data.total`, `data.updated` / `data.upsert_id`, `data.deleted`, `data.insertedIds`.
  * wx-server-sdk turns them into `{ data }`, `{ total }`, `{ stats: { updated } }`, `{ _id }`.
+ * `updated` counts the documents an update changed, not those it matched, as CloudBase counts them
+ * (../store/modifiedCount.ts).
  */
 
 type Doc = Record<string, unknown>;
@@ -115,8 +118,7 @@ export function databaseHandlers(store: LocalStore): Record<string, ApiHandler> 
         return ok(upsert ? { updated: 0, upsert_id: id } : { updated: numAffected }, call);
       }
       if (Object.keys(data).some((key) => !key.startsWith('$'))) throw new Error('an update takes update operators only');
-      const { numAffected } = await db.updateAsync(query, data, { multi });
-      return ok({ updated: numAffected }, call);
+      return ok({ updated: await updateCountingModified(db, query, data, multi) }, call);
     }),
 
     'database.removeDocument': guarded(async (call) => {

@@ -11,8 +11,11 @@ export interface ApiCall {
   source: string;
 }
 
-/** A JSON answer (@cloudbase/node-sdk parses it), or raw bytes (`wx.openApi` / `wx.wxPayApi` are read as a Buffer). */
-export type ApiAnswer = { json: unknown } | { raw: Buffer; contentType: string };
+/**
+ * A JSON answer (@cloudbase/node-sdk parses it), raw bytes (`wx.openApi` / `wx.wxPayApi` are read
+ * as a Buffer), or none at all (a fault: the caller's own request timeout must fire).
+ */
+export type ApiAnswer = { json: unknown } | { raw: Buffer; contentType: string } | { noAnswer: true };
 
 export type ApiHandler = (call: ApiCall) => Promise<ApiAnswer>;
 /** Wraps every request (a latency profile, counters, tracing): call `next()` to go on. */
@@ -46,8 +49,9 @@ function zero(): ApiCounters {
 /**
  * The one place every CloudBase API request of every function passes through: database
  * operations, function-to-function calls, cloud calls (`wx.openApi`) and cloud pay
- * (`wx.wxPayApi`). It refuses requests of stopped invocations, counts per invocation, and runs
- * the hooks registered with `use()` around the handler.
+ * (`wx.wxPayApi`). It counts per invocation and runs the hooks registered with `use()` around the
+ * handler. Requests of an invocation that has ended are served like any other: a frozen instance's
+ * request that left before it froze reaches CloudBase, as it would on SCF.
  */
 export class CloudbaseDispatcher {
   private readonly handlers = new Map<string, ApiHandler>();
@@ -71,8 +75,6 @@ export class CloudbaseDispatcher {
   }
 
   async dispatch(call: ApiCall): Promise<ApiAnswer> {
-    // A frozen or killed instance sends nothing more; whatever it had in flight is refused.
-    if (call.invocation.stopped) return tcbError('INVOCATION_STOPPED', `invocation ${call.invocation.id} of ${call.invocation.functionName} is no longer running`);
     const handler = this.handlers.get(call.action);
     if (!handler) return tcbError('INVALID_PARAM', `unsupported action ${call.action}`);
     this.count(call);

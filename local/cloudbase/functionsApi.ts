@@ -1,4 +1,5 @@
 import { callers } from '../functions/callers';
+import { serverFailureCode } from '../functions/failure';
 import type { FunctionHost } from '../functions/host';
 import { tcbError, type ApiHandler } from './dispatcher';
 
@@ -6,7 +7,8 @@ import { tcbError, type ApiHandler } from './dispatcher';
  * `functions.invokeFunction` (`cloud.callFunction`): @cloudbase/node-sdk sends `function_name`
  * and `request_data` (the JSON text of `data`) and reads `data.response_data`, the JSON text of
  * what the callee returned (dist/functions/index.js, `callFunction`); an error `code` becomes a
- * thrown error in wx-server-sdk (`callFunction` in src/api/cloud/provider/tcb/api/callFunction.ts).
+ * thrown error in wx-server-sdk (`callFunction` in src/api/cloud/provider/tcb/api/callFunction.ts);
+ * a callee that did not answer is reported with the platform's code (../functions/failure.ts).
  * The callee's SOURCE is the chain the SDK reports in `X-TCB-Source` (`<caller's SOURCE>,scf`).
  */
 export function invokeFunctionAction(host: () => FunctionHost): ApiHandler {
@@ -24,7 +26,8 @@ export function invokeFunctionAction(host: () => FunctionHost): ApiHandler {
       const result = await host().invoke(name, data, callers.function(call.source));
       return { json: { requestId: call.invocation.id, data: { response_data: JSON.stringify(result ?? null) } } };
     } catch (error) {
-      return tcbError('FUNCTIONS_EXECUTE_FAIL', error instanceof Error ? error.message : String(error), call.invocation.id);
+      const { code, message } = serverFailureCode(error);
+      return tcbError(code, message, call.invocation.id);
     }
   };
 }

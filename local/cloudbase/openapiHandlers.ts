@@ -11,20 +11,32 @@ const ok = (extra: Record<string, unknown> = {}): WeChatAnswer => ({ errcode: 0,
 const error = (errcode: number, errmsg: string): WeChatAnswer => ({ errcode, errmsg });
 
 /**
+ * The length of a keyword value as WeChat counts it: in UTF-16 code units, so an emoji or a CJK
+ * character outside the Basic Multilingual Plane (Extension B and beyond) counts 2. The send
+ * documentation says only "20个以内字符" (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html),
+ * and nothing public says which unit WeChat counts in; UTF-16 units are never fewer than code
+ * points, so a value within the limit counted this way is accepted whichever WeChat uses.
+ */
+export function wechatLength(value: string): number {
+  return value.length;
+}
+
+/**
  * What WeChat accepts for a subscribe-message keyword, by its name (thing1, phrase2, …), per
  * https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html
+ * (lengths counted as wechatLength counts them).
  */
 const LIMITS: { prefix: string; valid: (value: string) => boolean }[] = [
   { prefix: 'character_string', valid: (v) => /^[\x21-\x7e]{1,32}$/.test(v) },
-  { prefix: 'thing', valid: (v) => [...v].length >= 1 && [...v].length <= 20 },
+  { prefix: 'thing', valid: (v) => wechatLength(v) >= 1 && wechatLength(v) <= 20 },
   { prefix: 'phrase', valid: (v) => /^[\u4e00-\u9fff]{1,5}$/.test(v) },
   { prefix: 'amount', valid: (v) => /^[¥￥$]?\d{1,10}(\.\d{1,2})?元?$/.test(v) },
   { prefix: 'time', valid: (v) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(v) },
   { prefix: 'date', valid: (v) => /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/.test(v) },
   { prefix: 'number', valid: (v) => /^\d{1,32}(\.\d+)?$/.test(v) },
   { prefix: 'letter', valid: (v) => /^[A-Za-z]{1,32}$/.test(v) },
-  { prefix: 'symbol', valid: (v) => [...v].length >= 1 && [...v].length <= 5 },
-  { prefix: 'name', valid: (v) => [...v].length >= 1 && [...v].length <= (/[\u4e00-\u9fff]/.test(v) ? 10 : 20) },
+  { prefix: 'symbol', valid: (v) => wechatLength(v) >= 1 && wechatLength(v) <= 5 },
+  { prefix: 'name', valid: (v) => wechatLength(v) >= 1 && wechatLength(v) <= (/[\u4e00-\u9fff]/.test(v) ? 10 : 20) },
   { prefix: 'phone_number', valid: (v) => /^[0-9+\-() ]{1,17}$/.test(v) },
 ];
 
@@ -36,9 +48,11 @@ export function keywordValueValid(keyword: string, value: unknown): boolean {
 /**
  * `subscribeMessage.send` (POST /cgi-bin/message/subscribe/send): `{ touser, template_id, page,
  * data, miniprogram_state, lang }` → `{ errcode, errmsg }`; 40003 bad openid, 40037 bad
- * template, 41030 bad page, 47003 a keyword's value does not fit its kind.
+ * template, 41030 bad page, 47003 a keyword's value does not fit its kind, 43101 the user refused
+ * ("用户拒绝接受消息": never subscribed, unsubscribed, or the one-time grant was used; WeChat's
+ * errmsg is "user refuse to accept the msg"), the `subscribeRefused` fault.
  */
-export function subscribeMessageSend(platform: Database, pages: () => string[]): OpenApiHandler {
+export function subscribeMessageSend(platform: Database, pages: () => string[], faults: () => Pick<OpenApiFaults, 'subscribeRefused'> = () => ({ subscribeRefused: 0 })): OpenApiHandler {
   return async (body) => {
     const { touser, template_id: templateId, page, data, miniprogram_state: state } = body;
     if (typeof touser !== 'string' || !touser) return error(40003, 'invalid openid');
@@ -49,6 +63,7 @@ export function subscribeMessageSend(platform: Database, pages: () => string[]):
     for (const [keyword, entry] of Object.entries(data as Record<string, { value?: unknown }>)) {
       if (!keywordValueValid(keyword, entry?.value)) return error(47003, `argument invalid! data.${keyword}.value`);
     }
+    if (Math.random() < faults().subscribeRefused) return error(43101, `user refuse to accept the msg rid: ${randomUUID().slice(0, 8)}`);
     await platform.collection(SENT_MESSAGES).add({ data: { touser, templateId, page, data: data as Record<string, unknown>, sentAt: Date.now() } });
     return ok();
   };
@@ -60,24 +75,30 @@ export function subscribeMessageSend(platform: Database, pages: () => string[]):
  * Request `{ content, version: 2, scene: 1–4, openid, title?, nickname?, signature? }`; answer
  * `{ errcode, errmsg, result: { suggest: 'risky' | 'pass' | 'review', label }, detail:
  * [{ strategy, errcode, suggest, label, keyword?, prob? }], trace_id }`, label 100 = normal,
- * 20001 = politics (the configured risky words answer that). `-1` is WeChat's "system busy".
+ * 20001 = politics (the configured risky words answer that), 21000 = other (the review words).
+ * `-1` is WeChat's "system busy"; 61010 ("用户访问记录超时": the openid's user has not opened the
+ * mini program in the last two hours, which the API requires) is the `userAccessExpired` fault.
  */
 export function securityMsgSecCheck(platform: Database, faults: () => OpenApiFaults): OpenApiHandler {
   return async (body) => {
     const { content, version, scene, openid } = body;
     if (version !== 2) return error(40097, 'invalid args: version must be 2');
-    if (typeof content !== 'string' || content.length === 0 || content.length > 2500) return error(40097, 'invalid args: content');
+    // "2500字" is counted in UTF-16 units here, as the keyword limits are (wechatLength).
+    if (typeof content !== 'string' || content.length === 0 || wechatLength(content) > 2500) return error(40097, 'invalid args: content');
     if (scene !== 1 && scene !== 2 && scene !== 3 && scene !== 4) return error(40097, 'invalid args: scene');
     if (typeof openid !== 'string' || !openid) return error(40003, 'invalid openid');
     if (Math.random() < faults().msgSecCheckError) return error(-1, 'system error');
+    if (Math.random() < faults().userAccessExpired) return error(61010, 'user access record timeout');
     const keyword = faults().riskyWords.find((word) => content.includes(word));
-    const suggest = keyword ? 'risky' : 'pass';
-    const label = keyword ? 20001 : 100;
+    const reviewWord = keyword ? undefined : faults().reviewWords.find((word) => content.includes(word));
+    const suggest = keyword ? 'risky' : reviewWord ? 'review' : 'pass';
+    const label = keyword ? 20001 : reviewWord ? 21000 : 100;
     const traceId = randomUUID().replace(/-/g, '');
-    await platform.collection(SECURITY_CHECKS).add({ data: { openid, scene, suggest, label, ...(keyword ? { keyword } : {}), traceId, contentLength: content.length, checkedAt: Date.now() } });
+    const matched = keyword ?? reviewWord;
+    await platform.collection(SECURITY_CHECKS).add({ data: { openid, scene, suggest, label, ...(matched ? { keyword: matched } : {}), traceId, contentLength: content.length, checkedAt: Date.now() } });
     return ok({
       result: { suggest, label },
-      detail: [{ strategy: 'keyword', errcode: 0, suggest, label, ...(keyword ? { keyword } : {}) }, { strategy: 'content_model', errcode: 0, suggest, label, prob: keyword ? 90 : 0 }],
+      detail: [{ strategy: 'keyword', errcode: 0, suggest, label, ...(matched ? { keyword: matched } : {}) }, { strategy: 'content_model', errcode: 0, suggest, label, prob: keyword ? 90 : reviewWord ? 60 : 0 }],
       trace_id: traceId,
     });
   };

@@ -7,7 +7,21 @@ import { credentialOf, readApiRequest, signatureValid } from './wire';
 /** Where the functions' SDK sends its requests (`TCB_CONTEXT_CNFG.URL`, read by `getServerInjectUrl` in @cloudbase/node-sdk/dist/utils/tcbcontext.js). */
 export const CLOUDBASE_API_PATH = '/admin';
 
+/**
+ * How long a request that gets no answer is held open before its connection is dropped: longer than
+ * any function's time limit (60 s) and the SDK's request timeout, so the caller's own timeout is
+ * what it sees.
+ */
+const NO_ANSWER_HOLD_MS = 65_000;
+
 function send(res: ServerResponse, answer: ApiAnswer): void {
+  if ('noAnswer' in answer) {
+    // @cloudbase/node-sdk's timeout only reports the request failed; it leaves the socket open.
+    const drop = setTimeout(() => res.destroy(), NO_ANSWER_HOLD_MS);
+    drop.unref();
+    res.on('close', () => clearTimeout(drop));
+    return;
+  }
   if ('raw' in answer) {
     res.writeHead(200, { 'content-type': answer.contentType, 'content-length': answer.raw.length });
     res.end(answer.raw);

@@ -1,14 +1,14 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { FUNCTIONS, isFunctionName } from '../../core/functions/catalog';
 import type { ApiCounters } from '../cloudbase/dispatcher';
 import { sleep, type DelaySource } from '../profile/cloudProfile';
 import type { InstancePool } from '../profile/instances';
 import { invocationEnv, type Caller, type InvocationCredentials } from './callers';
-import type { InstanceMessage } from './instance';
+import { asFailure, InvocationFailure } from './failure';
+import { FunctionPool, type Placed } from './pool';
+import { FunctionInstance, type RealmOptions } from './realm';
 import { orderKeys, UsageLedger } from './usage';
 
 export interface FunctionConfig {
@@ -21,28 +21,15 @@ export interface Invocation {
   id: string;
   functionName: string;
   caller: Caller;
-  /** Timed out or killed: the emulated CloudBase API refuses its requests from then on. */
-  stopped: boolean;
   startedAt: number;
   credentials: InvocationCredentials;
 }
 
-export class InvocationStopped extends Error {
-  constructor(reason: string) {
-    super(`invocation stopped: ${reason}`);
-    this.name = 'InvocationStopped';
-  }
-}
-
-export interface FunctionHostOptions {
+export interface FunctionHostOptions extends RealmOptions {
   functionsDir: string;
-  /** The built instance entry (.build/instance.cjs). */
-  instanceScript: string;
-  /** The functions' environment: their configuration plus what SCF sets for every instance. */
-  env: Record<string, string>;
   envId: string;
-  /** Run each instance as a child process of this Node binary (a CloudBase runtime version); default: worker threads of this process. */
-  nodeBinary?: string;
+  /** At most this many instances of one function at a time; further calls wait in line (default 4). */
+  maxInstancesPerFunction?: number;
   /** The cloud latency profile: cold starts of new instances (local/profile). Absent: every call runs at once. */
   profile?: { delays: DelaySource; pool: InstancePool };
   /** What an invocation asked of CloudBase (the dispatcher's counts), read when it ends. */
@@ -54,126 +41,42 @@ export function memoryMbOf(name: string): number {
   return isFunctionName(name) ? FUNCTIONS[name].memoryMb : 256;
 }
 
-interface RunResult {
-  value: unknown;
-  cpuMs: number | null;
-}
-type Pending = { resolve: (value: RunResult) => void; reject: (error: Error & { cpuMs?: number | null }) => void };
-
-/** The realm a function runs in (see instance.ts): it serves concurrent invocations. */
-class Instance {
-  private readonly pending = new Map<string, Pending>();
-  private dead = false;
-  /** The Node version the realm runs on (`process.version` inside it). */
-  node = '';
-  /** How long the bundle took to load in this realm (its `require`), in ms. */
-  loadMs = 0;
-  private readonly terminateRealm: () => void;
-  private readonly send: (message: unknown) => void;
-
-  private constructor(
-    readonly functionName: string,
-    realm: Worker | ChildProcess,
-    private readonly onDeath: (instance: Instance) => void,
-    private readonly ready: { resolve: () => void; reject: (error: Error) => void },
-  ) {
-    const onMessage = (message: InstanceMessage) => this.receive(message);
-    const onExit = () => this.died(new Error(`instance of ${functionName} exited`));
-    if (realm instanceof Worker) {
-      realm.on('message', onMessage);
-      realm.on('error', (error) => this.died(error));
-      realm.on('exit', onExit);
-      this.send = (message) => realm.postMessage(message);
-      this.terminateRealm = () => void realm.terminate();
-    } else {
-      realm.on('message', (message) => onMessage(message as InstanceMessage));
-      realm.on('exit', onExit);
-      realm.on('error', (error) => this.died(error));
-      this.send = (message) => {
-        if (realm.connected) realm.send(message as object);
-      };
-      this.terminateRealm = () => void realm.kill('SIGKILL');
-    }
-  }
-
-  static start(functionName: string, bundle: string, options: FunctionHostOptions, onDeath: (instance: Instance) => void): Promise<Instance> {
-    return new Promise((resolve, reject) => {
-      const realm = options.nodeBinary
-        ? fork(options.instanceScript, [], { execPath: options.nodeBinary, env: options.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-        : new Worker(options.instanceScript, { env: options.env });
-      const instance: Instance = new Instance(functionName, realm, onDeath, { resolve: () => resolve(instance), reject });
-      instance.send({ type: 'load', bundle });
-    });
-  }
-
-  get alive(): boolean {
-    return !this.dead;
-  }
-
-  run(message: { id: string; event: unknown; context: Record<string, unknown>; env: Record<string, string> }): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-      if (this.dead) return reject(new Error(`instance of ${this.functionName} is gone`));
-      this.pending.set(message.id, { resolve, reject });
-      this.send({ type: 'invoke', ...message });
-    });
-  }
-
-  terminate(reason: Error): void {
-    this.died(reason);
-    this.terminateRealm();
-  }
-
-  private receive(message: InstanceMessage): void {
-    if (message.type === 'ready') {
-      this.node = message.node;
-      this.loadMs = message.loadMs;
-      return this.ready.resolve();
-    }
-    if (message.type === 'loadFailed') {
-      this.ready.reject(new Error(`cloud function ${this.functionName} failed to load: ${message.message}`));
-      return this.terminate(new Error(message.message));
-    }
-    const pending = this.pending.get(message.id);
-    this.pending.delete(message.id);
-    if (!pending) return;
-    if (message.ok) pending.resolve({ value: message.value, cpuMs: message.cpuMs });
-    else pending.reject(Object.assign(new Error(message.message), { cpuMs: message.cpuMs }));
-  }
-
-  private died(error: Error): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.ready.reject(error);
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
-    this.onDeath(this);
-  }
-}
+const DEFAULT_MAX_INSTANCES = 4;
+/**
+ * Credentials stay valid after their invocation ends, as SCF's temporary credentials do: a request
+ * a frozen instance sent before it froze is answered. The most recent ones are kept.
+ */
+const KEPT_CREDENTIALS = 20_000;
 
 /**
- * Hosts the built cloud functions (cloudfunctions/<name>/index.js) as SCF runs them: each
- * invocation with its caller's variables (callers.ts) and its config.json time limit. A stopped
- * invocation (timed out, or killed by the chaos faults) is over for its caller at once, and the
- * CloudBase emulation refuses every request it still makes: its credentials are revoked, so a
- * frozen or killed function changes nothing more.
+ * Hosts the built cloud functions (cloudfunctions/<name>/index.js) as SCF runs them: each function
+ * a pool of instances (./pool.ts), each instance serving one invocation at a time and frozen in
+ * between (./instance.ts); each invocation with its caller's variables (callers.ts) and its
+ * config.json time limit. At the limit the caller gets the platform's timeout error and the
+ * instance is frozen where it stands, its handler still pending: it may resume during the
+ * instance's next invocation. A killed invocation (the chaos faults) takes its instance with it.
  */
 export class FunctionHost {
   readonly configs = new Map<string, FunctionConfig>();
   private readonly bundles = new Map<string, string>();
-  private readonly realms = new Map<string, Promise<Instance>>();
-  private readonly running = new Set<Invocation>();
+  private readonly pools = new Map<string, FunctionPool>();
+  private readonly running = new Map<Invocation, FunctionInstance>();
   private readonly bySecretId = new Map<string, Invocation>();
-  private readonly stopListeners = new Map<Invocation, () => void>();
+  private readonly stopListeners = new Map<Invocation, (failure: InvocationFailure) => void>();
   private closed = false;
   invocationCount = 0;
   readonly countsByFunction = new Map<string, number>();
   /** Invocations stopped from outside (kill, or the chaos fault that kills workers). */
   killedCount = 0;
+  /** Invocations that ran into their time limit. */
+  timedOutCount = 0;
+  /** Handlers of timed-out invocations that settled later, during another invocation of their instance. */
+  lateSettledCount = 0;
   /** Called as each invocation starts (the runtime's worker faults use it). */
   onInvocationStart: ((invocation: Invocation, event: unknown) => void) | null = null;
   /** Per invocation: operations, wall and CPU time, memory, cold start, order keys. */
   readonly usage = new UsageLedger();
-  /** Each function's bundle load time in its realm, measured when the realm started. */
+  /** Each function's bundle load time, measured when its first instance started. */
   readonly loadMs = new Map<string, number>();
 
   constructor(private readonly options: FunctionHostOptions) {}
@@ -191,11 +94,15 @@ export class FunctionHost {
     if (this.bundles.size === 0) throw new Error(`no built cloud functions in ${this.options.functionsDir}: run npm run build`);
   }
 
-  /** Loads every function, so the first calls find them warm. */
+  /** Starts one instance of every function, so the first calls find them warm (no call waits for them: no time limit). */
   async prewarm(oneByOne = false): Promise<void> {
+    const warm = async (name: string) => {
+      const pool = this.pool(name);
+      pool.adopt(await this.loadInstance(name, pool));
+    };
     // One by one, each bundle's measured load time is its own, not shared with nine others starting at once.
-    if (oneByOne) for (const name of this.names()) await this.realm(name);
-    else await Promise.all(this.names().map((name) => this.realm(name)));
+    if (oneByOne) for (const name of this.names()) await warm(name);
+    else await Promise.all(this.names().map(warm));
   }
 
   has(name: string): boolean {
@@ -206,92 +113,120 @@ export class FunctionHost {
     return [...this.bundles.keys()];
   }
 
-  /** The Node versions the loaded functions run on. */
+  /** The Node versions the running instances are on. */
   async nodeVersions(): Promise<string[]> {
-    const realms = await Promise.allSettled([...this.realms.values()]);
-    return [...new Set(realms.flatMap((r) => (r.status === 'fulfilled' ? [r.value.node] : [])))];
+    return [...new Set([...this.pools.values()].flatMap((pool) => pool.instances().map((instance) => instance.node)))];
   }
 
-  /** The running invocation these credentials were issued to (the CloudBase emulation authenticates with it). */
+  /** Instances per function, and calls waiting for one. */
+  instanceCounts(): Record<string, { instances: number; queued: number }> {
+    return Object.fromEntries([...this.pools].map(([name, pool]) => [name, { instances: pool.instances().length, queued: pool.queued }]));
+  }
+
+  /** The invocation these credentials were issued to (the CloudBase emulation authenticates with it). */
   invocationFor(secretId: string): Invocation | undefined {
     return this.bySecretId.get(secretId);
   }
 
+  /** Runs one invocation; throws an InvocationFailure when it did not answer (./failure.ts). */
   async invoke(name: string, event: unknown, caller: Caller): Promise<unknown> {
-    if (!this.bundles.has(name) || this.closed) throw new Error(`unknown cloud function ${name}`);
+    if (!this.bundles.has(name) || this.closed) throw new InvocationFailure('error', `unknown cloud function ${name}`);
     // The cloud profile: a call that finds no idle warm instance waits for a new one (a cold start:
     // the platform's part, drawn, plus this bundle's own measured load time). The invocation's
     // time limit and its billed time start after it, as SCF's initialisation is separate.
     const placement = this.options.profile?.pool.place(name);
     let coldStartMs = 0;
     if (placement?.cold && this.options.profile) {
-      const realm = await this.realm(name).catch(() => null);
-      coldStartMs = this.options.profile.delays.draw('coldStart') + (realm?.loadMs ?? 0);
+      coldStartMs = this.options.profile.delays.draw('coldStart') + (this.loadMs.get(name) ?? 0);
       await sleep(coldStartMs);
     }
     try {
-      return await this.run(name, event, caller, placement?.cold ?? false, coldStartMs);
+      return await this.run(name, event, caller, placement?.cold, coldStartMs);
     } finally {
       placement?.release();
     }
   }
 
-  private async run(name: string, event: unknown, caller: Caller, cold: boolean, coldStartMs: number): Promise<unknown> {
-    const timeoutMs = (this.configs.get(name)?.timeout ?? 3) * 1000;
-    // A realm not started yet (no prewarm, or after it died) loads before the time limit starts, as
-    // SCF initialises an instance before it runs the invocation; the load has a limit of the same
-    // length. A load that fails fails again in execute, inside the invocation, which reports it.
-    let initTimer: NodeJS.Timeout | undefined;
-    const loaded = await Promise.race([
-      this.realm(name).then(
-        () => true,
-        () => true,
-      ),
-      new Promise<false>((resolve) => {
-        initTimer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clearTimeout(initTimer);
-    if (!loaded) throw new InvocationStopped(`${name} did not finish loading within ${timeoutMs} ms`);
+  private async run(name: string, event: unknown, caller: Caller, modelledCold: boolean | undefined, coldStartMs: number): Promise<unknown> {
+    const seconds = this.configs.get(name)?.timeout ?? 3;
+    const timeoutMs = seconds * 1000;
+    const pool = this.pool(name);
+    const placed = await this.place(pool);
+    const { instance } = placed;
     const id = randomUUID();
     const invocation: Invocation = {
       id,
       functionName: name,
       caller,
-      stopped: false,
       startedAt: Date.now(),
       credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
     };
     this.invocationCount += 1;
     this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
-    this.running.add(invocation);
-    this.bySecretId.set(invocation.credentials.secretId, invocation);
+    this.running.set(invocation, instance);
+    this.remember(invocation);
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.halt(invocation);
-        reject(new InvocationStopped(`${name} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      timer = setTimeout(() => reject(InvocationFailure.timeout(seconds)), timeoutMs);
     });
-    const killed = new Promise<never>((_, reject) => {
-      this.stopListeners.set(invocation, () => reject(new InvocationStopped(`${name} was killed`)));
+    const stopped = new Promise<never>((_, reject) => {
+      this.stopListeners.set(invocation, reject);
     });
     const started = performance.now();
     let result: unknown;
     let ok = false;
-    const cpu: { ms: number | null } = { ms: null };
+    let cpuMs: number | null = null;
     try {
       this.onInvocationStart?.(invocation, event);
-      result = await Promise.race([this.execute(invocation, event, timeoutMs, cpu), limit, killed]);
+      const answer = await Promise.race([instance.run(this.message(invocation, event, timeoutMs)), limit, stopped]);
+      cpuMs = answer.cpuMs;
+      result = answer.value;
       ok = true;
       return result;
+    } catch (error) {
+      cpuMs = (error as { cpuMs?: number | null }).cpuMs ?? null;
+      const failure = error instanceof InvocationFailure ? error : new InvocationFailure(instance.alive ? 'error' : 'stopped', asFailure(error).message);
+      if (failure.kind === 'timeout') this.timedOutCount += 1;
+      throw failure;
     } finally {
       clearTimeout(timer);
-      this.halt(invocation);
       this.running.delete(invocation);
       this.stopListeners.delete(invocation);
-      this.record(invocation, event, result, { ok, cold, coldStartMs, wallMs: performance.now() - started, cpuMs: cpu.ms });
+      // At a time limit the instance is frozen with its handler pending, then free for the next call.
+      void instance.freezeFor(id).then(() => pool.release(instance));
+      this.record(invocation, event, result, { ok, cold: modelledCold ?? placed.cold, coldStartMs, wallMs: performance.now() - started, cpuMs });
     }
+  }
+
+  /**
+   * An instance for the call: a warm one, the next to come free, or a new one. Waiting in line is
+   * not part of the invocation (SCF would have started an instance: docs/LOCAL-RUNTIME.md).
+   */
+  private async place(pool: FunctionPool): Promise<Placed> {
+    try {
+      return await pool.acquire();
+    } catch (error) {
+      throw asFailure(error);
+    }
+  }
+
+  private message(invocation: Invocation, event: unknown, timeoutMs: number) {
+    const env = invocationEnv(invocation.caller, this.options.envId, invocation.credentials, invocation.id);
+    return {
+      id: invocation.id,
+      event: JSON.parse(JSON.stringify(event ?? {})) as unknown,
+      // The handler's second argument, as SCF passes it (the fields @cloudbase/node-sdk's parseContext reads).
+      context: {
+        request_id: invocation.id,
+        function_name: invocation.functionName,
+        function_version: '$LATEST',
+        namespace: this.options.envId,
+        memory_limit_in_mb: memoryMbOf(invocation.functionName),
+        time_limit_in_ms: timeoutMs,
+        environment: JSON.stringify(env),
+      },
+      env,
+    };
   }
 
   private record(invocation: Invocation, event: unknown, result: unknown, run: { ok: boolean; cold: boolean; coldStartMs: number; wallMs: number; cpuMs: number | null }): void {
@@ -318,79 +253,91 @@ export class FunctionHost {
     });
   }
 
-  private async execute(invocation: Invocation, event: unknown, timeoutMs: number, cpu: { ms: number | null }): Promise<unknown> {
-    const instance = await this.realm(invocation.functionName);
-    if (invocation.stopped) throw new InvocationStopped(`${invocation.functionName} was killed before it started`);
-    const env = invocationEnv(invocation.caller, this.options.envId, invocation.credentials, invocation.id);
-    // The handler's second argument, as SCF passes it (the fields @cloudbase/node-sdk's parseContext reads).
-    const context = {
-      request_id: invocation.id,
-      function_name: invocation.functionName,
-      function_version: '$LATEST',
-      namespace: this.options.envId,
-      memory_limit_in_mb: memoryMbOf(invocation.functionName),
-      time_limit_in_ms: timeoutMs,
-      environment: JSON.stringify(env),
-    };
+  private remember(invocation: Invocation): void {
+    this.bySecretId.set(invocation.credentials.secretId, invocation);
+    if (this.bySecretId.size > KEPT_CREDENTIALS) this.bySecretId.delete(this.bySecretId.keys().next().value as string);
+  }
+
+  /** The function's pool of instances, made on first use. */
+  private pool(name: string): FunctionPool {
+    let pool = this.pools.get(name);
+    if (!pool) {
+      const made: FunctionPool = new FunctionPool(() => this.startInstance(name, made), this.options.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES);
+      pool = made;
+      this.pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * A new instance, loaded. SCF initialises an instance before it runs an invocation, outside the
+   * invocation's time limit; the load has a limit of the same length, and an instance that does not
+   * load within it fails the call that was waiting for it with the platform's timeout.
+   */
+  private async startInstance(name: string, pool: FunctionPool): Promise<FunctionInstance> {
+    const seconds = this.configs.get(name)?.timeout ?? 3;
+    const starting = this.loadInstance(name, pool);
+    let timer: NodeJS.Timeout | undefined;
+    const tooSlow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(InvocationFailure.timeout(seconds)), seconds * 1000);
+    });
     try {
-      const answer = await instance.run({ id: invocation.id, event: JSON.parse(JSON.stringify(event ?? {})) as unknown, context, env });
-      cpu.ms = answer.cpuMs;
-      return answer.value;
+      return await Promise.race([starting, tooSlow]);
     } catch (error) {
-      cpu.ms = (error as { cpuMs?: number | null }).cpuMs ?? null;
+      starting.then((late) => late.terminate(new Error(`${name} did not load in time`)), () => undefined);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** The function's realm, started on first use and again after it died. */
-  private realm(name: string): Promise<Instance> {
-    const existing = this.realms.get(name);
-    if (existing) return existing;
-    const started = Instance.start(name, this.bundles.get(name) as string, this.options, () => {
-      if (this.realms.get(name) === started) this.realms.delete(name);
-    });
-    started.then(
-      (instance) => {
-        if (!this.loadMs.has(name)) this.loadMs.set(name, instance.loadMs);
+  private async loadInstance(name: string, pool: FunctionPool): Promise<FunctionInstance> {
+    const instance = await FunctionInstance.start(name, this.bundles.get(name) as string, this.options, {
+      died: (gone) => pool.forget(gone),
+      lateSettled: () => {
+        this.lateSettledCount += 1;
       },
-      () => undefined,
-    );
-    started.catch(() => {
-      if (this.realms.get(name) === started) this.realms.delete(name);
     });
-    this.realms.set(name, started);
-    return started;
-  }
-
-  /** Marks an invocation stopped and revokes its credentials. */
-  private halt(invocation: Invocation): void {
-    invocation.stopped = true;
-    this.bySecretId.delete(invocation.credentials.secretId);
+    if (!this.loadMs.has(name)) this.loadMs.set(name, instance.loadMs);
+    return instance;
   }
 
   /** Stops every running invocation of a function (a worker killed mid-stream). */
   kill(name: string): number {
     let killed = 0;
-    for (const invocation of [...this.running]) {
+    for (const invocation of [...this.running.keys()]) {
       if (invocation.functionName === name && this.stop(invocation)) killed += 1;
     }
     return killed;
   }
 
-  /** Stops one invocation if it is still running; true when it was. */
+  /** Stops one invocation if it is still running, and its instance with it; true when it was. */
   stop(invocation: Invocation): boolean {
-    if (invocation.stopped || !this.running.has(invocation)) return false;
-    this.halt(invocation);
+    const instance = this.running.get(invocation);
+    if (!instance) return false;
     this.killedCount += 1;
-    this.stopListeners.get(invocation)?.();
+    this.stopListeners.get(invocation)?.(new InvocationFailure('stopped', `${invocation.functionName} was killed`));
+    instance.terminate(new Error(`${invocation.functionName} was killed`));
     return true;
   }
 
   /**
-   * An invocation that runs outside this host's realms: one connection to an HTTP function, served
-   * by @cloudbase/functions-framework (local/functions/httpFunctions.ts). It gets credentials the
-   * CloudBase emulation accepts, is counted and recorded like any other, and is over (credentials
-   * revoked) when `end` is called or it outlives its config.json time limit, as SCF stops it.
+   * Ends one invocation now as its time limit would (the chaos faults: a limit reached early): its
+   * caller gets the platform's timeout error and its instance is frozen with the handler pending.
+   * True when it was still running.
+   */
+  expire(invocation: Invocation): boolean {
+    if (!this.running.has(invocation)) return false;
+    this.stopListeners.get(invocation)?.(InvocationFailure.timeout(this.configs.get(invocation.functionName)?.timeout ?? 3));
+    return true;
+  }
+
+  /**
+   * An invocation that runs outside this host's instances: one connection to an HTTP function,
+   * served by @cloudbase/functions-framework (local/functions/httpFunctions.ts). It gets credentials
+   * the CloudBase emulation accepts (valid afterwards too, as SCF's temporary credentials are), is
+   * counted and recorded like any other, and is over when `end` is called or it outlives its
+   * config.json time limit, as SCF stops it.
    */
   beginExternal(name: string, caller: Caller, event: unknown, limit: { timeoutMs: number; onTimeout: () => void }): { invocation: Invocation; end(ok: boolean): void } {
     const id = randomUUID();
@@ -398,19 +345,14 @@ export class FunctionHost {
       id,
       functionName: name,
       caller,
-      stopped: false,
       startedAt: Date.now(),
       credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
     };
     this.invocationCount += 1;
     this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
-    this.running.add(invocation);
-    this.bySecretId.set(invocation.credentials.secretId, invocation);
+    this.remember(invocation);
     const started = performance.now();
-    const timer = setTimeout(() => {
-      this.halt(invocation);
-      limit.onTimeout();
-    }, limit.timeoutMs);
+    const timer = setTimeout(limit.onTimeout, limit.timeoutMs);
     let ended = false;
     return {
       invocation,
@@ -418,8 +360,6 @@ export class FunctionHost {
         if (ended) return;
         ended = true;
         clearTimeout(timer);
-        this.halt(invocation);
-        this.running.delete(invocation);
         this.record(invocation, event, undefined, { ok, cold: false, coldStartMs: 0, wallMs: performance.now() - started, cpuMs: null });
       },
     };
@@ -427,9 +367,7 @@ export class FunctionHost {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const invocation of [...this.running]) this.halt(invocation);
-    const realms = await Promise.allSettled([...this.realms.values()]);
-    for (const realm of realms) if (realm.status === 'fulfilled') realm.value.terminate(new Error('runtime closing'));
-    this.realms.clear();
+    for (const pool of this.pools.values()) pool.close(new Error('runtime closing'));
+    this.pools.clear();
   }
 }

@@ -4,12 +4,11 @@
  * its function busy gets a new instance, which starts cold; an instance idle for a while (3–5
  * minutes, https://www.tencentcloud.com/document/product/583/69578) is destroyed.
  *
- * The local host keeps one realm per function (local/functions/host.ts) that serves every
- * invocation; this pool does not change that. It decides, call by call, whether the cloud would
- * have served it from a warm instance or started a new one, and the host then waits the cold start
- * before running it. What this models: cold starts per function, per concurrent call and after idle
- * recycling. What it does not: module-level state that differs between instances (the realm keeps
- * one), and memory or CPU limits of an instance.
+ * The local host runs real instances (local/functions/host.ts, one invocation each at a time) but
+ * never recycles them. This pool decides, call by call, whether the cloud would have served it
+ * from a warm instance or started a new one, and the host then waits the modelled cold start before
+ * running it. What this models: cold starts per function, per concurrent call and after idle
+ * recycling. What it does not: memory or CPU limits of an instance.
  */
 
 interface VirtualInstance {

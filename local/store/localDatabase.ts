@@ -2,6 +2,7 @@ import Datastore from '@seald-io/nedb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { keepAppendHandleOpen } from './appender';
+import { updateCountingModified } from './modifiedCount';
 import type {
   Collection,
   Database,
@@ -148,8 +149,8 @@ class LocalQuery implements Query {
     return { total };
   }
   async update(options: { data: Record<string, unknown> }): Promise<UpdateResult> {
-    const { numAffected } = await (await this.open()).updateAsync(toNedbQuery(this.state.condition), toNedbUpdate(options.data), { multi: true });
-    return { stats: { updated: numAffected } };
+    // Changed documents, not matched ones, as CloudBase counts them (./modifiedCount.ts).
+    return { stats: { updated: await updateCountingModified(await this.open(), toNedbQuery(this.state.condition), toNedbUpdate(options.data), true) } };
   }
   async remove(): Promise<RemoveResult> {
     const removed = await (await this.open()).removeAsync(toNedbQuery(this.state.condition), { multi: true });

@@ -39,12 +39,15 @@ export async function claimGeneration(ctx: AppContext, orderId: string, leaseId:
 
 /**
  * Renews the lease of a running attempt, with the output so far when it changed (the page sees
- * that; a bare renewal is bookkeeping and wakes no one). False when the lease is no longer held.
+ * that; a bare renewal is bookkeeping and wakes no one). False when the lease is no longer held:
+ * taken over, or run out. A lease that ran out is lost even if nobody has taken it over yet: an
+ * attempt frozen with its instance past its lease, and thawed by the very invocation that is to
+ * take the order over, must not renew it from under that invocation.
  */
 export function renewLease(ctx: AppContext, orderId: string, leaseId: string, output?: string): Promise<boolean> {
   return orderStore(ctx).patch(
     orderId,
-    { status: 'generating', leaseId },
+    { status: 'generating', leaseId, leaseExpiresAt: ctx.db.command.gt(ctx.now()) },
     { leaseExpiresAt: ctx.now() + ctx.env.generationLeaseMs, ...(output !== undefined ? { output } : {}) },
     output !== undefined,
   );

@@ -16,23 +16,34 @@ export async function claimForReconcile(ctx: AppContext, order: OrderDocument): 
   const _ = ctx.db.command;
   if (order.reconcileClaimUntil !== undefined && order.reconcileClaimUntil > now) return null;
   const until = now + RECONCILE_CLAIM_MS;
-  const won = await orderStore(ctx).patch(
-    order._id,
-    {
-      status: order.status,
-      reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
-      reconcilePasses: order.reconcilePasses ?? _.exists(false),
-    },
-    { reconcileClaimUntil: until },
-    false,
-  );
-  return won ? until : null;
+  try {
+    const won = await orderStore(ctx).patch(
+      order._id,
+      {
+        status: order.status,
+        reconcileClaimUntil: order.reconcileClaimUntil ?? _.exists(false),
+        reconcilePasses: order.reconcilePasses ?? _.exists(false),
+      },
+      { reconcileClaimUntil: until },
+      false,
+    );
+    return won ? until : null;
+  } catch {
+    // The claim's answer may have been lost after it was made: it is ours if it names our time.
+    const current = await ctx.orders.findById(order._id).catch(() => null);
+    return current?.reconcileClaimUntil === until ? until : null;
+  }
 }
 
-/** Done with it: the next run may look again. Only a claim this run still holds is released (a crashed run's simply runs out). */
+/**
+ * Done with it: the next run may look again. Only a claim this run still holds is released (a
+ * crashed run's simply runs out). Tried twice: a claim left behind keeps every run off the order
+ * until it lapses, and a second try after a lost answer finds the claim gone and changes nothing.
+ */
 export async function releaseReconcileClaim(ctx: AppContext, orderId: string, until: number): Promise<void> {
   const _ = ctx.db.command;
-  await orderStore(ctx).patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
+  const once = () => orderStore(ctx).patch(orderId, { reconcileClaimUntil: until }, { reconcileClaimUntil: _.remove(), reconcilePasses: _.inc(1) }, false);
+  await once().catch(once);
 }
 
 /** An action reconcile took on an order, as an audit event. */
