@@ -112,3 +112,25 @@ describe('the active-payment lock', () => {
     expect(await orderEvents(runtime.dataDir, retried.order.orderId)).toEqual([expect.objectContaining({ type: 'created' })]);
   });
 });
+
+describe('storing a new order', () => {
+  test('an order whose insert answer was lost is the user’s order: created once, with one created event', async () => {
+    const user = newUser();
+    await runtime.faults({ db: { lostAnswer: 1, collection: 'orders', op: 'insert' } });
+    const created = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name an oolong' }, user);
+    expect(created).toMatchObject({ ok: true, order: { status: 'pending_payment' } });
+    const stored = (await readCollection(runtime.dataDir, 'functions', 'orders')).filter((order) => order._id === created.order.orderId);
+    expect(stored).toHaveLength(1);
+    expect((await orderEvents(runtime.dataDir, created.order.orderId)).filter((event) => event.type === 'created')).toHaveLength(1);
+  });
+
+  test('an order insert that failed leaves no lock behind: the user can ask again at once', async () => {
+    const user = newUser();
+    await runtime.faults({ db: { error: 1, collection: 'orders', op: 'insert' } });
+    const failed = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name a white tea' }, user);
+    expect(failed).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    await runtime.faults({ reset: true });
+    const retried = await runtime.call('createOrder', { tier: 'quick', prompt: 'Name a white tea' }, user);
+    expect(retried).toMatchObject({ ok: true, order: { status: 'pending_payment' } });
+  });
+});

@@ -166,7 +166,13 @@ export const createOrder: ClientHandler = async (ctx, input, caller) => {
     ...(keepsPayer ? { payerOpenidSealed: sealOpenid(caller.openid, ctx.env.openidSealKey) } : {}),
     ...(request.payWith === 'tokens' ? { payerIp: caller.clientIp } : {}),
   };
-  await openOrder(ctx, order);
+  try {
+    await openOrder(ctx, order);
+  } catch (error) {
+    // Not stored: the lock must not name an order nobody will find (the user would wait it out).
+    if (!(await ctx.orders.findById(orderId).catch(() => null))) await lock.release(caller.userHash, orderId).catch(() => undefined);
+    throw error;
+  }
   // In the conversation before it can be paid or its tokens spent (a conversation deleted meanwhile closes it: NOT_FOUND).
   await recordTurn(ctx, order);
 

@@ -34,10 +34,14 @@ const DISPATCH_FIRST_LOOK_MS = 50;
 export function callFunctionDispatcher(cloud: WxCloud, orders: OrderReader, clock: Clock): DispatchGeneration {
   return async (orderId, known) => {
     let settled = false;
+    let claimed = false;
     const before = known ?? (await orders.findById(orderId));
+    // wx-server-sdk passes no per-call timeout to callFunction, so the SDK's request timeout (3 s,
+    // core/functions/serve.ts) ends the wait for a long generation that is running fine: once
+    // `generate` has claimed the order, that is expected, not a failed dispatch.
     const invocation = cloud.callFunction({ name: 'generate', data: { orderId } }).then(
       () => undefined,
-      (error: unknown) => log('warn', 'generate_dispatch_failed', { orderId, error: String(error) }),
+      (error: unknown) => log(claimed ? 'info' : 'warn', claimed ? 'generate_answer_not_awaited' : 'generate_dispatch_failed', { orderId, error: String(error) }),
     );
     void invocation.finally(() => {
       settled = true;
@@ -48,7 +52,10 @@ export function callFunctionDispatcher(cloud: WxCloud, orders: OrderReader, cloc
     for (let pause = DISPATCH_FIRST_LOOK_MS; !settled && clock.now() < deadline; pause *= 2) {
       await clock.sleep(Math.min(pause, Math.max(0, deadline - clock.now())));
       const order = await orders.findById(orderId).catch(() => null);
-      if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) return;
+      if (order && (order.status !== before?.status || order.leaseId !== before?.leaseId)) {
+        claimed = true;
+        return;
+      }
     }
   };
 }

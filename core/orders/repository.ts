@@ -75,8 +75,17 @@ export class OrderRepository implements OrderReader {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Stores a new order. An insert whose answer was lost may have happened: the order is read back,
+   * and one found with this very creation is stored (a retry would only be refused as a duplicate).
+   */
   async insert(order: OrderDocument): Promise<void> {
-    await this.db.collection(ORDERS).add({ data: order as unknown as Record<string, unknown> });
+    try {
+      await this.db.collection(ORDERS).add({ data: order as unknown as Record<string, unknown> });
+    } catch (error) {
+      const stored = await this.findById(order._id).catch(() => null);
+      if (stored?.createdAt !== order.createdAt || stored.userHash !== order.userHash) throw error;
+    }
     await this.audit({ orderId: order._id, type: 'created', to: order.status, at: order.createdAt });
   }
 
