@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { LocalRuntime } from '../test/support/runtime';
 import { checkInvariants, INVARIANT_LABELS, invariantCounts, violations, type InvariantReport } from './invariants';
 import { readStore, type StoreSnapshot } from './store';
+import { renderVirtualChaos, runVirtualChaos, type VirtualChaosOptions } from './virtualChaos';
 
 /**
  * A chaos run against a real local runtime process (loopback only): many simulated users buy
@@ -432,10 +433,23 @@ async function main(): Promise<void> {
       orders: { type: 'string' },
       concurrency: { type: 'string' },
       'pay-mode': { type: 'string' },
+      users: { type: 'string' },
+      questions: { type: 'string' },
     },
   });
   const payMode = values['pay-mode'] ?? 'simulator';
-  if (payMode !== 'simulator' && payMode !== 'v3') throw new Error('--pay-mode must be simulator or v3');
+  if (payMode === 'virtual') {
+    // Virtual payment has its own journeys (top-ups, tokens, items) and invariants: bench/virtualChaos.ts.
+    const virtual: Partial<VirtualChaosOptions> = { log: (line) => console.log(line) };
+    if (values.users) virtual.users = Math.max(1, Math.min(1_000, Number(values.users)));
+    if (values.questions) virtual.questionsPerUser = Math.max(1, Math.min(50, Number(values.questions)));
+    if (values.concurrency) virtual.concurrency = Math.max(1, Math.min(200, Number(values.concurrency)));
+    const report = await runVirtualChaos(virtual);
+    console.log(`\n${renderVirtualChaos(report)}\n`);
+    if (!report.passed) process.exitCode = 1;
+    return;
+  }
+  if (payMode !== 'simulator' && payMode !== 'v3') throw new Error('--pay-mode must be simulator, v3 or virtual');
   const overrides: Partial<ChaosOptions> = { payMode, log: (line) => console.log(line) };
   if (values.orders) overrides.orders = Math.max(1, Math.min(100_000, Number(values.orders)));
   if (values.concurrency) overrides.concurrency = Math.max(1, Math.min(500, Number(values.concurrency)));

@@ -74,6 +74,9 @@ describe('subscribe messages', () => {
     expect(message.page).toBe(`pages/order/order?orderId=${order.orderId}`);
     expect(message.data.phrase2?.value).toBe('已完成');
     expect(message.data.character_string5?.value).toBe(order.outTradeNo);
+    // The answer it announces is AI-generated, and says so; a purchase names what was paid.
+    expect(message.data.thing1?.value).toMatch(/^AI生成 · ./);
+    expect(message.data.thing3?.value).toMatch(/^¥\d+\.\d{2}$/);
     expect(Object.keys(message.data).length).toBeGreaterThan(0);
     for (const [keyword, { value }] of Object.entries(message.data)) expect({ keyword, value, ok: withinKeywordLimit(keyword, value) }).toEqual({ keyword, value, ok: true });
     // The openid was kept sealed only until the send.

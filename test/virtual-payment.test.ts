@@ -80,6 +80,20 @@ describe('tokens', () => {
     expect(await balanceAtWechat(user)).toBe(before - 5);
   });
 
+  test('the message a user subscribed to names the tokens the answer cost, and says it is AI-generated', async () => {
+    const user = await userWithTokens();
+    const created = await runtime.call('createOrder', { tier: 'quick', prompt: '推荐一种绿茶', subscribe: true }, user);
+    expect(created.order.subscribed).toBe(true);
+    await runtime.waitForOrder(created.order.orderId, (o) => o.status === 'completed', user);
+    let messages: { touser: string; data: Record<string, { value: string }> }[] = [];
+    await until(async () => {
+      messages = (await runtime.get<{ messages: typeof messages }>('/api/messages')).messages.filter((m) => m.touser === user);
+      return messages.length > 0;
+    });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.data).toMatchObject({ thing1: { value: expect.stringMatching(/^AI生成 · /) }, thing3: { value: '5 代币' }, phrase2: { value: '已完成' } });
+  });
+
   test('without enough tokens the answer is refused with INSUFFICIENT_BALANCE, and nothing is stored or spent', async () => {
     const user = newUser();
     await runtime.call('getBalance', { loginCode: await login(user) }, user);

@@ -16,7 +16,15 @@ export type KeywordKind =
   | 'symbol'
   | 'name'
   | 'phone_number';
-export type KeywordSource = 'tierTitle' | 'status' | 'amount' | 'finishedAt' | 'orderNumber';
+/**
+ * What a keyword shows. `tierTitle`: the tier's title after the AI label (AI生成 · 快速回答), so the
+ * message names what it announces as AI-generated (the label rule covers every place the answer is
+ * presented). `paid`: how the answer was paid, in words ("5 代币", "¥1.00"), for a `thing` keyword:
+ * an `amount` keyword takes only a currency amount, which a token answer does not have. `amount`:
+ * the yuan paid, for `amount` keywords of templates used with cloud pay or API v3 (a token answer
+ * shows its tokens' published price, tokens × XPAY_TOKEN_PRICE_FEN).
+ */
+export type KeywordSource = 'tierTitle' | 'status' | 'paid' | 'amount' | 'finishedAt' | 'orderNumber';
 
 export interface KeywordMapping {
   keyword: string;
@@ -27,7 +35,7 @@ export interface KeywordMapping {
 export const SUBSCRIBE_KEYWORDS: readonly KeywordMapping[] = [
   { keyword: 'thing1', kind: 'thing', source: 'tierTitle' },
   { keyword: 'phrase2', kind: 'phrase', source: 'status' },
-  { keyword: 'amount3', kind: 'amount', source: 'amount' },
+  { keyword: 'thing3', kind: 'thing', source: 'paid' },
   { keyword: 'time4', kind: 'time', source: 'finishedAt' },
   { keyword: 'character_string5', kind: 'character_string', source: 'orderNumber' },
 ];

@@ -8,16 +8,20 @@ import { formatBeijingDateTime } from '../time';
 import { fitKeyword, yuan } from './keywords';
 
 export const ORDER_PAGE = 'pages/order/order';
+/** The label every presentation of an answer carries (docs/COMPLIANCE.md, "AI label"). */
+export const AI_LABEL = 'AI生成';
 
 function keywordValue(ctx: AppContext, order: OrderDocument, source: KeywordSource): string {
   const tier = ctx.tiers.find((t) => t.id === order.tier);
   switch (source) {
     case 'tierTitle':
-      return tier?.title.zh ?? order.tier;
+      return `${AI_LABEL} · ${tier?.title.zh ?? order.tier}`;
     case 'status':
       return order.status === 'completed' ? '已完成' : '已退款';
+    case 'paid':
+      return order.payWith === 'tokens' ? `${order.amountTokens ?? 0} 代币` : yuan(order.amountFen);
     case 'amount':
-      return yuan(order.amountFen);
+      return yuan(order.payWith === 'tokens' ? (order.amountTokens ?? 0) * ctx.env.tokens.priceFen : order.amountFen);
     case 'finishedAt':
       return formatBeijingDateTime(order.completedAt ?? order.refundedAt ?? ctx.now());
     case 'orderNumber':
