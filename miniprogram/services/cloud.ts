@@ -7,6 +7,15 @@
  */
 import { appGlobals, CALL_TIMEOUT_MS, LOCAL_RUNTIME_URL } from './config';
 import type {
+  AskInput,
+  AskResult,
+  DeleteConversationInput,
+  GetConversationInput,
+  GetConversationResult,
+  ListConversationsInput,
+  ListConversationsResult,
+  ReportAnswerInput,
+  ReportAnswerResult,
   CancelOrderInput,
   CancelOrderResult,
   CreateOrderInput,
@@ -20,12 +29,18 @@ import type {
   Outcome,
 } from './types';
 
-export type FunctionName = 'createOrder' | 'getOrder' | 'listOrders' | 'cancelOrder' | 'listTiers';
+export type FunctionName = 'createOrder' | 'getOrder' | 'listOrders' | 'cancelOrder' | 'listTiers' | 'listConversations' | 'getConversation' | 'deleteConversation' | 'reportAnswer';
 
 /** Delivers one call and resolves with the function's own answer (its `result`). */
 export type Transport = (name: FunctionName, data: object) => Promise<unknown>;
 
 export interface CloudApi {
+  /** createOrder for a question paid with tokens: the order comes back paid, with no payment sheet. */
+  ask(input: AskInput): Promise<Outcome<AskResult>>;
+  listConversations(input: ListConversationsInput): Promise<Outcome<ListConversationsResult>>;
+  getConversation(input: GetConversationInput): Promise<Outcome<GetConversationResult>>;
+  deleteConversation(input: DeleteConversationInput): Promise<Outcome<Record<never, never>>>;
+  reportAnswer(input: ReportAnswerInput): Promise<Outcome<ReportAnswerResult>>;
   listTiers(): Promise<Outcome<ListTiersResult>>;
   createOrder(input: CreateOrderInput): Promise<Outcome<CreateOrderResult>>;
   getOrder(input: GetOrderInput): Promise<Outcome<GetOrderResult>>;
@@ -63,6 +78,11 @@ export function createCloudApi(transport: Transport): CloudApi {
     }
   }
   return {
+    ask: (input) => call('createOrder', input),
+    listConversations: (input) => call('listConversations', input),
+    getConversation: (input) => call('getConversation', input),
+    deleteConversation: (input) => call('deleteConversation', input),
+    reportAnswer: (input) => call('reportAnswer', input),
     listTiers: () => call('listTiers', {}),
     createOrder: (input) => call('createOrder', input),
     getOrder: (input) => call('getOrder', input),

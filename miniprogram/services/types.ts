@@ -158,3 +158,110 @@ export interface ActivePaymentDetails {
   order?: ClientOrder;
   payment?: RequestPaymentParams;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conversations, token-paid turns and reports (this round's client contract). Kept apart from the
+// types above, which must equal core's today (test/contracts.types.ts): the order's new fields are
+// read through `Turn`, optional here until core's ClientOrder carries them, and then fold into it.
+// ---------------------------------------------------------------------------------------------
+
+/** How an order was paid: with the user's tokens (no sheet), or bought on its own. */
+export type PayWith = 'tokens' | 'purchase';
+
+/** What this round adds to an order (ClientOrder additions in the contract). */
+export interface OrderAdditions {
+  payWith?: PayWith;
+  /** Tokens paid, for a token order (its `amountFen` is 0). */
+  amountTokens?: number;
+  conversationId?: string;
+  /** The answer stopped at the tier's token limit (the model's finish_reason `length`). */
+  truncated?: boolean;
+  /** The answer was restarted on another model at least once. */
+  restarted?: boolean;
+}
+
+/** An order as a turn of a conversation: the client order with this round's fields. */
+export type Turn = ClientOrder & OrderAdditions;
+
+export interface ConversationSummary {
+  conversationId: string;
+  /** From the first question, redacted and short. */
+  title: string;
+  /** How many turns (orders) it holds. */
+  turns: number;
+  /** Last activity, ms since the epoch. */
+  updatedAt: number;
+}
+
+export interface ListConversationsInput {
+  cursor?: string;
+}
+
+export interface ListConversationsResult {
+  /** Newest activity first. */
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+}
+
+export interface Conversation {
+  conversationId: string;
+  title: string;
+  /** Oldest first. */
+  turns: Turn[];
+}
+
+export interface GetConversationInput {
+  conversationId: string;
+}
+
+export interface GetConversationResult {
+  conversation: Conversation;
+}
+
+export interface DeleteConversationInput {
+  conversationId: string;
+}
+
+/** A question asked in a conversation, paid with tokens (createOrder's new fields). */
+export interface AskInput extends CreateOrderInput {
+  /** Absent: a new conversation starts. */
+  conversationId?: string;
+  payWith: 'tokens';
+  /** `wx.getDeviceInfo().platform`. */
+  platform?: string;
+  /** From `wx.login`, after the server answered SESSION_EXPIRED. */
+  loginCode?: string;
+}
+
+/** What createOrder answers for a token-paid question: the order, already paid (no sheet). */
+export interface AskResult {
+  order: Turn;
+}
+
+/** INSUFFICIENT_BALANCE's details. */
+export interface InsufficientBalanceDetails {
+  balance?: number;
+  priceTokens?: number;
+}
+
+export type ReportReason = 'illegal' | 'harmful' | 'inaccurate' | 'privacy' | 'other';
+
+export interface ReportAnswerInput {
+  orderId: string;
+  reason: ReportReason;
+  /** At most REPORT_NOTE_LIMIT characters. */
+  note?: string;
+}
+
+export interface ReportAnswerResult {
+  reportId: string;
+}
+
+/** listTiers' additions this round that the conversation pages read. */
+export interface CatalogAdditions {
+  /** The operator's contact shown to users (SUPPORT_CONTACT). */
+  support?: { contact?: string };
+}
+
+/** A tier with the price of one turn in tokens (listTiers, this round). */
+export type TierWithTokens = Tier & { priceTokens?: number };

@@ -12,8 +12,17 @@ import { nodesText, type AnswerBlock, type RichTextNode } from '../../miniprogra
 import { setPollTimers } from '../../miniprogram/services/poller';
 import { setRevealPace } from '../../miniprogram/services/textFlow';
 import type {
+  AskInput,
+  AskResult,
   ClientOrder,
   CancelOrderInput,
+  DeleteConversationInput,
+  GetConversationInput,
+  GetConversationResult,
+  ListConversationsInput,
+  ListConversationsResult,
+  ReportAnswerInput,
+  ReportAnswerResult,
   CreateOrderInput,
   GetOrderInput,
   ListOrdersInput,
@@ -40,6 +49,7 @@ function sharedComponents(): Record<string, string> {
   if (!shared) {
     shared = {
       'privacy-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/privacy-sheet/privacy-sheet'), 'privacy-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
+      'report-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/report-sheet/report-sheet'), 'report-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
     };
   }
   return shared;
@@ -114,6 +124,12 @@ export interface FakeHandlers {
   getOrder?: Handler<GetOrderInput, { order: ClientOrder; payment?: RequestPaymentParams }>;
   listOrders?: Handler<ListOrdersInput, { orders: ClientOrder[]; nextCursor: string | null }>;
   cancelOrder?: Handler<CancelOrderInput, { order: ClientOrder }>;
+  /** createOrder for a token-paid question (CloudApi.ask). */
+  ask?: Handler<AskInput, AskResult>;
+  listConversations?: Handler<ListConversationsInput, ListConversationsResult>;
+  getConversation?: Handler<GetConversationInput, GetConversationResult>;
+  deleteConversation?: Handler<DeleteConversationInput, Record<never, never>>;
+  reportAnswer?: Handler<ReportAnswerInput, ReportAnswerResult>;
 }
 
 export interface RecordedCall {
@@ -152,6 +168,11 @@ export class FakeCloud {
       getOrder: (payload) => invoke('getOrder', payload),
       listOrders: (payload) => invoke('listOrders', payload),
       cancelOrder: (payload) => invoke('cancelOrder', payload),
+      ask: (payload) => invoke('ask', payload),
+      listConversations: (payload) => invoke('listConversations', payload),
+      getConversation: (payload) => invoke('getConversation', payload),
+      deleteConversation: (payload) => invoke('deleteConversation', payload),
+      reportAnswer: (payload) => invoke('reportAnswer', payload),
     };
     setCloudApi(api);
     return this;
