@@ -28,3 +28,7 @@ export function dateTime(ms: number): string {
 export function orderPageUrl(orderId: string, paid = false): string {
   return `/pages/order/order?orderId=${encodeURIComponent(orderId)}${paid ? '&paid=1' : ''}`;
 }
+
+export function conversationPageUrl(conversationId: string): string {
+  return `/pages/conversation/conversation?conversationId=${encodeURIComponent(conversationId)}`;
+}
