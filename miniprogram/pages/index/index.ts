@@ -14,6 +14,7 @@ import { currentLocale, errorMessage, format, localized, messages, setLocale, ty
 import { confirmAction, openPage, setTitle, toast } from '../../services/ui';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
 import { questionSegments, type QuestionSegment } from '../../services/question';
+import { tierForLength } from '../../services/tierChoice';
 import { rememberTiers } from '../../services/tierNames';
 import type { ActivePaymentDetails, ClientOrder, ErrorBody, RequestPaymentParams, Tier } from '../../services/types';
 
@@ -78,6 +79,9 @@ Component({
     promptCountText: '',
     overLimit: false,
     limitMessage: '',
+    /** Over the limit: the tier that takes the question, offered in one tap (the question kept). */
+    suggestedTierId: '',
+    suggestion: '',
     showSubscribeHint: false,
     busy: false,
     canPay: false,
@@ -161,6 +165,7 @@ Component({
       const overLimit = tier !== undefined && length > limit;
       const hasPrompt = this.data.prompt.trim().length > 0;
       const pending = state.pending;
+      const bigger = overLimit ? tierForLength(state.tiers, this.data.selectedTierId, length) : null;
       this.setData({
         tiers: state.tiers.map((item) => ({
           id: item.id,
@@ -174,6 +179,8 @@ Component({
         promptCountText: tier ? format(t.promptCount, { length, limit }) : String(length),
         overLimit,
         limitMessage: overLimit ? format(t.promptTooLong, { length, limit }) : '',
+        suggestedTierId: bigger ? bigger.id : '',
+        suggestion: bigger ? format(t.switchTier, { tier: localized(bigger.title, locale), limit: bigger.promptLimit }) : '',
         showSubscribeHint: tier !== undefined && tier.longRunning && this.data.subscribeTemplateId !== '' && pending === null,
         canPay: tier !== undefined && hasPrompt && !overLimit && !this.data.busy && pending === null,
         payLabel: this.data.busy ? t.paying : tier ? format(t.pay, { price: yuanFromFen(tier.priceFen) }) : '',
