@@ -46,10 +46,10 @@ export function keptQuestion(): KeptQuestion | null {
   }
 }
 
-/** Removes the kept question: it was asked, or (with `conversationId`) only when it belongs to that conversation. */
-export function forgetKeptQuestion(conversationId?: string): void {
+/** Removes the kept question when it belongs to this conversation ('' for a new one): it was asked, or the conversation deleted. */
+export function forgetKeptQuestion(conversationId: string): void {
   const kept = keptQuestion();
-  if (conversationId !== undefined && kept?.conversationId !== conversationId) return;
+  if (!kept || (kept.conversationId ?? '') !== conversationId) return;
   try {
     wx.removeStorageSync(TOP_UP_HANDOFF_KEY);
   } catch {

@@ -162,6 +162,23 @@ describe('the conversation page', () => {
     await until(() => page.instance.data.canSend === true, 'the next question may be asked');
   });
 
+  test('opened without a conversation, the first question starts one, and the follow-ups go to it', async () => {
+    const cloud = server([], [turn({ orderId: 'ord_1', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '长城有多长？' }), turn({ orderId: 'ord_2', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '为什么？' })]);
+    cloud.handlers.getOrder = ({ orderId }) => ({ ok: true, order: turn({ orderId, conversationId: 'c_new', rev: 9, output: '答' }) });
+    setChunkedTransport(null);
+    const page = openPage('pages/conversation/conversation', { tier: 'quick' });
+    await until(() => !page.instance.data.loading && page.instance.data.countText !== '', 'the question box');
+    expect(page.querySelector('#delete')).toBeUndefined();
+    expect(cloud.callsTo('getConversation')).toHaveLength(0);
+    await askFollowUp(page, '长城有多长？');
+    await until(() => page.querySelector('#copy-0') !== undefined, 'the first answer');
+    expect(cloud.callsTo('ask')[0]).toEqual({ prompt: '长城有多长？', tier: 'quick', payWith: 'tokens', platform: expect.any(String) });
+    expect(page.querySelector('#delete')).toBeDefined();
+    await askFollowUp(page, '为什么？');
+    await until(() => cloud.callsTo('ask').length === 2, 'the follow-up');
+    expect(cloud.callsTo('ask')[1]).toMatchObject({ prompt: '为什么？', conversationId: 'c_new' });
+  });
+
   test('without the stream the page long-polls, and never backs off while the answer is being written', async () => {
     setChunkedTransport(null);
     const pauses = fastPolling();

@@ -1,6 +1,7 @@
 /**
  * A conversation: its turns stacked oldest first (each question, then its answer as Markdown with
- * the 「AI生成」 label beside it), and the question box at the bottom for a follow-up.
+ * the 「AI生成」 label beside it), and the question box at the bottom for a follow-up. Opened without
+ * a conversationId (`?tier=quick`), it starts a new conversation with its first question.
  *
  * - A follow-up is createOrder with the conversation's id, paid with tokens (services/ask.ts): it
  *   comes back paid, so the turn shows "writing" at once, never "confirming payment", and its text
@@ -128,12 +129,16 @@ function stillMoving(order: Turn): boolean {
 Component({
   properties: {
     conversationId: { type: String, value: '' },
+    /** For a new conversation: the tier its first question is asked with. */
+    tier: { type: String, value: '' },
   },
 
   data: {
     locale: 'zh' as Locale,
     t: messages('zh'),
     loading: true,
+    /** No question asked yet: the box asks the first one, and there is nothing to delete. */
+    isNew: false,
     missing: false,
     loadError: '',
     turns: [] as TurnView[],
@@ -158,7 +163,7 @@ Component({
       const t = messages(locale);
       this.setData({ locale, t, openedFirst: openedFirst() });
       setTitle(t.conversationTitle);
-      if (this.data.conversationId) this.start(this.data.conversationId);
+      if (this.data.conversationId || this.data.tier) this.start(this.data.conversationId, this.data.tier);
     },
     detached() {
       const state = states.get(this);
@@ -202,18 +207,22 @@ Component({
     /** WeChat hands a Component page its query both as properties and to onLoad; starting twice is harmless. */
     onLoad(query: Record<string, string | undefined>) {
       const id = query.conversationId ? decodeURIComponent(query.conversationId) : '';
-      if (id) this.start(id);
+      const tier = query.tier ? decodeURIComponent(query.tier) : '';
+      if (id || tier) this.start(id, tier);
     },
 
-    start(conversationId: string) {
+    /** A conversation by its id, or a new one (no id) whose first question goes with `tier`. */
+    start(conversationId: string, tier = '') {
       if (states.has(this)) return;
-      const state: ConversationState = { conversationId, turns: [], visible: true, missing: false, catalog: null, tierId: '', ticker: null, notice: null };
+      const state: ConversationState = { conversationId, turns: [], visible: true, missing: false, catalog: null, tierId: tier, ticker: null, notice: null };
       states.set(this, state);
-      void this.load(state);
+      if (conversationId) void this.load(state);
+      else this.setData({ loading: false, isNew: true });
       void loadCatalog().then((catalog) => {
         if (states.get(this) !== state || !catalog) return;
         state.catalog = catalog;
         rememberTiers(catalog.tiers);
+        if (!state.tierId && !conversationId) state.tierId = catalog.tiers[0]?.id ?? '';
         this.setData({ supportContact: catalog.supportContact });
         this.renderTurns();
         this.refreshComposer();
@@ -397,7 +406,7 @@ Component({
     takeKeptQuestion() {
       const state = states.get(this);
       const kept = keptQuestion();
-      if (!state || !kept || kept.conversationId !== state.conversationId || this.data.draft.trim() !== '') return;
+      if (!state || !kept || (kept.conversationId ?? '') !== state.conversationId || this.data.draft.trim() !== '') return;
       state.tierId = kept.tier;
       this.setData({ draft: kept.prompt });
       this.refreshComposer();
@@ -428,11 +437,17 @@ Component({
       state.notice = null;
       this.setData({ busy: true });
       this.refreshComposer();
-      const answer = await askWithTokens({ prompt, tier, conversationId: state.conversationId });
+      const answer = await askWithTokens({ prompt, tier, ...(state.conversationId ? { conversationId: state.conversationId } : {}) });
       if (states.get(this) !== state) return;
       this.setData({ busy: false });
       if (answer.ok) {
         forgetKeptQuestion(state.conversationId);
+        if (!state.conversationId && answer.order.conversationId) {
+          // The first question started the conversation: from now on the page is that conversation's.
+          state.conversationId = answer.order.conversationId;
+          setTitle(questionSegments(prompt, this.data.t).map((part) => part.text).join(''));
+          this.setData({ isNew: false });
+        }
         const turn = this.turnState(answer.order, true);
         state.turns.push(turn);
         this.setData({ draft: '' });
@@ -453,7 +468,7 @@ Component({
         keepQuestionForTopUp({
           prompt,
           tier,
-          conversationId: state.conversationId,
+          ...(state.conversationId ? { conversationId: state.conversationId } : {}),
           ...(typeof details.priceTokens === 'number' ? { priceTokens: details.priceTokens } : {}),
           ...(typeof details.balance === 'number' ? { balance: details.balance } : {}),
         });
@@ -509,7 +524,7 @@ Component({
 
     async onDelete() {
       const state = states.get(this);
-      if (!state || this.data.busy) return;
+      if (!state || !state.conversationId || this.data.busy) return;
       const { t } = this.data;
       if (!(await confirmAction(t.deleteConfirm, t.deleteYes, t.confirmNo))) return;
       this.setData({ busy: true });
