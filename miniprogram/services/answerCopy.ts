@@ -7,7 +7,6 @@
  * A table becomes lines a chat message can hold: with two columns, "header: header" and then one
  * "cell: cell" line per row; with more, one line per row, "first cell — header: cell; header: cell".
  */
-import type { Messages } from './i18n';
 import { Lexer, type Token, type Tokens } from '../vendor/markdown';
 
 function decoded(value: string): string {
@@ -109,8 +108,8 @@ export function readableText(markdown: string): string {
     .join('\n\n');
 }
 
-/** The clipboard's text for an answer: readable text, then the AI label. */
-export function copyableAnswer(markdown: string, t: Messages): string {
+/** The clipboard's text for an answer: readable text, then the AI label (i18n's `aiLabelInCopy`). */
+export function copyableAnswer(markdown: string, label: string): string {
   const text = readableText(markdown);
-  return text ? `${text}\n\n${t.aiLabelInCopy}` : t.aiLabelInCopy;
+  return text ? `${text}\n\n${label}` : label;
 }

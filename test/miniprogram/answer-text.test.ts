@@ -103,8 +103,8 @@ describe('copying an answer', () => {
   });
 
   test('ends with the AI label, in the reader’s language', () => {
-    expect(copyableAnswer('**答**', messages('zh'))).toBe('答\n\n【AI生成】');
-    expect(copyableAnswer('An *answer*', messages('en'))).toBe('An answer\n\n[AI-generated]');
+    expect(copyableAnswer('**答**', messages('zh').aiLabelInCopy)).toBe('答\n\n【AI生成】');
+    expect(copyableAnswer('An *answer*', messages('en').aiLabelInCopy)).toBe('An answer\n\n[AI-generated]');
   });
 });
 

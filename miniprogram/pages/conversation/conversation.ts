@@ -325,7 +325,8 @@ Component({
         phase,
         status: statusText(phase, order, t),
         spinning: phase === 'writing' || phase === 'refunding',
-        notice: turn.restarted && (phase === 'writing' || phase === 'completed') ? t.answerRestarted : '',
+        // Said while the new answer is written; once it is complete, the answer speaks for itself.
+        notice: turn.restarted && phase === 'writing' ? t.answerRestarted : '',
         truncated: order.truncated === true && phase === 'completed',
         explain: explainText(phase, order, t),
         returned: failed ? returnedLines(order, t, state?.catalog?.supportContact ?? '') : [],
@@ -505,7 +506,7 @@ Component({
       if (!state || !turn) return;
       state.notice = null;
       this.refreshComposer();
-      const failure = await copyText(copyableAnswer(turn.order.output, this.data.t));
+      const failure = await copyText(copyableAnswer(turn.order.output, this.data.t.aiLabelInCopy));
       if (!failure) return;
       state.notice = refusedPrivacy(failure) ? (t) => t.copyRefused : (t) => t.copyFailed;
       this.refreshComposer();

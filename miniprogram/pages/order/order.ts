@@ -47,6 +47,8 @@ interface OrderPageState {
   ticker: number | null;
   visible: boolean;
   notice: Notice | null;
+  /** The answer was restarted on another model: said while the new one is written. */
+  restarted: boolean;
   trouble: boolean;
   missing: boolean;
   /** The answer's blocks as last rendered. */
@@ -212,6 +214,7 @@ Component({
         ticker: null,
         visible: true,
         notice: null,
+        restarted: false,
         trouble: false,
         missing: false,
         blocks: [],
@@ -250,7 +253,7 @@ Component({
       state.order = order;
       if (order.status === 'pending_payment') state.payment = payment ?? state.payment;
       else state.payment = null;
-      if (restarted) state.notice = (t) => t.answerRestarted;
+      if (restarted) state.restarted = true;
       const done = order.outputComplete || isTerminalStatus(order.status);
       // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
       state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
@@ -313,7 +316,7 @@ Component({
         conversationId: order?.conversationId ?? '',
         subscribed: order ? order.subscribed : false,
         canPay: phase === 'awaiting_payment' && state.payment !== null,
-        notice: state.notice ? state.notice(t) : '',
+        notice: state.notice ? state.notice(t) : state.restarted && phase === 'writing' ? t.answerRestarted : '',
         trouble: state.trouble ? t.pollTrouble : '',
         supportContact: state.supportContact ?? '',
       });
@@ -411,7 +414,7 @@ Component({
       const state = states.get(this);
       if (!state?.order) return;
       this.setNotice(null);
-      const failure = await copyText(copyableAnswer(state.order.output, this.data.t));
+      const failure = await copyText(copyableAnswer(state.order.output, this.data.t.aiLabelInCopy));
       if (!failure) return;
       // Refusing the privacy guide is respected: nothing is copied, and the user is told why.
       this.setNotice(refusedPrivacy(failure) ? (t) => t.copyRefused : (t) => t.copyFailed);
