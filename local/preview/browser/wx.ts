@@ -372,6 +372,18 @@ export function createWx(context: WxContext): Record<string, unknown> {
         localStorage.removeItem(storageKey(options.key));
         return ok('removeStorage');
       }),
+    /**
+     * wx.login: a one-time code for the simulated user, from the runtime's `POST /api/wx/login`
+     * (X-WX-OPENID), which the functions exchange as WeChat's jscode2session would (WeChat docs:
+     * wx.login, "code 只能使用一次，5分钟有效"). The conversation page asks again with it after SESSION_EXPIRED.
+     */
+    login: (options?: Callbacks<{ errMsg: string; code: string }>) =>
+      call('login', options, async () => {
+        const response = await fetch('/api/wx/login', { method: 'POST', headers: { 'content-type': 'application/json', 'X-WX-OPENID': context.openid() }, body: '{}' });
+        const body = (await response.json().catch(() => null)) as { code?: unknown } | null;
+        if (!response.ok || typeof body?.code !== 'string') throw new Error(`the runtime answered ${response.status}`);
+        return { errMsg: 'login:ok', code: body.code };
+      }),
     setClipboardData: (options: { data: string } & Callbacks<{ errMsg: string }>) =>
       call('setClipboardData', options, async () => {
         // The clipboard is a protected API: the privacy guide's 剪切板 item.
