@@ -3,40 +3,36 @@
  * miniprogram-simulate in the preview at `/`) against the real local runtime. Screenshots of every
  * step go to test/artifacts/preview/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { answerBlocks, nodesText } from '../miniprogram/services/markdown';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { readableText } from '../miniprogram/services/answerCopy';
 import { LocalRuntime } from './support/runtime';
-
-// Debian's chromium-headless-shell: Blink without the desktop browser's UI, as Playwright runs headless tests.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell';
-const ARTIFACTS = join(__dirname, 'artifacts', 'preview');
-const STEP_TIMEOUT_MS = 15_000;
+import {
+  callWx,
+  copiedTexts,
+  currentPages,
+  expectInFirstScreen,
+  HISTORY,
+  HOME,
+  inPage,
+  launchChromium,
+  openPreview as openPreviewIn,
+  ORDER,
+  orderIdFrom,
+  pageClass,
+  renderedText,
+  shot,
+  STEP_TIMEOUT_MS,
+  until,
+  type BrowserGlobals,
+} from './support/preview';
 
 let runtime: LocalRuntime;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-/** An element of a page by its WXML id (the preview writes ids into the DOM, as WeChat's renderer does). */
-const inPage = (route: string, id: string) => `[data-mp-page="${route}"]:not([hidden]) #${id}`;
-/** WXML classes are prefixed with the page's tag, as miniprogram-simulate does: `card` → `mp-pages-index-index--card`. */
-const pageClass = (route: string, className: string) => `mp-${route.replace(/\//g, '-')}--${className}`;
-const HOME = 'pages/index/index';
-const ORDER = 'pages/order/order';
-const HISTORY = 'pages/history/history';
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium-headless-shell fonts-noto-cjk)`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
   runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 // A test's pages close with it: left open, they would go on polling the runtime and animating
@@ -50,51 +46,8 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function openPreview(openid: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 820, height: 720 }, locale: 'zh-CN' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(`${runtime.url}/?openid=${openid}`);
-  await page.waitForSelector('body[data-preview-ready]', { timeout: STEP_TIMEOUT_MS });
-  expect(problems).toEqual([]);
-  expect(await page.locator('#errors li').count()).toBe(0);
-  return page;
-}
-
-/** Reads `read()` until `ok` accepts it (bounded in time), for what the page changes on its own. */
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-/** The text a reader sees of a Markdown answer, as the mini program renders it, without white space. */
-function renderedText(markdown: string): string {
-  return answerBlocks(markdown, true)
-    .map((block) => nodesText(block.nodes))
-    .join('')
-    .replace(/\s+/g, '');
-}
-
-/** The element is on the phone's first screen: inside the page window without scrolling. */
-async function expectInFirstScreen(page: Page, element: Locator): Promise<void> {
-  const box = await element.boundingBox();
-  const window = await page.locator('.mp-page:not([hidden])').boundingBox();
-  const scrollTop = await page.locator('.mp-page:not([hidden])').evaluate((node) => (node as unknown as { scrollTop: number }).scrollTop);
-  expect({ visible: box !== null, scrolled: scrollTop }).toEqual({ visible: true, scrolled: 0 });
-  if (!box || !window) return;
-  expect({ top: box.y >= window.y - 0.5, bottom: box.y + box.height <= window.y + window.height + 0.5 }).toEqual({ top: true, bottom: true });
+function openPreview(openid: string): Promise<Page> {
+  return openPreviewIn(browser, runtime, contexts, openid);
 }
 
 /** Chooses a tier, writes the prompt and taps pay on the home page. */
@@ -120,39 +73,6 @@ async function payInSheet(page: Page, amount: string, screenshotName: string): P
   await shot(page, screenshotName);
   await sheet.locator('[data-action="success"]').click();
   await sheet.waitFor({ state: 'detached' });
-}
-
-/** The few browser globals the test reads inside the page (this program has no DOM typings). */
-interface BrowserGlobals {
-  document: { querySelector(selector: string): { textContent: string | null; className: string } | null };
-  getComputedStyle(element: unknown): { paddingTop: string; paddingLeft: string; minHeight: string };
-}
-
-/** What the preview exposes to the pages, reached from the test as a page's code reaches it. */
-interface PreviewGlobals {
-  wx: Record<string, (options?: unknown) => Promise<unknown>>;
-  getCurrentPages(): { route: string; options: Record<string, string> }[];
-}
-
-/** Calls `wx[api](options)` in the preview the way page code does (promise style), resolving to its answer or its `{ errMsg }`. */
-function callWx(page: Page, api: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  return page.evaluate(
-    ([name, argument]) => {
-      const globals = globalThis as unknown as PreviewGlobals;
-      return (globals.wx[name as string] as (options: unknown) => Promise<Record<string, unknown>>)(argument).catch((error: Record<string, unknown>) => ({ failed: error }));
-    },
-    [api, options] as const,
-  );
-}
-
-function currentPages(page: Page): Promise<{ route: string; options: Record<string, string> }[]> {
-  return page.evaluate(() => (globalThis as unknown as PreviewGlobals).getCurrentPages().map(({ route, options }) => ({ route, options })));
-}
-
-function orderIdFrom(page: Page): string {
-  const match = /orderId=([A-Za-z0-9_-]+)/.exec(new URL(page.url()).hash);
-  if (!match) throw new Error(`no order in the preview's address: ${page.url()}`);
-  return match[1] as string;
 }
 
 describe('the browser preview of the mini program', () => {
@@ -207,6 +127,12 @@ describe('the browser preview of the mini program', () => {
     expect(await output.locator('h2').textContent()).toContain('长城');
     expect(await output.locator('ul > li').count()).toBeGreaterThan(0);
     expect(answer).not.toMatch(/---|^- /);
+    // The answer is labelled as AI-generated, beside it in its card.
+    const label = page.locator(inPage(ORDER, 'ai-label'));
+    expect(await label.textContent()).toBe('AI生成');
+    const card = await page.locator(inPage(ORDER, 'answer')).boundingBox();
+    const labelBox = await label.boundingBox();
+    expect(card && labelBox && labelBox.y >= card.y && labelBox.y + labelBox.height <= card.y + card.height).toBe(true);
     await shot(page, 'paid-6-completed');
 
     // The actions after the answer sit on one line each, inside the first screen.
@@ -225,11 +151,15 @@ describe('the browser preview of the mini program', () => {
     await privacy.locator('#agree-btn').click();
     await until('the copy is confirmed', () => page.locator('#phone .mp-toast').textContent().catch(() => ''), (text) => (text ?? '').includes('内容已复制'));
     await privacy.waitFor({ state: 'detached' });
+    // What was copied reads as text (no Markdown marks) and keeps the AI label.
+    expect(await copiedTexts(page)).toEqual([`${readableText(stored.order.output as string)}\n\n【AI生成】`]);
+    expect((await copiedTexts(page))[0]).not.toMatch(/---|^- |^#/m);
 
     // "New question" goes back to the home page below (no second home page), then "my orders".
     await another.click();
     await until('back on the one home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
     await page.locator(inPage(HOME, 'history')).click();
+    await page.locator(inPage(HISTORY, 'tab-orders')).click();
     const row = page.locator(inPage(HISTORY, `order-${orderId}`));
     await row.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await row.locator(`.${pageClass(HISTORY, 'row-status')}`).getAttribute('class')).toContain(pageClass(HISTORY, 'status-completed'));
@@ -246,7 +176,8 @@ describe('the browser preview of the mini program', () => {
     await page.locator('#user-form button').click();
     await until('the preview starts over on the home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
     await page.locator(inPage(HOME, 'history')).click();
-    await page.locator(inPage(HISTORY, 'empty')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.locator(inPage(HISTORY, 'tab-orders')).click();
+    await until('no order of the first user', () => page.locator(inPage(HISTORY, 'empty')).textContent().catch(() => ''), (text) => text === '还没有订单');
     expect(await page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`).count()).toBe(0);
     expect(await page.locator('#messages .preview-message').count()).toBe(0);
   });
@@ -283,6 +214,70 @@ describe('the browser preview of the mini program', () => {
     await until('the whole answer is shown', async () => ((await output.textContent()) ?? '').replace(/\s+/g, ''), (text) => text === expected);
     expect(seen[0] && expected.startsWith(seen[0].slice(0, 4))).toBeTruthy();
     await shot(page, 'stream-2-completed');
+  });
+
+  test('the order page as a user lives it: "writing" once paid, text flowing in without raw Markdown marks, the restart on another model said, "completed" and copy only with the whole answer, a long question folded', async () => {
+    // The first model of the quick tier fails halfway through its answer: the second one restarts it.
+    await runtime.faults({ llm: { error: 0, midStreamError: 0, firstTokenMs: 300, tokensPerSecond: 25, answerTokens: 150, byModel: { 'qwen-turbo': { midStreamError: 1 } } } });
+    try {
+      const user = `e2e-lived-${process.pid}`;
+      const page = await openPreview(user);
+      // A question pasted from elsewhere, 466 characters long.
+      const question = `${'Please compare the approaches we discussed for migrating the billing service, including the risks and the rollback plan. '.repeat(4)}Thanks.`.slice(0, 466);
+      expect(question).toHaveLength(466);
+      await orderFromHome(page, 'quick', question, 'lived');
+      // Every change of the order page, as the user saw it: its headline, answer text, notice and copy button.
+      await page.evaluate((route) => {
+        const globals = globalThis as unknown as BrowserGlobals & { __frames: Frame[] };
+        type Frame = { headline: string; output: string; notice: string; copy: boolean };
+        globals.__frames = [];
+        const at = (id: string) => globals.document.querySelector(`[data-mp-page="${route}"]:not([hidden]) #${id}`);
+        new globals.MutationObserver(() => {
+          const headline = at('headline')?.textContent ?? '';
+          if (!headline) return;
+          globals.__frames.push({ headline, output: (at('output')?.textContent ?? '').replace(/\s+/g, ''), notice: at('notice')?.textContent ?? '', copy: at('copy') !== null });
+        }).observe(globals.document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      }, ORDER);
+      await payInSheet(page, '¥0.50', 'lived-3-pay-sheet');
+      const status = page.locator(inPage(ORDER, 'status'));
+      await until('the restart is said', () => page.locator(inPage(ORDER, 'notice')).textContent().catch(() => ''), (text) => text === '正在换一个模型重新回答，之前的内容已清除。', 30_000);
+      await shot(page, 'lived-4-restarted');
+      await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
+      const { order } = await runtime.call<{ order: { output: string; status: string } }>('getOrder', { orderId: orderIdFrom(page) }, user);
+      const whole = renderedText(order.output);
+      const frames = await page.evaluate(() => (globalThis as unknown as { __frames: Array<{ headline: string; output: string; notice: string; copy: boolean }> }).__frames);
+
+      // Once text is on screen the page never says it is still confirming the payment.
+      expect(frames.filter((frame) => frame.output !== '' && frame.headline === '正在确认支付…')).toEqual([]);
+      // While it streams, no Markdown mark shows raw: no `---` or `-` of the rule under the heading, no list dash.
+      expect(frames.filter((frame) => /-/.test(frame.output))).toEqual([]);
+      // Text came in many steps, none of them most of the answer at once.
+      const lengths = [...new Set(frames.map((frame) => frame.output.length))].filter((length) => length > 0);
+      expect(lengths.length).toBeGreaterThanOrEqual(5);
+      const jumps = frames.slice(1).map((frame, index) => frame.output.length - (frames[index] as { output: string }).output.length);
+      expect(Math.max(...jumps)).toBeLessThan(whole.length / 2);
+      // "Completed" and the copy button only with the whole answer on screen.
+      expect(frames.filter((frame) => (frame.headline === '已完成' || frame.copy) && frame.output !== whole)).toEqual([]);
+      expect(await page.locator(inPage(ORDER, 'output')).textContent().then((text) => (text ?? '').replace(/\s+/g, ''))).toBe(whole);
+
+      // The long question is folded to three lines: the answer starts on the first screen.
+      const questionText = page.locator(inPage(ORDER, 'question-text'));
+      const folded = await questionText.evaluate((node) => {
+        const element = node as unknown as { getBoundingClientRect(): { height: number } };
+        const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(node);
+        return { height: element.getBoundingClientRect().height, line: parseFloat(style.lineHeight) };
+      });
+      expect(folded.height).toBeLessThanOrEqual(folded.line * 3 + 1);
+      const answerCard = await page.locator(inPage(ORDER, 'answer')).boundingBox();
+      const window = await page.locator('.mp-page:not([hidden])').boundingBox();
+      expect(answerCard && window && answerCard.y < window.y + window.height).toBe(true);
+      await shot(page, 'lived-5-folded');
+      await page.locator(inPage(ORDER, 'question-toggle')).click();
+      await until('the question unfolds', () => questionText.evaluate((node) => (node as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height), (height) => height > folded.line * 6);
+      await shot(page, 'lived-6-unfolded');
+    } finally {
+      await runtime.faults({ llm: { byModel: { 'qwen-turbo': null } } });
+    }
   });
 
   test('cancel on the pay sheet, choose another tier and write another question: the new order, with the new question, is the one paid', async () => {
@@ -368,6 +363,16 @@ describe('the browser preview of the mini program', () => {
     await until('the limit message', () => page.locator(inPage(HOME, 'limit-message')).textContent().catch(() => ''), (text) => (text ?? '').includes('520'));
     for (const id of ['limit-message', 'prompt-count', 'pay']) await expectInFirstScreen(page, page.locator(inPage(HOME, id)));
     await shot(page, 'english-3-too-long');
+
+    // The expert tier takes it: one tap switches, the question kept, and it can be paid.
+    const switchTier = page.locator(inPage(HOME, 'switch-tier'));
+    expect(await switchTier.textContent()).toBe('Switch to Expert long-form (up to 2000), keeping the question');
+    await switchTier.click();
+    await until('the expert tier is chosen', () => page.locator(inPage(HOME, 'tier-expert')).getAttribute('class'), (value) => (value ?? '').includes(pageClass(HOME, 'tier-selected')));
+    expect(await textarea.inputValue()).toBe('x'.repeat(520));
+    await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+    expect(await switchTier.count()).toBe(0);
+    await shot(page, 'english-4-switched-tier');
   });
 
   test('when every model fails, the order page shows the refund and its amount', async () => {
@@ -384,9 +389,17 @@ describe('the browser preview of the mini program', () => {
       expect(headline).toContain('0.50');
       expect(await page.locator(inPage(ORDER, 'refund-explain')).isVisible()).toBe(true);
       expect(await page.locator(inPage(ORDER, 'meta')).textContent()).toContain('¥0.50');
+      const orderId = orderIdFrom(page);
+      const { order: refunded } = await runtime.call<{ order: { outTradeNo: string } }>('getOrder', { orderId }, user);
+      // What went back, when it arrives, and the order's number; buttons that say what they do.
+      const returned = (await page.locator(inPage(ORDER, 'returned')).textContent()) ?? '';
+      expect(returned).toContain('¥0.50 原路退回你付款的微信支付账户。');
+      expect(returned).toContain('退回零钱一般 20 分钟内到账，退回银行卡一般 1–3 个工作日');
+      expect(returned).toContain(`订单号：${refunded.outTradeNo}`);
+      expect(await page.locator(inPage(ORDER, 'ask-again')).textContent()).toBe('重试这个问题');
+      expect(await page.locator(inPage(ORDER, 'ask-another')).textContent()).toBe('问新问题');
       await shot(page, 'refund-4-refunded');
 
-      const orderId = orderIdFrom(page);
       const stored = await runtime.call('getOrder', { orderId }, user);
       expect(stored.order.status).toBe('refunded');
       expect(stored.order.refundedAt).toBeGreaterThan(0);
@@ -417,7 +430,7 @@ describe('the browser preview of the mini program', () => {
 
     await page.locator(inPage(HOME, 'history')).click();
     await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
-    expect(await page.locator('#title').textContent()).toBe('我的订单');
+    expect(await page.locator('#title').textContent()).toBe('我的对话');
     expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME, HISTORY]);
     expect(await page.locator('#back').isVisible()).toBe(true);
     await page.locator('#back').click();
@@ -428,8 +441,12 @@ describe('the browser preview of the mini program', () => {
     // The query reaches the page (onLoad and the properties of the same name): this order does not exist for this user.
     expect(await callWx(page, 'navigateTo', { url: '/pages/order/order?orderId=no-such-order' })).toEqual({ errMsg: 'navigateTo:ok' });
     expect((await currentPages(page)).at(-1)).toEqual({ route: ORDER, options: { orderId: 'no-such-order' } });
-    const status = page.locator(inPage(ORDER, 'status'));
-    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-missing')));
+    // Not a dead end: a page that says so, with the ways on inside the first screen.
+    const missing = page.locator(inPage(ORDER, 'missing'));
+    await missing.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await missing.textContent()).toContain('找不到这个订单');
+    await expectInFirstScreen(page, page.locator(inPage(ORDER, 'missing-home')));
+    await expectInFirstScreen(page, page.locator(inPage(ORDER, 'missing-history')));
     await shot(page, 'nav-1-unknown-order');
     expect(await callWx(page, 'navigateTo', { url: '/pages/nope/nope' })).toEqual({ failed: { errMsg: 'navigateTo:fail page "pages/nope/nope" is not found' } });
     expect(await callWx(page, 'navigateBack', { delta: 5 })).toEqual({ errMsg: 'navigateBack:ok' });
