@@ -9,7 +9,7 @@
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { readableText } from '../miniprogram/services/answerCopy';
 import { LocalRuntime } from './support/runtime';
-import { callWx, copiedTexts, CONVERSATION, currentPages, HOME, inPage, launchChromium, openPreview, ORDER, setStorage, shot, STEP_TIMEOUT_MS, until, type BrowserElement, type BrowserGlobals } from './support/preview';
+import { callWx, clickWhenStill, copiedTexts, CONVERSATION, currentPages, HOME, inPage, launchChromium, openPreview, ORDER, setStorage, shot, STEP_TIMEOUT_MS, until, type BrowserElement, type BrowserGlobals } from './support/preview';
 
 let runtime: LocalRuntime;
 let browser: Browser;
@@ -195,7 +195,7 @@ describe('answers in Chromium at 375 px', () => {
       await shot(page, `conversation-${locale}-2-follow-up`);
 
       // Copy: the privacy consent first, then readable text with the label.
-      await page.locator(inPage(CONVERSATION, 'copy-0')).click();
+      await clickWhenStill(page.locator(inPage(CONVERSATION, 'copy-0')));
       const privacy = page.locator(inPage(CONVERSATION, 'privacy-sheet'));
       await privacy.waitFor({ timeout: STEP_TIMEOUT_MS });
       await privacy.locator(t.agree).click();
@@ -203,7 +203,7 @@ describe('answers in Chromium at 375 px', () => {
       expect(await copiedTexts(page)).toEqual([`${readableText(TABLE_ANSWER)}\n\n${t.copyLabel}`]);
 
       // 举报/反馈 on the first answer: a reason, a note, and the support contact beside it.
-      await page.locator(inPage(CONVERSATION, 'report-0')).click();
+      await clickWhenStill(page.locator(inPage(CONVERSATION, 'report-0')));
       const sheet = page.locator(inPage(CONVERSATION, 'report-sheet'));
       await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
       expect(await sheet.textContent()).toContain('support@example.com');

@@ -8,7 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { readableText } from '../miniprogram/services/answerCopy';
 import { LocalRuntime } from './support/runtime';
-import { callWx, copiedTexts, CONVERSATION, currentPages, HISTORY, HOME, inPage, launchChromium, openPreview, renderedText, setStorage, shot, STEP_TIMEOUT_MS, until, type BrowserGlobals } from './support/preview';
+import { callWx, clickWhenStill, copiedTexts, CONVERSATION, currentPages, HISTORY, HOME, inPage, launchChromium, openPreview, renderedText, setStorage, shot, STEP_TIMEOUT_MS, until, type BrowserGlobals } from './support/preview';
 
 let runtime: LocalRuntime;
 let browser: Browser;
@@ -137,7 +137,7 @@ describe('a conversation in the preview, against the real functions', () => {
       expect(promptTokens[2]).toBeGreaterThan((promptTokens[1] ?? 0) + 60);
 
       // Copy the second answer: readable text with the label (after the privacy consent).
-      await page.locator(inPage(CONVERSATION, 'copy-1')).click();
+      await clickWhenStill(page.locator(inPage(CONVERSATION, 'copy-1')));
       const privacy = page.locator(inPage(CONVERSATION, 'privacy-sheet'));
       await privacy.waitFor({ timeout: STEP_TIMEOUT_MS });
       await privacy.locator('#agree-btn').click();

@@ -75,6 +75,20 @@ export async function until<T>(what: string, read: () => Promise<T>, ok: (value:
   return value;
 }
 
+/** Clicks once the element has stopped moving (a page may still be scrolling smoothly, e.g. after wx.pageScrollTo). */
+export async function clickWhenStill(element: Locator): Promise<void> {
+  await element.scrollIntoViewIfNeeded();
+  let last = JSON.stringify(await element.boundingBox());
+  await until('the element to stop moving', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = JSON.stringify(await element.boundingBox());
+    const still = now === last;
+    last = now;
+    return still;
+  }, (still) => still);
+  await element.click();
+}
+
 export async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
