@@ -11,7 +11,7 @@
  * `from: 0` event, or, on the long-poll, text that no longer starts with what was shown.
  */
 import { cloudApi } from './cloud';
-import { Poller, pollTimers, type PollResult, type Timers } from './poller';
+import { Poller, pollResult, pollTimers, type PollResult, type Timers } from './poller';
 import { chunkedTransport, OrderStream, type LiveText, type StreamStop } from './stream';
 import { longPollInput } from './textFlow';
 import { isTerminalStatus, type ClientOrder, type RequestPaymentParams, type Turn } from './types';
@@ -227,11 +227,6 @@ export class OrderFollower {
     this.apply(answer.order, answer.payment ?? null);
     if (isTerminalStatus(answer.order.status)) return 'finished';
     if (this.stream) return 'finished';
-    if (changed) return 'changed';
-    // Just paid here: the confirmation is due any moment. Being written: text may come any moment.
-    // Either way the next long-poll follows at once, and waits for the news itself.
-    if (answer.order.status === 'pending_payment' && this.justPaid) return 'expecting';
-    if (beingWritten(answer.order)) return 'expecting';
-    return 'unchanged';
+    return pollResult(changed, answer.order.status, this.justPaid);
   }
 }
