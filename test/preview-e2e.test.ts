@@ -795,6 +795,8 @@ describe('virtual payment end to end on the home page (PAY_MODE=virtual)', () =>
     await until('back in the conversation', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === `${HOME},${CONVERSATION}`);
     const box = page.locator(inPage(CONVERSATION, 'follow-up')).locator('textarea');
     expect(await box.inputValue()).toBe(kept);
+    // The conversation keeps the title it set (its first question), as WeChat keeps a page's title.
+    expect(await page.locator('#title').textContent()).toBe('用一句话介绍长城');
     await shot(page, 'tokens-zh-7-back-in-conversation');
     await until('the follow-up can be sent', () => send.getAttribute('disabled'), (value) => value === null);
     await send.click();
