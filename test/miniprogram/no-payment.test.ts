@@ -7,6 +7,7 @@ import {
   IOS,
   IOS_14,
   IOS_OLD_WECHAT,
+  MINIPROGRAM_ROOT,
   openPage,
   order,
   resetCloud,
@@ -21,6 +22,8 @@ import {
   type FakeDevice,
   type PageComponent,
 } from './harness';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compareVersions, iosMajorVersion, virtualPaymentAvailable } from '../../miniprogram/services/platform';
 import { readFailure } from '../../miniprogram/services/virtualPayment';
 import type { ClientOrder, CreateOrderInput, Pack } from '../../miniprogram/services/types';
@@ -230,6 +233,15 @@ describe('where payment can be shown, the order page and history say what was pa
     const returned = openPage('pages/order/order', { orderId: 'ord_returned' });
     await until(() => textOf(returned, '#headline') === '已退回 50 代币', 'tokens returned');
     expect(textOf(returned, '#refund-explain')).toBe('这次没能生成回答，代币已退回你的余额。');
+  });
+});
+
+describe("the pages' static titles", () => {
+  test('no page names a sale in the title WeChat shows before the page sets its own (every phone sees it)', () => {
+    const app = JSON.parse(readFileSync(join(MINIPROGRAM_ROOT, 'app.json'), 'utf8')) as { pages: string[]; window?: { navigationBarTitleText?: string } };
+    const titles = app.pages.map((page) => (JSON.parse(readFileSync(join(MINIPROGRAM_ROOT, `${page}.json`), 'utf8')) as { navigationBarTitleText?: string }).navigationBarTitleText ?? app.window?.navigationBarTitleText ?? '');
+    expect(titles).toContain('回答详情');
+    expect(titles.filter((title) => SALE_WORDS.test(title))).toEqual([]);
   });
 });
 
