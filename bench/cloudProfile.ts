@@ -4,7 +4,7 @@ import { TIERS } from '../core/config/tiers';
 import type { InvocationUsage } from '../local/functions/usage';
 import { defaultFaults } from '../local/pay/faults';
 import { attributeToOrders, perFunction, type OrderTotals } from '../local/profile/attribution';
-import { Poller, type PollResult } from '../miniprogram/services/poller';
+import { Poller, pollResult, type PollResult } from '../miniprogram/services/poller';
 import { longPollInput, Reveal } from '../miniprogram/services/textFlow';
 import type { ClientOrder } from '../miniprogram/services/types';
 import { LocalRuntime } from '../test/support/runtime';
@@ -111,7 +111,7 @@ async function followOrder({ runtime, model, user }: FlowContext, outcome: Order
       finalStatus = answer.order.status;
       return 'finished';
     }
-    return changed ? 'changed' : 'unchanged';
+    return pollResult(changed, answer.order.status, true);
   });
   poller.start();
   const deadline = now() + 60_000;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { Poller, type PollResult } from '../miniprogram/services/poller';
+import { Poller, pollResult, type PollResult } from '../miniprogram/services/poller';
 import { LocalRuntime } from '../test/support/runtime';
 import { measureCloudProfile } from './cloudProfile';
 import { ms, percentile, type Row } from './figures';
@@ -205,7 +205,7 @@ async function pagePolls(runtime: LocalRuntime, orderId: string, user: string, s
       finish();
       return 'finished';
     }
-    return changed ? 'changed' : 'unchanged';
+    return pollResult(changed, seen.status, true);
   });
   poller.start();
   await Promise.race([finished, sleep(60_000)]);

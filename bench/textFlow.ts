@@ -1,5 +1,5 @@
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../miniprogram/services/markdown';
-import { Poller, type PollResult } from '../miniprogram/services/poller';
+import { Poller, pollResult, type PollResult } from '../miniprogram/services/poller';
 import { longPollInput, Reveal, showAtOnce } from '../miniprogram/services/textFlow';
 import type { ClientOrder } from '../miniprogram/services/types';
 import type { LocalRuntime } from '../test/support/runtime';
@@ -88,7 +88,7 @@ async function followOneAnswer(runtime: LocalRuntime, user: string): Promise<Flo
         finalText = answer.order.output;
         return 'finished';
       }
-      return changed ? 'changed' : 'unchanged';
+      return pollResult(changed, answer.order.status, true);
     });
     poller.start();
     const waitForReveal = setInterval(() => {

@@ -3,44 +3,45 @@
  * miniprogram-simulate in the preview at `/`) against the real local runtime. Screenshots of every
  * step go to test/artifacts/preview/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { answerBlocks, nodesText } from '../miniprogram/services/markdown';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { TOKEN_PRICE_FEN } from '../core/config/packs';
 import type { LocalXpaySecrets } from '../local/wechat/settings';
+import { readableText } from '../miniprogram/services/answerCopy';
 import { LocalRuntime } from './support/runtime';
+import {
+  callWx,
+  CONVERSATION,
+  copiedTexts,
+  currentPages,
+  expectInFirstScreen,
+  HISTORY,
+  HOME,
+  inPage,
+  launchChromium,
+  openPreview as openPreviewIn,
+  ORDER,
+  orderIdFrom,
+  pageClass,
+  renderedText,
+  shot,
+  STEP_TIMEOUT_MS,
+  until,
+  type BrowserGlobals,
+  type PreviewOptions,
+} from './support/preview';
 import { XpayTestClient } from './support/xpayEmulator';
-
-// Debian's chromium-headless-shell: Blink without the desktop browser's UI, as Playwright runs headless tests.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium-headless-shell';
-const ARTIFACTS = join(__dirname, 'artifacts', 'preview');
-const STEP_TIMEOUT_MS = 15_000;
 
 let runtime: LocalRuntime;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
-/** An element of a page by its WXML id (the preview writes ids into the DOM, as WeChat's renderer does). */
-const inPage = (route: string, id: string) => `[data-mp-page="${route}"]:not([hidden]) #${id}`;
-/** WXML classes are prefixed with the page's tag, as miniprogram-simulate does: `card` → `mp-pages-index-index--card`. */
-const pageClass = (route: string, className: string) => `mp-${route.replace(/\//g, '-')}--${className}`;
-const HOME = 'pages/index/index';
-const ORDER = 'pages/order/order';
-const HISTORY = 'pages/history/history';
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}; the preview's end-to-end test needs it. Install it with: bash scripts/ensure-test-deps.sh (as root: apt-get install -y chromium-headless-shell fonts-noto-cjk)`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
   // PAY_MODE=simulator: answers paid one by one with wx.requestPayment (cloud pay, emulated). The
   // emulated WeChat side of virtual payment (sheets, login) runs in every runtime whatever the mode.
   runtime = await LocalRuntime.start({ RATE_LIMIT_PER_MINUTE: '100', PAY_MODE: 'simulator' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 // A test's pages close with it: left open, they would go on polling the runtime and animating
@@ -54,51 +55,9 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function openPreview(openid: string, options: { device?: string; viewport?: { width: number; height: number }; on?: LocalRuntime } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 820, height: 720 }, locale: 'zh-CN' });
-  contexts.push(context);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  await page.goto(`${(options.on ?? runtime).url}/?openid=${openid}${options.device ? `&device=${options.device}` : ''}`);
-  await page.waitForSelector('body[data-preview-ready]', { timeout: STEP_TIMEOUT_MS });
-  expect(problems).toEqual([]);
-  expect(await page.locator('#errors li').count()).toBe(0);
-  return page;
-}
-
-/** Reads `read()` until `ok` accepts it (bounded in time), for what the page changes on its own. */
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-/** The text a reader sees of a Markdown answer, as the mini program renders it, without white space. */
-function renderedText(markdown: string): string {
-  return answerBlocks(markdown, true)
-    .map((block) => nodesText(block.nodes))
-    .join('')
-    .replace(/\s+/g, '');
-}
-
-/** The element is on the phone's first screen: inside the page window without scrolling. */
-async function expectInFirstScreen(page: Page, element: Locator): Promise<void> {
-  const box = await element.boundingBox();
-  const window = await page.locator('.mp-page:not([hidden])').boundingBox();
-  const scrollTop = await page.locator('.mp-page:not([hidden])').evaluate((node) => (node as unknown as { scrollTop: number }).scrollTop);
-  expect({ visible: box !== null, scrolled: scrollTop }).toEqual({ visible: true, scrolled: 0 });
-  if (!box || !window) return;
-  expect({ top: box.y >= window.y - 0.5, bottom: box.y + box.height <= window.y + window.height + 0.5 }).toEqual({ top: true, bottom: true });
+/** Opens the preview as `openid`, on this file's runtime unless `on` names another. */
+function openPreview(openid: string, options: PreviewOptions & { on?: LocalRuntime } = {}): Promise<Page> {
+  return openPreviewIn(browser, options.on ?? runtime, contexts, openid, options);
 }
 
 /** Chooses a tier, writes the prompt and taps pay on the home page. */
@@ -124,39 +83,6 @@ async function payInSheet(page: Page, amount: string, screenshotName: string): P
   await shot(page, screenshotName);
   await sheet.locator('[data-action="success"]').click();
   await sheet.waitFor({ state: 'detached' });
-}
-
-/** The few browser globals the test reads inside the page (this program has no DOM typings). */
-interface BrowserGlobals {
-  document: { querySelector(selector: string): { textContent: string | null; className: string } | null };
-  getComputedStyle(element: unknown): { paddingTop: string; paddingLeft: string; minHeight: string };
-}
-
-/** What the preview exposes to the pages, reached from the test as a page's code reaches it. */
-interface PreviewGlobals {
-  wx: Record<string, (options?: unknown) => Promise<unknown>>;
-  getCurrentPages(): { route: string; options: Record<string, string> }[];
-}
-
-/** Calls `wx[api](options)` in the preview the way page code does (promise style), resolving to its answer or its `{ errMsg }`. */
-function callWx(page: Page, api: string, options: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  return page.evaluate(
-    ([name, argument]) => {
-      const globals = globalThis as unknown as PreviewGlobals;
-      return (globals.wx[name as string] as (options: unknown) => Promise<Record<string, unknown>>)(argument).catch((error: Record<string, unknown>) => ({ failed: error }));
-    },
-    [api, options] as const,
-  );
-}
-
-function currentPages(page: Page): Promise<{ route: string; options: Record<string, string> }[]> {
-  return page.evaluate(() => (globalThis as unknown as PreviewGlobals).getCurrentPages().map(({ route, options }) => ({ route, options })));
-}
-
-function orderIdFrom(page: Page): string {
-  const match = /orderId=([A-Za-z0-9_-]+)/.exec(new URL(page.url()).hash);
-  if (!match) throw new Error(`no order in the preview's address: ${page.url()}`);
-  return match[1] as string;
 }
 
 describe('the browser preview of the mini program', () => {
@@ -211,6 +137,12 @@ describe('the browser preview of the mini program', () => {
     expect(await output.locator('h2').textContent()).toContain('长城');
     expect(await output.locator('ul > li').count()).toBeGreaterThan(0);
     expect(answer).not.toMatch(/---|^- /);
+    // The answer is labelled as AI-generated, beside it in its card.
+    const label = page.locator(inPage(ORDER, 'ai-label'));
+    expect(await label.textContent()).toBe('AI生成');
+    const card = await page.locator(inPage(ORDER, 'answer')).boundingBox();
+    const labelBox = await label.boundingBox();
+    expect(card && labelBox && labelBox.y >= card.y && labelBox.y + labelBox.height <= card.y + card.height).toBe(true);
     await shot(page, 'paid-6-completed');
 
     // The actions after the answer sit on one line each, inside the first screen.
@@ -229,11 +161,15 @@ describe('the browser preview of the mini program', () => {
     await privacy.locator('#agree-btn').click();
     await until('the copy is confirmed', () => page.locator('#phone .mp-toast').textContent().catch(() => ''), (text) => (text ?? '').includes('内容已复制'));
     await privacy.waitFor({ state: 'detached' });
+    // What was copied reads as text (no Markdown marks) and keeps the AI label.
+    expect(await copiedTexts(page)).toEqual([`${readableText(stored.order.output as string)}\n\n【AI生成】`]);
+    expect((await copiedTexts(page))[0]).not.toMatch(/---|^- |^#/m);
 
     // "New question" goes back to the home page below (no second home page), then "my orders".
     await another.click();
     await until('back on the one home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
     await page.locator(inPage(HOME, 'history')).click();
+    await page.locator(inPage(HISTORY, 'tab-orders')).click();
     const row = page.locator(inPage(HISTORY, `order-${orderId}`));
     await row.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await row.locator(`.${pageClass(HISTORY, 'row-status')}`).getAttribute('class')).toContain(pageClass(HISTORY, 'status-completed'));
@@ -250,7 +186,8 @@ describe('the browser preview of the mini program', () => {
     await page.locator('#user-form button').click();
     await until('the preview starts over on the home page', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === HOME);
     await page.locator(inPage(HOME, 'history')).click();
-    await page.locator(inPage(HISTORY, 'empty')).waitFor({ timeout: STEP_TIMEOUT_MS });
+    await page.locator(inPage(HISTORY, 'tab-orders')).click();
+    await until('no order of the first user', () => page.locator(inPage(HISTORY, 'empty')).textContent().catch(() => ''), (text) => text === '还没有订单');
     expect(await page.locator(`[data-mp-page="${HISTORY}"] [data-id="${orderId}"]`).count()).toBe(0);
     expect(await page.locator('#messages .preview-message').count()).toBe(0);
   });
@@ -287,6 +224,70 @@ describe('the browser preview of the mini program', () => {
     await until('the whole answer is shown', async () => ((await output.textContent()) ?? '').replace(/\s+/g, ''), (text) => text === expected);
     expect(seen[0] && expected.startsWith(seen[0].slice(0, 4))).toBeTruthy();
     await shot(page, 'stream-2-completed');
+  });
+
+  test('the order page as a user lives it: "writing" once paid, text flowing in without raw Markdown marks, the restart on another model said, "completed" and copy only with the whole answer, a long question folded', async () => {
+    // The first model of the quick tier fails halfway through its answer: the second one restarts it.
+    await runtime.faults({ llm: { error: 0, midStreamError: 0, firstTokenMs: 300, tokensPerSecond: 25, answerTokens: 150, byModel: { 'qwen-turbo': { midStreamError: 1 } } } });
+    try {
+      const user = `e2e-lived-${process.pid}`;
+      const page = await openPreview(user);
+      // A question pasted from elsewhere, 466 characters long.
+      const question = `${'Please compare the approaches we discussed for migrating the billing service, including the risks and the rollback plan. '.repeat(4)}Thanks.`.slice(0, 466);
+      expect(question).toHaveLength(466);
+      await orderFromHome(page, 'quick', question, 'lived');
+      // Every change of the order page, as the user saw it: its headline, answer text, notice and copy button.
+      await page.evaluate((route) => {
+        const globals = globalThis as unknown as BrowserGlobals & { __frames: Frame[] };
+        type Frame = { headline: string; output: string; notice: string; copy: boolean };
+        globals.__frames = [];
+        const at = (id: string) => globals.document.querySelector(`[data-mp-page="${route}"]:not([hidden]) #${id}`);
+        new globals.MutationObserver(() => {
+          const headline = at('headline')?.textContent ?? '';
+          if (!headline) return;
+          globals.__frames.push({ headline, output: (at('output')?.textContent ?? '').replace(/\s+/g, ''), notice: at('notice')?.textContent ?? '', copy: at('copy') !== null });
+        }).observe(globals.document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      }, ORDER);
+      await payInSheet(page, '¥0.50', 'lived-3-pay-sheet');
+      const status = page.locator(inPage(ORDER, 'status'));
+      await until('the restart is said', () => page.locator(inPage(ORDER, 'notice')).textContent().catch(() => ''), (text) => text === '正在换一个模型重新回答，之前的内容已清除。', 30_000);
+      await shot(page, 'lived-4-restarted');
+      await until('the order completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
+      const { order } = await runtime.call<{ order: { output: string; status: string } }>('getOrder', { orderId: orderIdFrom(page) }, user);
+      const whole = renderedText(order.output);
+      const frames = await page.evaluate(() => (globalThis as unknown as { __frames: Array<{ headline: string; output: string; notice: string; copy: boolean }> }).__frames);
+
+      // Once text is on screen the page never says it is still confirming the payment.
+      expect(frames.filter((frame) => frame.output !== '' && frame.headline === '正在确认支付…')).toEqual([]);
+      // While it streams, no Markdown mark shows raw: no `---` or `-` of the rule under the heading, no list dash.
+      expect(frames.filter((frame) => /-/.test(frame.output))).toEqual([]);
+      // Text came in many steps, none of them most of the answer at once.
+      const lengths = [...new Set(frames.map((frame) => frame.output.length))].filter((length) => length > 0);
+      expect(lengths.length).toBeGreaterThanOrEqual(5);
+      const jumps = frames.slice(1).map((frame, index) => frame.output.length - (frames[index] as { output: string }).output.length);
+      expect(Math.max(...jumps)).toBeLessThan(whole.length / 2);
+      // "Completed" and the copy button only with the whole answer on screen.
+      expect(frames.filter((frame) => (frame.headline === '已完成' || frame.copy) && frame.output !== whole)).toEqual([]);
+      expect(await page.locator(inPage(ORDER, 'output')).textContent().then((text) => (text ?? '').replace(/\s+/g, ''))).toBe(whole);
+
+      // The long question is folded to three lines: the answer starts on the first screen.
+      const questionText = page.locator(inPage(ORDER, 'question-text'));
+      const folded = await questionText.evaluate((node) => {
+        const element = node as unknown as { getBoundingClientRect(): { height: number } };
+        const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(node);
+        return { height: element.getBoundingClientRect().height, line: parseFloat(style.lineHeight) };
+      });
+      expect(folded.height).toBeLessThanOrEqual(folded.line * 3 + 1);
+      const answerCard = await page.locator(inPage(ORDER, 'answer')).boundingBox();
+      const window = await page.locator('.mp-page:not([hidden])').boundingBox();
+      expect(answerCard && window && answerCard.y < window.y + window.height).toBe(true);
+      await shot(page, 'lived-5-folded');
+      await page.locator(inPage(ORDER, 'question-toggle')).click();
+      await until('the question unfolds', () => questionText.evaluate((node) => (node as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height), (height) => height > folded.line * 6);
+      await shot(page, 'lived-6-unfolded');
+    } finally {
+      await runtime.faults({ llm: { byModel: { 'qwen-turbo': null } } });
+    }
   });
 
   test('cancel on the pay sheet and reload: the purchase waits alone with its question; cancelling puts the question back to edit, and the new question is the one paid', async () => {
@@ -383,6 +384,16 @@ describe('the browser preview of the mini program', () => {
     await until('the limit message', () => page.locator(inPage(HOME, 'limit-message')).textContent().catch(() => ''), (text) => (text ?? '').includes('520'));
     for (const id of ['limit-message', 'prompt-count', 'pay']) await expectInFirstScreen(page, page.locator(inPage(HOME, id)));
     await shot(page, 'english-3-too-long');
+
+    // The expert tier takes it: one tap switches, the question kept, and it can be paid.
+    const switchTier = page.locator(inPage(HOME, 'switch-tier'));
+    expect(await switchTier.textContent()).toBe('Switch to Expert long-form (up to 2000), keeping the question');
+    await switchTier.click();
+    await until('the expert tier is chosen', () => page.locator(inPage(HOME, 'tier-expert')).getAttribute('class'), (value) => (value ?? '').includes(pageClass(HOME, 'tier-selected')));
+    expect(await textarea.inputValue()).toBe('x'.repeat(520));
+    await until('the pay button is enabled', () => pay.getAttribute('disabled'), (value) => value === null);
+    expect(await switchTier.count()).toBe(0);
+    await shot(page, 'english-4-switched-tier');
   });
 
   test('when every model fails, the order page shows the refund and its amount', async () => {
@@ -399,9 +410,17 @@ describe('the browser preview of the mini program', () => {
       expect(headline).toContain('0.50');
       expect(await page.locator(inPage(ORDER, 'refund-explain')).isVisible()).toBe(true);
       expect(await page.locator(inPage(ORDER, 'meta')).textContent()).toContain('¥0.50');
+      const orderId = orderIdFrom(page);
+      const { order: refunded } = await runtime.call<{ order: { outTradeNo: string } }>('getOrder', { orderId }, user);
+      // What went back, when it arrives, and the order's number; buttons that say what they do.
+      const returned = (await page.locator(inPage(ORDER, 'returned')).textContent()) ?? '';
+      expect(returned).toContain('¥0.50 原路退回你付款的微信支付账户。');
+      expect(returned).toContain('退回零钱一般 20 分钟内到账，退回银行卡一般 1–3 个工作日');
+      expect(returned).toContain(`订单号：${refunded.outTradeNo}`);
+      expect(await page.locator(inPage(ORDER, 'ask-again')).textContent()).toBe('重试这个问题');
+      expect(await page.locator(inPage(ORDER, 'ask-another')).textContent()).toBe('问新问题');
       await shot(page, 'refund-4-refunded');
 
-      const orderId = orderIdFrom(page);
       const stored = await runtime.call('getOrder', { orderId }, user);
       expect(stored.order.status).toBe('refunded');
       expect(stored.order.refundedAt).toBeGreaterThan(0);
@@ -432,7 +451,7 @@ describe('the browser preview of the mini program', () => {
 
     await page.locator(inPage(HOME, 'history')).click();
     await page.locator(`[data-mp-page="${HISTORY}"]`).waitFor({ timeout: STEP_TIMEOUT_MS });
-    expect(await page.locator('#title').textContent()).toBe('我的订单');
+    expect(await page.locator('#title').textContent()).toBe('我的对话');
     expect((await currentPages(page)).map((entry) => entry.route)).toEqual([HOME, HISTORY]);
     expect(await page.locator('#back').isVisible()).toBe(true);
     await page.locator('#back').click();
@@ -443,8 +462,12 @@ describe('the browser preview of the mini program', () => {
     // The query reaches the page (onLoad and the properties of the same name): this order does not exist for this user.
     expect(await callWx(page, 'navigateTo', { url: '/pages/order/order?orderId=no-such-order' })).toEqual({ errMsg: 'navigateTo:ok' });
     expect((await currentPages(page)).at(-1)).toEqual({ route: ORDER, options: { orderId: 'no-such-order' } });
-    const status = page.locator(inPage(ORDER, 'status'));
-    await until('the order page reports the unknown order', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-missing')));
+    // Not a dead end: a page that says so, with the ways on inside the first screen.
+    const missing = page.locator(inPage(ORDER, 'missing'));
+    await missing.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await missing.textContent()).toContain('找不到这个订单');
+    await expectInFirstScreen(page, page.locator(inPage(ORDER, 'missing-home')));
+    await expectInFirstScreen(page, page.locator(inPage(ORDER, 'missing-history')));
     await shot(page, 'nav-1-unknown-order');
     expect(await callWx(page, 'navigateTo', { url: '/pages/nope/nope' })).toEqual({ failed: { errMsg: 'navigateTo:fail page "pages/nope/nope" is not found' } });
     expect(await callWx(page, 'navigateBack', { delta: 5 })).toEqual({ errMsg: 'navigateBack:ok' });
@@ -525,6 +548,9 @@ function wechatSide(on: LocalRuntime): XpayTestClient {
 
 type Callbacked = { success?: Record<string, unknown>; fail?: Record<string, unknown>; returned?: unknown };
 
+/** ¥1.00 of tokens at the published token price (core/config/packs.ts), the emulator's catalogue: the iOS floor, and a plain price on the sheet. */
+const TOKENS_FOR_A_YUAN = 100 / TOKEN_PRICE_FEN;
+
 /** wx.requestVirtualPayment called from the page the only way it can be, with callbacks: what success or fail received, and what the call returned. */
 function requestVirtualPayment(page: Page, params: object): Promise<Callbacked> {
   return page.evaluate(
@@ -590,13 +616,13 @@ describe("the preview's virtual payment: wx.login, the platform switch and WeCha
       return (await wechat.code2Session(login.code as string)).session_key as string;
     };
     const key = await sessionKey();
-    const cancelled = wechat.payment(key, { buyQuantity: 100, outTradeNo: `e2e-a-${process.pid}` }, 'short_series_coin');
+    const cancelled = wechat.payment(key, { buyQuantity: TOKENS_FOR_A_YUAN, outTradeNo: `e2e-a-${process.pid}` }, 'short_series_coin');
     const first = requestVirtualPayment(page, cancelled);
     const sheet = page.locator('.mp-vpay-sheet');
     await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await sheet.getAttribute('data-sheet')).toBe('wechat');
     expect(await sheet.locator('.mp-pay-amount').textContent()).toBe('¥1.00');
-    expect(await sheet.textContent()).toContain('100 代币');
+    expect(await sheet.textContent()).toContain(`${TOKENS_FOR_A_YUAN} 代币`);
     await shot(page, 'vpay-1-wechat-sheet');
     await sheet.locator('[data-action="cancel"]').click();
     expect(await first).toMatchObject({ fail: { errCode: -2 }, returned: undefined });
@@ -604,15 +630,15 @@ describe("the preview's virtual payment: wx.login, the platform switch and WeCha
     expect(await requestVirtualPayment(page, cancelled)).toMatchObject({ fail: { errCode: -15002 } });
     expect(await sheet.count()).toBe(0);
 
-    const paid = requestVirtualPayment(page, wechat.payment(key, { buyQuantity: 100, outTradeNo: `e2e-b-${process.pid}` }, 'short_series_coin'));
+    const paid = requestVirtualPayment(page, wechat.payment(key, { buyQuantity: TOKENS_FOR_A_YUAN, outTradeNo: `e2e-b-${process.pid}` }, 'short_series_coin'));
     await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
     await sheet.locator('[data-action="success"]').click();
     expect(await paid).toMatchObject({ success: { errMsg: 'requestVirtualPayment:ok' } });
-    expect(((await runtime.get<{ balances: Record<string, { balance: number }> }>(`/api/inspect/xpay/users/${user}`)).balances['0'] as { balance: number }).balance).toBe(100);
+    expect(((await runtime.get<{ balances: Record<string, { balance: number }> }>(`/api/inspect/xpay/users/${user}`)).balances['0'] as { balance: number }).balance).toBe(TOKENS_FOR_A_YUAN);
 
     // A later wx.login replaces the key: what was signed with the old one is refused before any sheet.
     await sessionKey();
-    expect(await requestVirtualPayment(page, wechat.payment(key, { buyQuantity: 100, outTradeNo: `e2e-c-${process.pid}` }, 'short_series_coin'))).toMatchObject({ fail: { errCode: -15007 } });
+    expect(await requestVirtualPayment(page, wechat.payment(key, { buyQuantity: TOKENS_FOR_A_YUAN, outTradeNo: `e2e-c-${process.pid}` }, 'short_series_coin'))).toMatchObject({ fail: { errCode: -15007 } });
     expect(await sheet.count()).toBe(0);
   });
 
@@ -625,12 +651,12 @@ describe("the preview's virtual payment: wx.login, the platform switch and WeCha
     expect(await wxSync(page, 'getDeviceInfo')).toMatchObject({ system: 'iOS 17.5.1' });
     const login = await callWx(page, 'login');
     const key = (await wechat.code2Session(login.code as string)).session_key as string;
-    const bought = requestVirtualPayment(page, wechat.payment(key, { buyQuantity: 100, outTradeNo: `e2e-ios-${process.pid}` }, 'short_series_coin'));
+    const bought = requestVirtualPayment(page, wechat.payment(key, { buyQuantity: TOKENS_FOR_A_YUAN, outTradeNo: `e2e-ios-${process.pid}` }, 'short_series_coin'));
     const sheet = page.locator('.mp-vpay-sheet');
     await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
     expect(await sheet.getAttribute('data-sheet')).toBe('apple');
     expect(await sheet.locator('.mp-apple-price').textContent()).toBe('¥1.00');
-    expect(await sheet.textContent()).toContain('100 代币');
+    expect(await sheet.textContent()).toContain(`${TOKENS_FOR_A_YUAN} 代币`);
     await shot(page, 'vpay-2-apple-sheet');
     await sheet.locator('[data-action="success"]').click();
     expect(await bought).toMatchObject({ success: { errMsg: 'requestVirtualPayment:ok' } });
@@ -638,19 +664,18 @@ describe("the preview's virtual payment: wx.login, the platform switch and WeCha
 
     await page.locator('#device').selectOption('ios-old-wechat');
     await until('WeChat 8.0.67', () => wxSync(page, 'getAppBaseInfo'), (info) => (info as { version: string }).version === '8.0.67');
-    const refused = await requestVirtualPayment(page, wechat.payment(key, { buyQuantity: 100, outTradeNo: `e2e-old-${process.pid}` }, 'short_series_coin'));
+    const refused = await requestVirtualPayment(page, wechat.payment(key, { buyQuantity: TOKENS_FOR_A_YUAN, outTradeNo: `e2e-old-${process.pid}` }, 'short_series_coin'));
     expect(refused.fail?.errMsg).toBe('requestVirtualPayment:fail 客户端版本过低');
     expect(await sheet.count()).toBe(0);
   });
 });
 
 /**
- * NEEDS THE SERVER MERGE: these run the functions this round adds on the server (listTiers' payMode
- * and packs, getBalance, createTopUp, createOrder's payWith: the mini program's side is
- * miniprogram/services/cloud.ts). Until core serves PAY_MODE=virtual they fail at their first step:
- * the functions refuse the mode and the home page shows no balance.
+ * The functions of virtual payment (listTiers' payMode and packs, getBalance, createTopUp,
+ * createOrder's payWith) behind the home page, and the conversation page an answer paid with
+ * tokens opens, on a runtime of their own with PAY_MODE=virtual.
  */
-describe('virtual payment end to end on the home page (PAY_MODE=virtual: needs the server merge)', () => {
+describe('virtual payment end to end on the home page (PAY_MODE=virtual)', () => {
   let virtual: LocalRuntime;
 
   beforeAll(async () => {
@@ -669,8 +694,15 @@ describe('virtual payment end to end on the home page (PAY_MODE=virtual: needs t
     return until('the balance is shown', async () => (await balance.textContent().catch(() => '')) ?? '', (text) => /\d/.test(text));
   }
 
-  /** Asks with tokens that are not there, tops up with the first pack offered in `sheet`'s look, then asks again: the answer needs no sheet. */
-  async function topUpThenAsk(page: Page, question: string, sheetKind: 'wechat' | 'apple', texts: { need: RegExp; done: RegExp; paid: RegExp }, prefix: string): Promise<void> {
+  /** The conversation page's turn `index` is answered in full, labelled, and says what it cost. */
+  async function answered(page: Page, index: number, texts: { paid: RegExp; label: string }): Promise<void> {
+    await until('the answer is complete on screen', () => page.locator(inPage(CONVERSATION, `copy-${index}`)).count(), (count) => count === 1, 30_000);
+    expect(await page.locator(inPage(CONVERSATION, `ai-label-${index}`)).textContent()).toBe(texts.label);
+    expect(await page.locator(inPage(CONVERSATION, `paid-${index}`)).textContent()).toMatch(texts.paid);
+  }
+
+  /** Asks with tokens that are not there, tops up with the first pack offered in `sheet`'s look, then asks again: the answer needs no sheet, and its conversation opens. */
+  async function topUpThenAsk(page: Page, question: string, sheetKind: 'wechat' | 'apple', texts: { need: RegExp; done: RegExp; paid: RegExp; label: string }, prefix: string): Promise<void> {
     const textarea = page.locator(inPage(HOME, 'prompt')).locator('textarea');
     await textarea.pressSequentially(question);
     const ask = page.locator(inPage(HOME, 'pay'));
@@ -699,13 +731,27 @@ describe('virtual payment end to end on the home page (PAY_MODE=virtual: needs t
     expect(await textarea.inputValue()).toBe(question);
     await shot(page, `${prefix}-4-topped-up`);
     await ask.click();
-    await until('the answer page opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === ORDER);
+    await until('its conversation opens', async () => (await currentPages(page)).at(-1)?.route, (route) => route === CONVERSATION);
     expect(await page.locator('.mp-vpay-sheet').count()).toBe(0);
     expect(await page.locator('.mp-pay-sheet').count()).toBe(0);
-    const status = page.locator(inPage(ORDER, 'status'));
-    await until('the answer completes', () => status.getAttribute('class'), (value) => (value ?? '').includes(pageClass(ORDER, 'status-completed')), 30_000);
-    expect(await page.locator(inPage(ORDER, 'paid')).textContent()).toMatch(texts.paid);
+    expect(await page.locator(inPage(CONVERSATION, 'question-0')).textContent()).toBe(question);
+    await answered(page, 0, texts);
     await shot(page, `${prefix}-5-answer`);
+  }
+
+  /** The conversation the page shows, as the server holds it. */
+  async function shownConversation(page: Page, user: string): Promise<{ conversationId: string; turns: Array<{ prompt: string; payWith: string; amountTokens?: number; amountFen: number; status: string }> }> {
+    const conversationId = (await currentPages(page)).at(-1)?.options.conversationId ?? '';
+    const answer = await virtual.call<{ conversation: { conversationId: string; turns: Array<{ prompt: string; payWith: string; amountTokens?: number; amountFen: number; status: string }> } }>('getConversation', { conversationId }, user);
+    return answer.conversation;
+  }
+
+  /** Writes a follow-up on the conversation page and sends it. */
+  async function followUp(page: Page, question: string): Promise<void> {
+    await page.locator(inPage(CONVERSATION, 'follow-up')).locator('textarea').pressSequentially(question);
+    const send = page.locator(inPage(CONVERSATION, 'send'));
+    await until('the follow-up can be sent', () => send.getAttribute('disabled'), (value) => value === null);
+    await send.click();
   }
 
   test('in Chinese on Android: the top-up sheet, WeChat Pay\'s sheet, the balance, then an answer paid with tokens', async () => {
@@ -715,11 +761,50 @@ describe('virtual payment end to end on the home page (PAY_MODE=virtual: needs t
     const before = await balanceShown(page);
     expect(before).toMatch(/^代币余额 \d+$/);
     expect(await page.locator(inPage(HOME, 'pay')).textContent()).toMatch(/^提问 · \d+ 代币$/);
-    await topUpThenAsk(page, '用一句话介绍长城', 'wechat', { need: /^这个回答需要 \d+ 代币，你现在有 \d+ 个。/, done: /^充值成功，到账 \d+ 代币。$/, paid: /^消耗：\d+ 代币$/ }, 'tokens-zh');
-    const orderId = orderIdFrom(page);
-    const stored = (await virtual.call('getOrder', { orderId }, user)).order as { payWith: string; amountTokens: number; amountFen: number };
-    expect(stored).toMatchObject({ payWith: 'tokens', amountFen: 0 });
-    expect(stored.amountTokens).toBeGreaterThan(0);
+    const zh = { need: /^这个回答需要 \d+ 代币，你现在有 \d+ 个。/, done: /^充值成功，到账 \d+ 代币。$/, paid: /^\d+ 代币$/, label: 'AI生成' };
+    await topUpThenAsk(page, '用一句话介绍长城', 'wechat', zh, 'tokens-zh');
+    const first = await shownConversation(page, user);
+    expect(first.turns).toHaveLength(1);
+    expect(first.turns[0]).toMatchObject({ prompt: '用一句话介绍长城', payWith: 'tokens', amountFen: 0 });
+    expect(first.turns[0]?.amountTokens).toBeGreaterThan(0);
+
+    // Follow-ups until the tokens run out; the one they do not cover goes to the home page's top-up and back.
+    const send = page.locator(inPage(CONVERSATION, 'send'));
+    const price = Number(/(\d+)/.exec((await send.textContent()) ?? '')?.[1]);
+    expect(await send.textContent()).toBe(`发送 · ${price} 代币`);
+    const { balance } = await virtual.call<{ ok: boolean; balance: number }>('getBalance', {}, user);
+    let turns = 1;
+    for (let left = balance; left >= price; left -= price) {
+      await followUp(page, `再说一点（${turns}）`);
+      await answered(page, turns, zh);
+      turns += 1;
+    }
+    const kept = '最后再总结一句';
+    await followUp(page, kept);
+    await until('the home page opens its top-up for the follow-up', async () => (await currentPages(page)).map((entry) => `${entry.route}?${entry.options.topUp ?? ''}`).join(), (routes) => routes === `${HOME}?,${CONVERSATION}?,${HOME}?1`);
+    const topUp = page.locator(inPage(HOME, 'topup'));
+    await topUp.waitFor({ timeout: STEP_TIMEOUT_MS });
+    expect(await page.locator(inPage(HOME, 'topup-need')).textContent()).toMatch(new RegExp(`^这个回答需要 ${price} 代币，你现在有 0 个。`));
+    expect(await page.locator(inPage(HOME, 'topup-handoff')).textContent()).toBe('充值到账后会回到对话，你的问题还在输入框里。');
+    expect(await page.locator(inPage(HOME, 'buy-one')).count()).toBe(0);
+    await shot(page, 'tokens-zh-6-handoff-topup');
+    await topUp.locator('[id^="pack-"]').first().click();
+    const sheet = page.locator('.mp-vpay-sheet');
+    await sheet.waitFor({ timeout: STEP_TIMEOUT_MS });
+    await sheet.locator('[data-action="success"]').click();
+    await until('back in the conversation', async () => (await currentPages(page)).map((entry) => entry.route).join(), (routes) => routes === `${HOME},${CONVERSATION}`);
+    const box = page.locator(inPage(CONVERSATION, 'follow-up')).locator('textarea');
+    expect(await box.inputValue()).toBe(kept);
+    // The conversation keeps the title it set (its first question), as WeChat keeps a page's title.
+    expect(await page.locator('#title').textContent()).toBe('用一句话介绍长城');
+    await shot(page, 'tokens-zh-7-back-in-conversation');
+    await until('the follow-up can be sent', () => send.getAttribute('disabled'), (value) => value === null);
+    await send.click();
+    await answered(page, turns, zh);
+    const last = await shownConversation(page, user);
+    expect(last.turns.map((turn) => turn.prompt).at(-1)).toBe(kept);
+    expect(last.turns.every((turn) => turn.payWith === 'tokens' && turn.status === 'completed')).toBe(true);
+    await shot(page, 'tokens-zh-8-answered-after-topup');
   });
 
   test('in English on an iPhone: Apple\'s sheet takes the top-up, then an answer paid with tokens', async () => {
@@ -727,7 +812,7 @@ describe('virtual payment end to end on the home page (PAY_MODE=virtual: needs t
     await page.locator(inPage(HOME, 'tier-quick')).waitFor({ timeout: STEP_TIMEOUT_MS });
     await page.locator(inPage(HOME, 'language')).click();
     await until('English', () => balanceShown(page), (text) => text.startsWith('Tokens: '));
-    await topUpThenAsk(page, 'The Great Wall in one sentence', 'apple', { need: /^This answer takes \d+ tokens and you have \d+\./, done: /^Topped up: \d+ tokens added\.$/, paid: /^Paid: \d+ tokens$/ }, 'tokens-en');
+    await topUpThenAsk(page, 'The Great Wall in one sentence', 'apple', { need: /^This answer takes \d+ tokens and you have \d+\./, done: /^Topped up: \d+ tokens added\.$/, paid: /^\d+ tokens$/, label: 'AI-generated' }, 'tokens-en');
   });
 
   test('on an iPhone with WeChat 8.0.67: no price, pack or payment word, and WeChat\'s words for an unavailable feature', async () => {

@@ -13,15 +13,23 @@ import type {
   CreateOrderResult,
   CreateTopUpInput,
   CreateTopUpResult,
+  DeleteConversationInput,
+  DeleteConversationResult,
   Failure,
   GetBalanceInput,
   GetBalanceResult,
+  GetConversationInput,
+  GetConversationResult,
   GetOrderInput,
   GetOrderResult,
+  ListConversationsInput,
+  ListConversationsResult,
   ListOrdersInput,
   ListOrdersResult,
   ListTiersResult,
   Outcome,
+  ReportAnswerInput,
+  ReportAnswerResult,
 } from './types';
 
 export type FunctionName =
@@ -50,6 +58,11 @@ export interface CloudApi {
   getOrder(input: GetOrderInput): Promise<Outcome<GetOrderResult>>;
   listOrders(input: ListOrdersInput): Promise<Outcome<ListOrdersResult>>;
   cancelOrder(input: CancelOrderInput): Promise<Outcome<CancelOrderResult>>;
+  listConversations(input: ListConversationsInput): Promise<Outcome<ListConversationsResult>>;
+  getConversation(input: GetConversationInput): Promise<Outcome<GetConversationResult>>;
+  deleteConversation(input: DeleteConversationInput): Promise<Outcome<DeleteConversationResult>>;
+  /** 举报/反馈 for one answer. */
+  reportAnswer(input: ReportAnswerInput): Promise<Outcome<ReportAnswerResult>>;
 }
 
 function networkFailure(message: string): Failure {
@@ -89,6 +102,10 @@ export function createCloudApi(transport: Transport): CloudApi {
     getOrder: (input) => call('getOrder', input),
     listOrders: (input) => call('listOrders', input),
     cancelOrder: (input) => call('cancelOrder', input),
+    listConversations: (input) => call('listConversations', input),
+    getConversation: (input) => call('getConversation', input),
+    deleteConversation: (input) => call('deleteConversation', input),
+    reportAnswer: (input) => call('reportAnswer', input),
   };
 }
 

@@ -28,3 +28,8 @@ export function dateTime(ms: number): string {
 export function orderPageUrl(orderId: string, paid = false): string {
   return `/pages/order/order?orderId=${encodeURIComponent(orderId)}${paid ? '&paid=1' : ''}`;
 }
+
+/** A conversation's page; `paidOrderId`: the turn whose sheet the user has just paid, shown as confirming. */
+export function conversationPageUrl(conversationId: string, paidOrderId = ''): string {
+  return `/pages/conversation/conversation?conversationId=${encodeURIComponent(conversationId)}${paidOrderId ? `&paid=${encodeURIComponent(paidOrderId)}` : ''}`;
+}

@@ -12,10 +12,17 @@
  *
  * A half-written answer first goes through `remend`, which closes what the model has opened so far
  * (`**bold` → `**bold**`, an unfinished link → its text), so partial text never shows stray markers.
+ * remend knows inline marks only; its handler hook (RemendHandler, "Custom Handlers" in its README)
+ * runs `holdBackUnfinished` first, which keeps back what cannot be shown right yet: a last line of
+ * marks only (`-`, `--` of a `---` on its way, `#`, `1.`), a table's header until its delimiter row
+ * is complete, and a table row until it is complete. So the pipes and dashes of a table being
+ * written never show raw, and a table grows row by row.
  * The answer is split into top-level blocks: a new piece of text changes only the last block or two,
- * and the blocks before it keep the very same nodes (no re-render, no flicker).
+ * and the blocks before it keep the very same nodes (no re-render, no flicker). A table is a block
+ * of its own that the page puts in a sideways-scrolling `scroll-view` (`table: true`): at 375 px a
+ * wide table scrolls rather than squeezing its columns until words break ("Pytho/n").
  */
-import { Lexer, remend, type Token, type Tokens } from '../vendor/markdown';
+import { Lexer, remend, type RemendHandler, type Token, type Tokens } from '../vendor/markdown';
 
 export interface RichTextElement {
   name: string;
@@ -32,6 +39,8 @@ export type RichTextNode = RichTextElement | RichTextText;
 export interface AnswerBlock {
   key: string;
   nodes: RichTextNode[];
+  /** A table: shown in a `scroll-view scroll-x` (WeChat docs: 组件 > 视图容器 > scroll-view). */
+  table?: boolean;
 }
 
 const STYLE = {
@@ -46,6 +55,10 @@ const STYLE = {
   quote: 'margin: 0 0 0.6em; padding-left: 0.8em; border-left: 0.25em solid #d9d9d9; color: #666666;',
   table: 'border-collapse: collapse; margin: 0 0 0.6em; font-size: 0.9em;',
   cell: 'border: 1px solid #e0e0e0; padding: 0.3em 0.5em; text-align: left; vertical-align: top;',
+  /** A short cell stays on one line; the table scrolls sideways instead. */
+  shortCell: ' white-space: nowrap;',
+  /** A long cell wraps, but never narrower than a few words. */
+  longCell: 'min-width: 7em; max-width: 15em; white-space: normal;',
   link: 'color: #576b95; text-decoration: underline;',
   address: 'color: #888888; font-size: 0.85em; word-break: break-all;',
   hr: 'border: none; border-top: 1px solid #e5e5e5; margin: 0.8em 0;',
@@ -131,9 +144,14 @@ function listItem(item: Tokens.ListItem): RichTextNode {
   return element('li', STYLE.li, children);
 }
 
+/** Cells up to this many characters keep to one line. */
+const SHORT_CELL = 14;
+
 function cell(name: 'th' | 'td', value: Tokens.TableCell): RichTextNode {
   const align = value.align ? ` text-align: ${value.align};` : '';
-  return element(name, `${STYLE.cell}${align}`, inline(value.tokens));
+  const content = inline(value.tokens);
+  if ([...nodesText(content)].length <= SHORT_CELL) return element(name, `${STYLE.cell}${align}${STYLE.shortCell}`, content);
+  return element(name, `${STYLE.cell}${align}`, [element('div', STYLE.longCell, content)]);
 }
 
 function block(token: Token): RichTextNode[] {
@@ -176,18 +194,65 @@ function block(token: Token): RichTextNode[] {
   }
 }
 
+/** A line of Markdown marks only, so far: what it becomes (a rule, a heading, a list) is not known yet. */
+const MARKS_ONLY = /^[\s\-=*_+#>|:~`.\d]*$/;
+/** A table's delimiter row (GFM: `| --- | :-: |`). */
+const DELIMITER_ROW = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+/** What a delimiter row looks like while it is being written. */
+const DELIMITER_START = /^\s*\|?[\s|:-]*$/;
+const FENCE = /^\s{0,3}(`{3,}|~{3,})(.*)$/;
+
+/** Whether the end of these lines is inside a fenced code block (there, every character is text). */
+function insideFence(lines: readonly string[]): boolean {
+  let open: string | null = null;
+  for (const line of lines) {
+    const fence = FENCE.exec(line);
+    if (!fence) continue;
+    const mark = fence[1] as string;
+    if (open === null) open = mark;
+    else if (mark[0] === open[0] && mark.length >= open.length && (fence[2] ?? '').trim() === '') open = null;
+  }
+  return open !== null;
+}
+
+/**
+ * Half-written text without the end that cannot be shown right yet: a table row until it is
+ * complete, a table's header until its delimiter row is, a last line of marks only. The rest is
+ * returned unchanged; so is anything inside a code block.
+ */
+export function holdBackUnfinished(text: string): string {
+  const lines = text.split('\n');
+  const last = lines.pop() ?? '';
+  if (insideFence(lines)) return text;
+  const upTo = (count: number) => (count > 0 ? `${lines.slice(0, count).join('\n')}\n` : '');
+  // The complete lines with a pipe just before the unfinished one: perhaps a table being written.
+  let start = lines.length;
+  while (start > 0 && (lines[start - 1] ?? '').includes('|')) start -= 1;
+  const run = lines.slice(start);
+  if (run.length >= 2 && DELIMITER_ROW.test(run[1] ?? '')) return upTo(lines.length);
+  if (run.length === 1 && DELIMITER_START.test(last)) return upTo(start);
+  // The first line of what may be a table: its pipes wait for the delimiter row.
+  if (run.length === 0 && /^\s*\|/.test(last)) return upTo(lines.length);
+  if (MARKS_ONLY.test(last)) return upTo(lines.length);
+  return text;
+}
+
+/** remend's hook for it; runs before remend's own handlers (built-in priorities are 0–75). */
+const HOLD_BACK: RemendHandler = { name: 'holdBackUnfinished', handle: holdBackUnfinished, priority: -1 };
+
 /**
  * The answer as blocks of rich-text nodes. `complete` is false while the model is still writing:
- * the unfinished end is then completed by `remend` first.
+ * the unfinished end is then held back or completed by `remend` first.
  */
 export function answerBlocks(markdown: string, complete: boolean): AnswerBlock[] {
   if (markdown.trim() === '') return [];
-  const source = complete ? markdown : remend(markdown, { linkMode: 'text-only', images: false });
+  const source = complete ? markdown : remend(markdown, { linkMode: 'text-only', images: false, handlers: [HOLD_BACK] });
   const tokens = Lexer.lex(source, { gfm: true, breaks: true });
   const blocks: AnswerBlock[] = [];
   for (const token of tokens) {
     const nodes = block(token);
-    if (nodes.length > 0) blocks.push({ key: `b${blocks.length}`, nodes });
+    if (nodes.length === 0) continue;
+    blocks.push(token.type === 'table' ? { key: `b${blocks.length}`, nodes, table: true } : { key: `b${blocks.length}`, nodes });
   }
   return blocks;
 }

@@ -20,6 +20,20 @@
  */
 export type PollResult = 'changed' | 'unchanged' | 'expecting' | 'failed' | 'finished';
 
+/**
+ * What a long-poll that did not reach a final state found, as the pages decide it (and the bench,
+ * which runs the pages' rule): `changed` when the order moved; otherwise `expecting` while news is
+ * due any moment (just paid here, so the confirmation is coming; or the answer is being written, so
+ * text is coming), since each call is itself held by the server until the news arrives; `unchanged`
+ * when nothing is expected (back off).
+ */
+export function pollResult(changed: boolean, status: string, justPaid: boolean): 'changed' | 'expecting' | 'unchanged' {
+  if (changed) return 'changed';
+  if (status === 'pending_payment' && justPaid) return 'expecting';
+  if (status === 'paid' || status === 'generating') return 'expecting';
+  return 'unchanged';
+}
+
 export const IDLE_BACKOFF_MS: readonly number[] = [0, 1_000, 2_000, 4_000];
 export const FAILURE_BACKOFF_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
 /** Least time between the starts of two calls, except the first one and one the user asked for. */

@@ -2,7 +2,7 @@
  * Tier titles, so the order and history pages can name a tier. Filled by the home page's
  * listTiers; a page opened first (e.g. from a subscribe message) may ask for them once.
  */
-import { cloudApi } from './cloud';
+import { forgetCatalog, loadCatalog } from './catalog';
 import type { LocalizedText, Tier } from './types';
 
 const titles = new Map<string, LocalizedText>();
@@ -22,10 +22,9 @@ export function tierTitle(id: string, locale: 'zh' | 'en'): string {
 export function ensureTierTitles(): Promise<boolean> {
   if (titles.size > 0) return Promise.resolve(true);
   if (!loading) {
-    loading = cloudApi()
-      .listTiers()
-      .then((answer) => {
-        if (answer.ok) rememberTiers(answer.tiers);
+    loading = loadCatalog()
+      .then((catalog) => {
+        if (catalog) rememberTiers(catalog.tiers);
         return titles.size > 0;
       })
       .finally(() => {
@@ -38,4 +37,5 @@ export function ensureTierTitles(): Promise<boolean> {
 /** Forgets every title (tests: a page opened first, before anything has named the tiers). */
 export function forgetTierTitles(): void {
   titles.clear();
+  forgetCatalog();
 }

@@ -318,3 +318,10 @@ export interface ReportAnswerInput {
 export interface ReportAnswerResult {
   reportId: string;
 }
+
+/**
+ * An order as a turn of a conversation. The client contract lists `restarted` as optional; today's
+ * server sends none (the stream's `from: 0`, or text that no longer continues what was shown, says
+ * it instead), so it is read only when present.
+ */
+export type Turn = ClientOrder & { restarted?: boolean };

@@ -2,3 +2,4 @@
 export { Lexer } from 'marked';
 export type { Token, Tokens, TokensList } from 'marked';
 export { default as remend } from 'remend';
+export type { RemendHandler } from 'remend';

@@ -155,7 +155,7 @@ describe('the answer on the order page', () => {
     expect(textOf(page, '#meta')).toContain('订单号：T2026');
   });
 
-  test('copying asks for privacy consent first; refusing copies nothing and says so; agreeing copies the whole answer', async () => {
+  test('copying asks for privacy consent first; refusing copies nothing and says so; agreeing copies the whole answer as readable text with the AI label', async () => {
     serve(order({ status: 'completed', rev: 5, outputComplete: true, output: COMPLETE }));
     const openPrivacyContract = jest.fn();
     wxApi.openPrivacyContract = openPrivacyContract as unknown as typeof wx.openPrivacyContract;
@@ -184,7 +184,26 @@ describe('the answer on the order page', () => {
     expect(page.querySelector('#notice')).toBeUndefined();
     sheet()?.querySelector('#agree-btn')?.dispatchEvent('agreeprivacyauthorization');
     await until(() => clipboard.length === 1, 'copied');
-    expect(clipboard).toEqual([COMPLETE]);
+    // Readable text, not Markdown: no #, **, pipes, rules or fences; a table as "a: b" lines; then the AI label.
+    expect(clipboard).toEqual([
+      [
+        '长城简介',
+        '',
+        '长城是中国古代的防御工程，全长约 两万公里。',
+        '',
+        '• 始建于春秋战国',
+        '• 明长城保存最完整',
+        '',
+        '朝代: 长度',
+        '明: 8851 km',
+        '',
+        'const wall = "great";',
+        '',
+        '更多资料见 维基百科 (https://zh.wikipedia.org/wiki/长城) & <b>not html</b>。',
+        '',
+        '【AI生成】',
+      ].join('\n'),
+    ]);
     expect(decisions.filter((decision) => decision.event !== 'exposureAuthorization')).toEqual([{ event: 'disagree' }, { event: 'agree', buttonId: 'agree-btn' }]);
     expect(page.querySelector('#notice')).toBeUndefined();
   });
@@ -217,7 +236,7 @@ describe('the answer on the order page', () => {
     const page = openPage('pages/order/order', { orderId: 'ord_1' });
     await until(() => page.querySelector('#ask-another') !== undefined, 'the button');
     expect(page.querySelector('#home')).toBeUndefined();
-    expect(textOf(page, '#ask-another')).toBe('再问一个');
+    expect(textOf(page, '#ask-another')).toBe('问新问题');
     tap(page, '#ask-another');
     await settle();
     expect(navigateBack.mock.calls.map(([options]) => (options as WxOptions).delta)).toEqual([1]);

@@ -48,6 +48,24 @@ describe('cloud client', () => {
     expect(sent[0]).toMatchObject({ url: 'http://127.0.0.1:8787/api/functions/listOrders', method: 'POST', data: { data: { limit: 10 } } });
   });
 
+  test('conversation calls go to their functions; a token-paid question is createOrder with payWith tokens', async () => {
+    const callFunction = jest.fn(async (_: { name: string; data?: unknown }) => ({ result: { ok: true }, errMsg: 'cloud.callFunction:ok' }));
+    wxCloudSlot.cloud = { callFunction };
+    const api = createCloudApi(defaultTransport());
+    await api.createOrder({ prompt: '再短一点', tier: 'quick', payWith: 'tokens', conversationId: 'c_1' });
+    await api.listConversations({ cursor: 'x' });
+    await api.getConversation({ conversationId: 'c_1' });
+    await api.deleteConversation({ conversationId: 'c_1' });
+    await api.reportAnswer({ orderId: 'ord_1', reason: 'inaccurate', note: '年份不对' });
+    expect(callFunction.mock.calls.map(([call]) => call)).toEqual([
+      { name: 'createOrder', data: { prompt: '再短一点', tier: 'quick', payWith: 'tokens', conversationId: 'c_1' } },
+      { name: 'listConversations', data: { cursor: 'x' } },
+      { name: 'getConversation', data: { conversationId: 'c_1' } },
+      { name: 'deleteConversation', data: { conversationId: 'c_1' } },
+      { name: 'reportAnswer', data: { orderId: 'ord_1', reason: 'inaccurate', note: '年份不对' } },
+    ]);
+  });
+
   test('the app flag set by the browser preview chooses local mode even where wx.cloud exists', async () => {
     wxCloudSlot.cloud = { callFunction: jest.fn() };
     (globalThis as { getApp?: unknown }).getApp = () => ({ globalData: { localRuntimeUrl: '' } });
@@ -83,6 +101,10 @@ describe('cloud client', () => {
       getOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       listOrders: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
       cancelOrder: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
+      listConversations: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
+      getConversation: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
+      deleteConversation: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
+      reportAnswer: async () => ({ ok: false, error: { code: 'INTERNAL', message: '' } }),
     };
     setCloudApi(fake);
     expect(cloudApi()).toBe(fake);

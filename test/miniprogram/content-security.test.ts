@@ -7,6 +7,7 @@ import type { ClientOrder, ErrorCode } from '../../miniprogram/services/types';
  * before payment is explained and nothing is paid; an answer withheld after payment is explained
  * plainly on the order page, with the refund.
  */
+const listTiers = () => ({ ok: true as const, tiers: TIERS, subscribeTemplateId: null });
 const wxApi = wxGlobal();
 const originals = { requestPayment: wxApi.requestPayment, requestSubscribeMessage: wxApi.requestSubscribeMessage, showModal: wxApi.showModal };
 let requestPayment: jest.Mock;
@@ -50,7 +51,7 @@ describe('an answer withheld after payment', () => {
   /** The order page, fed one order after another as the server would answer its long-poll. */
   async function orderPageShowing(...orders: ClientOrder[]): Promise<PageComponent> {
     const queue = [...orders];
-    new FakeCloud({ getOrder: () => ({ ok: true, order: (queue.length > 1 ? queue.shift() : queue[0]) as ClientOrder }) }).install();
+    new FakeCloud({ listTiers, getOrder: () => ({ ok: true, order: (queue.length > 1 ? queue.shift() : queue[0]) as ClientOrder }) }).install();
     const page = openPage('pages/order/order', { orderId: 'ord_1', paid: '1' });
     await until(() => page.instance.data.phase === 'refunded', 'the refund to show');
     return page;
@@ -70,7 +71,7 @@ describe('an answer withheld after payment', () => {
   test('while the refund is on its way the reason is already shown', async () => {
     const error = { code: 'CONTENT_UNCHECKED', message: 'x' };
     const refunding = order({ status: 'refunding', rev: 4, output: '', error });
-    const stalled = new FakeCloud({ getOrder: () => ({ ok: true, order: refunding }) }).install();
+    const stalled = new FakeCloud({ listTiers, getOrder: () => ({ ok: true, order: refunding }) }).install();
     const page = openPage('pages/order/order', { orderId: 'ord_1' });
     await until(() => page.instance.data.phase === 'refunding', 'refunding');
     expect(textOf(page, '#refund-explain')).toBe('回答暂时无法完成内容安全检查，已被撤下，不会显示。款项将原路退回。');

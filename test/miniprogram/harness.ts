@@ -16,6 +16,13 @@ import type {
   ClientOrder,
   ClientPayment,
   CancelOrderInput,
+  DeleteConversationInput,
+  GetConversationInput,
+  GetConversationResult,
+  ListConversationsInput,
+  ListConversationsResult,
+  ReportAnswerInput,
+  ReportAnswerResult,
   CreateOrderInput,
   CreateTopUpInput,
   GetBalanceInput,
@@ -25,6 +32,7 @@ import type {
   Pack,
   PayMode,
   RequestPaymentParams,
+  SupportInfo,
   TopUp,
   VirtualPaymentParams,
 } from '../../miniprogram/services/types';
@@ -48,6 +56,7 @@ function sharedComponents(): Record<string, string> {
   if (!shared) {
     shared = {
       'privacy-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/privacy-sheet/privacy-sheet'), 'privacy-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
+      'report-sheet': simulate.load(join(MINIPROGRAM_ROOT, 'components/report-sheet/report-sheet'), 'report-sheet', { compiler: 'simulate', rootPath: MINIPROGRAM_ROOT }),
     };
   }
   return shared;
@@ -118,13 +127,17 @@ type Handler<I, R extends object> = (input: I) => Promise<Outcome<R>> | Outcome<
 
 export interface FakeHandlers {
   /** A server from before virtual payment answers without `packs` and `payMode`. */
-  listTiers?: Handler<Record<string, never>, { tiers: unknown[]; subscribeTemplateId: string | null; packs?: Pack[]; payMode?: PayMode }>;
+  listTiers?: Handler<Record<string, never>, { tiers: unknown[]; subscribeTemplateId: string | null; packs?: Pack[]; payMode?: PayMode; support?: SupportInfo }>;
   createOrder?: Handler<CreateOrderInput, { order: ClientOrder; payment?: ClientPayment }>;
   getOrder?: Handler<GetOrderInput, { order: ClientOrder; payment?: ClientPayment }>;
   listOrders?: Handler<ListOrdersInput, { orders: ClientOrder[]; nextCursor: string | null }>;
   cancelOrder?: Handler<CancelOrderInput, { order: ClientOrder }>;
   getBalance?: Handler<GetBalanceInput, { balance: number }>;
   createTopUp?: Handler<CreateTopUpInput, { topUp: TopUp }>;
+  listConversations?: Handler<ListConversationsInput, ListConversationsResult>;
+  getConversation?: Handler<GetConversationInput, GetConversationResult>;
+  deleteConversation?: Handler<DeleteConversationInput, Record<never, never>>;
+  reportAnswer?: Handler<ReportAnswerInput, ReportAnswerResult>;
 }
 
 export interface RecordedCall {
@@ -165,6 +178,10 @@ export class FakeCloud {
       cancelOrder: (payload) => invoke('cancelOrder', payload),
       getBalance: (payload) => invoke('getBalance', payload),
       createTopUp: (payload) => invoke('createTopUp', payload),
+      listConversations: (payload) => invoke('listConversations', payload),
+      getConversation: (payload) => invoke('getConversation', payload),
+      deleteConversation: (payload) => invoke('deleteConversation', payload),
+      reportAnswer: (payload) => invoke('reportAnswer', payload),
     };
     setCloudApi(api);
     return this;
@@ -221,8 +238,6 @@ export function order(patch: Partial<ClientOrder> = {}): ClientOrder {
     tier: 'quick',
     payWith: 'purchase',
     amountFen: 50,
-    payWith: 'purchase',
-    conversationId: 'conv_1',
     prompt: '第一个问题：猫',
     output: '',
     conversationId: 'cConversation000000000001',

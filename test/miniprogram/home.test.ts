@@ -122,6 +122,23 @@ describe('home page under wxpay (wx.requestPayment): as before virtual payment',
     expect(page.querySelector('#limit-message')).toBeUndefined();
   });
 
+  test('over the quick tier\'s limit, the expert tier is offered in one tap, with the question kept', async () => {
+    server();
+    const page = await openHome();
+    const question = '请'.repeat(21);
+    input(page, '#prompt', question);
+    await until(() => page.querySelector('#switch-tier') !== undefined, 'the suggestion');
+    expect(page.querySelector('#switch-tier')?.dom?.textContent).toBe('改用「专家长文」（最多 200 字），问题保留');
+    tap(page, '#switch-tier');
+    await until(() => page.instance.data.selectedTierId === 'expert' && page.instance.data.canPay === true, 'the expert tier chosen');
+    expect(page.instance.data.prompt).toBe(question);
+    expect(page.querySelector('#switch-tier')).toBeUndefined();
+    // Longer than every tier takes: nothing to suggest.
+    input(page, '#prompt', '请'.repeat(201));
+    await until(() => page.instance.data.overLimit === true, 'over every limit');
+    expect(page.querySelector('#switch-tier')).toBeUndefined();
+  });
+
   test('paying creates the order, opens WeChat Pay with the server parameters, then goes to the order page', async () => {
     const cloud = server();
     const page = await openHome();

@@ -121,7 +121,8 @@ describe('pages on the local runtime', () => {
     expect(textOf(page, '#meta')).toContain('¥0.50');
 
     const history = openPage('pages/history/history');
-    await until(() => history.instance.data.loadedOnce, 'history', 1_000);
+    tap(history, '#tab-orders');
+    await until(() => history.instance.data.tab === 'orders' && history.instance.data.loadedOnce, 'the orders in history', 1_000);
     expect(history.instance.data.orders[0]).toMatchObject({ orderId: query(target).orderId, statusText: '已完成', paidText: '¥0.50' });
   });
 
@@ -142,7 +143,8 @@ describe('pages on the local runtime', () => {
     expect(home.querySelector('#notice')).toBeUndefined();
 
     const history = openPage('pages/history/history');
-    await until(() => history.instance.data.loadedOnce, 'history', 1_000);
+    tap(history, '#tab-orders');
+    await until(() => history.instance.data.tab === 'orders' && history.instance.data.loadedOnce, 'the orders in history', 1_000);
     expect(history.instance.data.orders[0]).toMatchObject({ status: 'closed', statusText: '订单已关闭，未扣款' });
   });
 });

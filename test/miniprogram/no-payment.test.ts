@@ -7,6 +7,7 @@ import {
   IOS,
   IOS_14,
   IOS_OLD_WECHAT,
+  MINIPROGRAM_ROOT,
   openPage,
   order,
   resetCloud,
@@ -21,6 +22,8 @@ import {
   type FakeDevice,
   type PageComponent,
 } from './harness';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compareVersions, iosMajorVersion, virtualPaymentAvailable } from '../../miniprogram/services/platform';
 import { readFailure } from '../../miniprogram/services/virtualPayment';
 import type { ClientOrder, CreateOrderInput, Pack } from '../../miniprogram/services/types';
@@ -43,9 +46,12 @@ const TOKEN_ORDER: ClientOrder = order({ orderId: 'ord_tokens', status: 'complet
 const BOUGHT_ORDER: ClientOrder = order({ orderId: 'ord_bought', status: 'refunded', payWith: 'purchase', amountFen: 499, tier: 'expert', output: '', rev: 7, refundedAt: Date.UTC(2026, 10, 25, 12, 0) });
 const RETURNED_ORDER: ClientOrder = order({ orderId: 'ord_returned', status: 'refunded', payWith: 'tokens', amountFen: 0, amountTokens: 50, tier: 'expert', rev: 7 });
 
+const CONVERSATION_ID = TOKEN_ORDER.conversationId;
+const SUPPORT = 'support@example.com';
+
 function server(balance: number): FakeCloud {
   return new FakeCloud({
-    listTiers: () => ({ ok: true, tiers: VIRTUAL_TIERS, subscribeTemplateId: null, packs: PACKS, payMode: 'virtual' }),
+    listTiers: () => ({ ok: true, tiers: VIRTUAL_TIERS, subscribeTemplateId: null, packs: PACKS, payMode: 'virtual', support: { contact: SUPPORT } }),
     getBalance: () => ({ ok: true, balance }),
     createOrder: (request: CreateOrderInput) => {
       const tier = VIRTUAL_TIERS.find((item) => item.id === request.tier);
@@ -57,6 +63,9 @@ function server(balance: number): FakeCloud {
       return found ? { ok: true, order: found } : { ok: false, error: { code: 'NOT_FOUND', message: 'none' } };
     },
     listOrders: () => ({ ok: true, orders: [TOKEN_ORDER, BOUGHT_ORDER, RETURNED_ORDER], nextCursor: null }),
+    listConversations: () => ({ ok: true, conversations: [{ conversationId: CONVERSATION_ID, title: '写一首关于茶的诗', turns: 3, updatedAt: Date.UTC(2026, 10, 25, 12, 0) }], nextCursor: null }),
+    getConversation: () => ({ ok: true, conversation: { conversationId: CONVERSATION_ID, title: '写一首关于茶的诗', turns: [TOKEN_ORDER, BOUGHT_ORDER, RETURNED_ORDER] } }),
+    reportAnswer: () => ({ ok: true, reportId: 'rep_1' }),
   }).install();
 }
 
@@ -140,10 +149,15 @@ describe.each(OLD_PHONES)('on %s (virtual payment cannot reach Apple)', (_name, 
     expect(visibleText(page)).not.toMatch(SALE_WORDS);
   });
 
-  test('the order page and history show what tokens paid and never money, a refund or an order', async () => {
+  test('the order page and history (both tabs) show what tokens paid and never money, a refund or an order', async () => {
     server(12);
     const history = openPage('pages/history/history');
-    await until(() => history.instance.data.loadedOnce === true, 'history loaded');
+    await until(() => history.instance.data.loadedOnce === true, 'the conversations loaded');
+    expect(visibleText(history)).toContain('写一首关于茶的诗');
+    expect(visibleText(history)).not.toMatch(SALE_WORDS);
+    tap(history, '#tab-orders');
+    await until(() => history.instance.data.tab === 'orders' && history.instance.data.loadedOnce === true, 'the answers loaded');
+    expect(textOf(history, '#tab-orders')).toBe('回答');
     expect(textOf(history, '#paid-ord_tokens')).toBe('5 代币 ·');
     expect(history.querySelector('#paid-ord_bought')).toBeUndefined();
     expect(visibleText(history)).toContain('已退回 50 代币');
@@ -157,12 +171,56 @@ describe.each(OLD_PHONES)('on %s (virtual payment cannot reach Apple)', (_name, 
   });
 });
 
+async function openConversation(): Promise<PageComponent> {
+  const page = openPage('pages/conversation/conversation', { conversationId: CONVERSATION_ID });
+  await until(() => !page.instance.data.loading && page.instance.data.supportContact === SUPPORT && page.instance.data.sendLabel !== '', 'the conversation loaded');
+  return page;
+}
+
+describe.each(OLD_PHONES)('the conversation page on %s', (_name, device) => {
+  beforeEach(() => useDevice(device));
+
+  test('its turns say what tokens paid and what went back, never money, a refund or an order; 举报/反馈 sells nothing either', async () => {
+    server(12);
+    for (const locale of ['zh', 'en']) {
+      wxApi.setStorageSync('locale', locale);
+      const page = await openConversation();
+      expect(textOf(page, '#paid-0')).toBe(locale === 'zh' ? '5 代币' : '5 tokens');
+      // A follow-up goes with the last turn's tier (expert here), in tokens.
+      expect(textOf(page, '#send')).toBe(locale === 'zh' ? '发送 · 50 代币' : 'Send · 50 tokens');
+      expect(textOf(page, '#returned-2')).toContain(locale === 'zh' ? '50 代币已退回你的余额' : '50 tokens went back to your balance');
+      expect(textOf(page, '#returned-1')).toBe(locale === 'zh' ? `编号：${BOUGHT_ORDER.outTradeNo}有疑问请联系：${SUPPORT}` : `Number: ${BOUGHT_ORDER.outTradeNo}Questions? Contact: ${SUPPORT}`);
+      expect(visibleText(page)).not.toMatch(SALE_WORDS);
+      tap(page, '#report-0');
+      await until(() => page.querySelector('#report-sheet-host')?.querySelector('#report-sheet') !== undefined, 'the report sheet');
+      expect(visibleText(page)).not.toMatch(SALE_WORDS);
+      closePages();
+    }
+  });
+
+  test('a follow-up without enough tokens: WeChat\'s words for an unavailable feature, the question kept, no top-up opened', async () => {
+    const cloud = server(0);
+    const page = await openConversation();
+    input(page, '#follow-up', '再写一首');
+    await until(() => page.instance.data.canSend === true, 'the follow-up can be sent');
+    tap(page, '#send');
+    await until(() => textOf(page, '#notice') === '由于相关规范，iOS功能暂不可用', 'the unavailable feature named');
+    expect(navigateTo).not.toHaveBeenCalled();
+    expect(page.instance.data.draft).toBe('再写一首');
+    expect((cloud.callsTo('createOrder')[0] as CreateOrderInput).payWith).toBe('tokens');
+    expect(visibleText(page)).not.toMatch(SALE_WORDS);
+  });
+});
+
 describe('where payment can be shown, the order page and history say what was paid', () => {
   test('tokens for a token answer, money for a purchase, and what came back', async () => {
     useDevice(ANDROID);
     server(12);
     const history = openPage('pages/history/history');
     await until(() => history.instance.data.loadedOnce === true, 'history loaded');
+    tap(history, '#tab-orders');
+    await until(() => history.instance.data.tab === 'orders' && history.instance.data.loadedOnce === true, 'the orders loaded');
+    expect(textOf(history, '#tab-orders')).toBe('订单');
     expect(textOf(history, '#paid-ord_tokens')).toBe('5 代币 ·');
     expect(textOf(history, '#paid-ord_bought')).toBe('¥4.99 ·');
     expect(visibleText(history)).toContain('已退款 ¥4.99');
@@ -175,6 +233,15 @@ describe('where payment can be shown, the order page and history say what was pa
     const returned = openPage('pages/order/order', { orderId: 'ord_returned' });
     await until(() => textOf(returned, '#headline') === '已退回 50 代币', 'tokens returned');
     expect(textOf(returned, '#refund-explain')).toBe('这次没能生成回答，代币已退回你的余额。');
+  });
+});
+
+describe("the pages' static titles", () => {
+  test('no page names a sale in the title WeChat shows before the page sets its own (every phone sees it)', () => {
+    const app = JSON.parse(readFileSync(join(MINIPROGRAM_ROOT, 'app.json'), 'utf8')) as { pages: string[]; window?: { navigationBarTitleText?: string } };
+    const titles = app.pages.map((page) => (JSON.parse(readFileSync(join(MINIPROGRAM_ROOT, `${page}.json`), 'utf8')) as { navigationBarTitleText?: string }).navigationBarTitleText ?? app.window?.navigationBarTitleText ?? '');
+    expect(titles).toContain('回答详情');
+    expect(titles.filter((title) => SALE_WORDS.test(title))).toEqual([]);
   });
 });
 

@@ -93,8 +93,9 @@ describe('order page', () => {
 
     expect((await server.nextCall()).knownRev).toBe(4);
     await server.answer(order({ status: 'completed', rev: 5, paidAt, completedAt: Date.now(), outputComplete: true, output: 'Tea leaves drift, slowly.' }));
-    expect(headline(page)).toBe('已完成');
-    await until(() => answerText(page) === 'Tea leaves drift, slowly.', 'the whole answer');
+    // "Completed" once the last piece is on screen, not before.
+    await until(() => headline(page) === '已完成', 'completed');
+    expect(answerText(page)).toBe('Tea leaves drift, slowly.');
     expect(page.querySelector('#spinner')).toBeUndefined();
     expect(page.querySelector('#ask-another')).toBeDefined();
 

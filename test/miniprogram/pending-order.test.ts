@@ -188,6 +188,7 @@ describe('the question being written and a purchase waiting for payment survive 
       { prompt: '第二个问题：狗，要长文', tier: 'expert', subscribe: false },
     ]);
     expect(payments).toEqual([PAYMENT, SECOND_PAYMENT]);
+    // wxpay: each answer is a purchase of its own, followed on its order page.
     expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_2&paid=1']);
   });
 
@@ -259,7 +260,7 @@ describe('the question being written and a purchase waiting for payment survive 
     await until(sheetClosed(page), 'the payment sheet cancelled');
     (cloud.created[0] as ClientOrder).status = 'paid';
     const again = await reload();
-    await until(() => textOf(again, '#notice') === '上次待支付的问题已经支付，可以在“我的订单”里查看回答。', 'told');
+    await until(() => textOf(again, '#notice') === '上次待支付的问题已经支付，可以在“我的对话”里查看回答。', 'told');
     expect(again.querySelector('#pending')).toBeUndefined();
     expect(again.querySelector('#pay')).toBeDefined();
     // Its question is being answered: it is not left in the box to be asked twice.
@@ -291,7 +292,8 @@ describe('the question being written and a purchase waiting for payment survive 
       { prompt: '电话 13812345678 是谁的', tier: 'quick', subscribe: false, payWith: 'purchase', platform: 'android' },
     ]);
     expect(sheet.opened).toEqual([virtualParams('T1'), virtualParams('T2')]);
-    expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_2&paid=1']);
+    // Paid on the sheet: its conversation opens, that turn confirming the payment.
+    expect(navigatedTo()).toEqual(['/pages/conversation/conversation?conversationId=cConversation000000000001&paid=ord_2']);
   });
 
   test('"ask again" from an order page fills in the question and its tier on the home page', async () => {

@@ -1,4 +1,4 @@
-import { delayBeforeNextPoll, Poller, type PollResult } from '../../miniprogram/services/poller';
+import { delayBeforeNextPoll, Poller, pollResult, type PollResult } from '../../miniprogram/services/poller';
 import { VirtualTimers } from './virtualTimers';
 
 function scriptedPoll(results: PollResult[]) {
@@ -107,5 +107,16 @@ describe('polling policy', () => {
     while (timers.scheduled.length > 0) await timers.fireNext();
     expect(poller.calls).toBe(5);
     expect(poller.running).toBe(false);
+  });
+
+  test('a long-poll that brought nothing backs off only when nothing is expected: not while the answer is written, nor right after paying', () => {
+    expect(pollResult(true, 'generating', false)).toBe('changed');
+    expect(pollResult(false, 'generating', false)).toBe('expecting');
+    expect(pollResult(false, 'paid', false)).toBe('expecting');
+    expect(pollResult(false, 'pending_payment', true)).toBe('expecting');
+    expect(pollResult(false, 'pending_payment', false)).toBe('unchanged');
+    expect(pollResult(false, 'refunding', false)).toBe('unchanged');
+    // Expecting news, the next call follows at once (each call waits for the news itself, up to 3 s).
+    expect(delayBeforeNextPoll('expecting', 3, 0)).toBe(0);
   });
 });

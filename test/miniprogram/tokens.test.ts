@@ -141,7 +141,7 @@ describe('home under virtual payment: tokens', () => {
     await until(() => page.querySelector('#topup') === undefined, 'closed');
   });
 
-  test('asking with enough tokens starts the answer at once: no sheet, the answer page opens, the question is done with', async () => {
+  test('asking with enough tokens starts the answer at once: no sheet, its conversation opens, the question is done with', async () => {
     const cloud = server(12);
     const sheet = virtualPaymentSheet('paid');
     const page = await openHome();
@@ -149,7 +149,8 @@ describe('home under virtual payment: tokens', () => {
     await ask(page, '写一首关于茶的诗');
     await until(() => navigateTo.mock.calls.length === 1, 'the answer page');
     expect(cloud.callsTo('createOrder')).toEqual([{ prompt: '写一首关于茶的诗', tier: 'quick', subscribe: false, payWith: 'tokens', platform: 'android' }]);
-    expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_1']);
+    // The first turn of a new conversation: its page is where the answer is written and the follow-ups asked.
+    expect(navigatedTo()).toEqual(['/pages/conversation/conversation?conversationId=cConversation000000000001']);
     expect(sheet.mock).not.toHaveBeenCalled();
     expect(wxApi.requestPayment).not.toHaveBeenCalled();
     expect(cloud.callsTo('createTopUp')).toEqual([]);
@@ -285,7 +286,7 @@ describe('home under virtual payment: tokens', () => {
     expect(cloud.callsTo('getBalance')).toEqual([{}, { loginCode: 'code-1' }]);
   });
 
-  test('the one-answer purchase: its sheet, then the answer page; a -15007 first cancels the unopened order and buys again with the code', async () => {
+  test('the one-answer purchase: its sheet, then its conversation (that turn confirming); a -15007 first cancels the unopened order and buys again with the code', async () => {
     const cloud = server(0);
     const sheet = virtualPaymentSheet(-15007, 'paid');
     const page = await openHome();
@@ -300,7 +301,7 @@ describe('home under virtual payment: tokens', () => {
     ]);
     expect(cloud.callsTo('cancelOrder')).toEqual([{ orderId: 'ord_2' }]);
     expect(sheet.opened).toEqual([virtualParams('P2'), virtualParams('P3')]);
-    expect(navigatedTo()).toEqual(['/pages/order/order?orderId=ord_3&paid=1']);
+    expect(navigatedTo()).toEqual(['/pages/conversation/conversation?conversationId=cConversation000000000001&paid=ord_3']);
     expect(readDraft()).toBeNull();
   });
 

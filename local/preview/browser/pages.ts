@@ -81,6 +81,12 @@ export class PageHost {
   /** A page being opened: WeChat's getCurrentPages() already lists it from its onLoad on. */
   private opening: RenderedComponent | null = null;
 
+  /**
+   * Titles set with wx.setNavigationBarTitle, per page: "动态设置当前页面的标题" sets the page's own
+   * title, which it keeps when a page above it closes (WeChat docs: wx.setNavigationBarTitle).
+   */
+  private readonly titles = new WeakMap<RenderedComponent, string>();
+
   instances(): ComponentInstance[] {
     const pages = this.stack.map((entry) => entry.rendered.instance);
     return this.opening ? [...pages, this.opening.instance] : pages;
@@ -194,7 +200,7 @@ export class PageHost {
     if (!top) return;
     const json = JSON.parse(this.files[`${top.route}.json`] ?? '{}') as Record<string, string>;
     const window = { ...(this.app.window ?? {}), ...json };
-    this.chrome.title.textContent = window.navigationBarTitleText ?? '';
+    this.chrome.title.textContent = this.titles.get(top.rendered) ?? window.navigationBarTitleText ?? '';
     this.chrome.navigationBar.style.background = window.navigationBarBackgroundColor ?? '#ffffff';
     this.chrome.navigationBar.style.color = window.navigationBarTextStyle === 'white' ? '#ffffff' : '#000000';
     this.chrome.back.hidden = this.stack.length < 2;
@@ -204,7 +210,10 @@ export class PageHost {
     this.chrome.onChange(top.route, top.query);
   }
 
+  /** wx.setNavigationBarTitle: the title of the page being opened, or else of the top page. */
   setTitle(title: string): void {
+    const page = this.opening ?? this.current?.rendered;
+    if (page) this.titles.set(page, title);
     this.chrome.title.textContent = title;
   }
 

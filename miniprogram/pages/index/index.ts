@@ -7,21 +7,32 @@
  * where the tier is sold as an item, that one answer) and the question stays where it is. Under
  * wxpay every answer is paid with wx.requestPayment, as before.
  *
+ * An answered question opens its conversation (pages/conversation), where the answer is written
+ * and follow-ups are asked; under wxpay each answer is its own purchase and opens the order page,
+ * which confirms the payment and leads on to the conversation.
+ *
+ * The conversation page hands a follow-up it could not pay for here (services/handoff.ts): opened
+ * with `?topUp=1`, the page shows the top-up sheet for that question, and once the tokens arrive (or
+ * the user closes the sheet) goes back to the conversation, where the question is still in the box.
+ *
  * The question being written and a purchase waiting for payment are kept in storage
  * (services/draft.ts), so both survive a reload. While a purchase waits, it is the one thing on the
  * page: its tier, its question, and two deliberate actions, pay or cancel. The question box and the
  * tiers are not shown meanwhile, so nothing can be typed beside it; cancelling puts the question
  * back in the box. A payment is never taken for a question the user cannot see.
  */
+import { askWithTokens } from '../../services/ask';
 import { awaitCredit } from '../../services/balance';
 import { cloudApi } from '../../services/cloud';
 import { clearDraft, clearPendingPurchase, readDraft, readPendingPurchase, saveDraft, savePendingPurchase } from '../../services/draft';
-import { orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
+import { conversationPageUrl, orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
+import { keptQuestion, type KeptQuestion } from '../../services/handoff';
 import { currentLocale, errorMessage, format, localized, messages, payFailureMessage, setLocale, type Locale, type Messages } from '../../services/i18n';
 import { withLogin } from '../../services/login';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
 import { currentDevice, minimumPaymentFen, paymentShownHere, platformField, rememberPayMode } from '../../services/platform';
 import { questionSegments, type QuestionSegment } from '../../services/question';
+import { tierForLength } from '../../services/tierChoice';
 import { rememberTiers } from '../../services/tierNames';
 import { confirmAction, openPage, setTitle, toast } from '../../services/ui';
 import { openVirtualPayment, payVirtually, type VirtualPayOutcome } from '../../services/virtualPayment';
@@ -63,6 +74,8 @@ interface PackView {
 /** What the top-up sheet shows. */
 interface TopUpView {
   needText: string;
+  /** Topping up for a conversation's question: where the user goes once the tokens arrive. */
+  handoffText: string;
   packs: PackView[];
   buyOneText: string;
 }
@@ -106,6 +119,8 @@ interface HomeState {
   asking: boolean;
   /** The stored purchase was looked up once after the tiers loaded. */
   restored: boolean;
+  /** A conversation's follow-up waiting for tokens (`?topUp=1`): the top-up is for it, then back to the conversation. */
+  handoff: KeptQuestion | null;
 }
 
 type SheetOutcome = VirtualPayOutcome | { kind: 'failed'; reason: 'wxpay'; message: string };
@@ -115,7 +130,7 @@ const states = new WeakMap<object, HomeState>();
 function stateOf(page: object): HomeState {
   let state = states.get(page);
   if (!state) {
-    state = { tiers: [], packs: [], payMode: null, balance: null, balanceCall: null, pending: null, notice: null, topUp: null, asking: false, restored: false };
+    state = { tiers: [], packs: [], payMode: null, balance: null, balanceCall: null, pending: null, notice: null, topUp: null, asking: false, restored: false, handoff: null };
     states.set(page, state);
   }
   return state;
@@ -153,6 +168,9 @@ Component({
     promptCountText: '',
     overLimit: false,
     limitMessage: '',
+    /** Over the limit: the tier that takes the question, offered in one tap (the question kept). */
+    suggestedTierId: '',
+    suggestion: '',
     showSubscribeHint: false,
     busy: false,
     canPay: false,
@@ -186,6 +204,35 @@ Component({
   },
 
   methods: {
+    /**
+     * WeChat calls a Component page's onLoad with its query (Component 构造器 docs). `topUp` is read
+     * only here: it is not a declared property, since `topUp` is also the sheet's rendered data.
+     */
+    onLoad(query: Record<string, string | undefined>) {
+      if (query.topUp === '1') this.takeHandoff();
+    },
+
+    /** Opened by the conversation page for a question it could not pay for: the top-up sheet, for that question. */
+    takeHandoff() {
+      const state = stateOf(this);
+      const kept = keptQuestion();
+      if (!kept || state.handoff) return;
+      state.handoff = kept;
+      if (state.balance === null && typeof kept.balance === 'number') state.balance = kept.balance;
+      state.topUp = { need: typeof kept.priceTokens === 'number' ? kept.priceTokens : null };
+      state.notice = null;
+      this.refresh();
+    },
+
+    /** Back to the conversation that handed its question over; it is still in that page's box. */
+    returnToConversation() {
+      const state = stateOf(this);
+      state.handoff = null;
+      state.topUp = null;
+      this.refresh();
+      wx.navigateBack({ delta: 1, fail: () => undefined });
+    },
+
     applyLocale(locale: Locale) {
       this.setData({ locale, t: messages(locale) });
       setTitle(messages(locale).appTitle);
@@ -285,6 +332,9 @@ Component({
       // A tier is offered as an item only where it may be bought here (iOS: at least ¥1).
       const itemOnSale = (item: Tier) => virtual && shown && typeof item.productId === 'string' && item.priceFen >= floorFen;
       const topUp = state.topUp;
+      const handoff = state.handoff;
+      const need = topUp ? (topUp.need ?? (handoff ? (state.tiers.find((item) => item.id === handoff.tier)?.priceTokens ?? null) : null)) : null;
+      const bigger = overLimit ? tierForLength(state.tiers, this.data.selectedTierId, length) : null;
       this.setData({
         tiers: state.tiers.map((item) => ({
           id: item.id,
@@ -299,6 +349,8 @@ Component({
         promptCountText: tier ? format(t.promptCount, { length, limit }) : String(length),
         overLimit,
         limitMessage: overLimit ? format(t.promptTooLong, { length, limit }) : '',
+        suggestedTierId: bigger ? bigger.id : '',
+        suggestion: bigger ? format(t.switchTier, { tier: localized(bigger.title, locale), limit: bigger.promptLimit }) : '',
         showSubscribeHint: tier !== undefined && tier.longRunning && this.data.subscribeTemplateId !== '' && pending === null,
         canPay: tier !== undefined && hasPrompt && !overLimit && !this.data.busy && pending === null && !(short && !shown),
         payLabel: this.data.busy ? t.paying : !tier ? '' : virtual ? format(t.ask, { tokens: tier.priceTokens }) : format(t.pay, { price: yuanFromFen(tier.priceFen) }),
@@ -309,11 +361,13 @@ Component({
         topUp:
           topUp && shown && pending === null
             ? {
-                needText: topUp.need !== null ? format(t.topUpNeed, { need: topUp.need, balance: state.balance ?? 0 }) : '',
+                needText: need !== null ? format(t.topUpNeed, { need, balance: state.balance ?? 0 }) : '',
+                handoffText: handoff ? t.topUpForConversation : '',
                 packs: state.packs
                   .filter((pack) => pack.priceFen >= floorFen)
                   .map((pack) => ({ packId: pack.packId, tokensText: format(t.packTokens, { tokens: pack.tokens }), priceText: format(t.packPrice, { price: yuanFromFen(pack.priceFen) }) })),
-                buyOneText: tier && itemOnSale(tier) && topUp.need !== null && hasPrompt && !overLimit ? format(t.buyOne, { price: yuanFromFen(tier.priceFen) }) : '',
+                // A handed-over follow-up is paid with tokens in its conversation: only packs are offered for it.
+                buyOneText: !handoff && tier && itemOnSale(tier) && topUp.need !== null && hasPrompt && !overLimit ? format(t.buyOne, { price: yuanFromFen(tier.priceFen) }) : '',
               }
             : null,
         pending: pending
@@ -367,8 +421,14 @@ Component({
 
     onCloseTopUp() {
       if (this.data.busy) return;
-      stateOf(this).topUp = null;
-      this.setNotice(null);
+      const state = stateOf(this);
+      state.notice = null;
+      if (state.handoff) {
+        this.returnToConversation();
+        return;
+      }
+      state.topUp = null;
+      this.refresh();
     },
 
     /** The primary button: ask with tokens (virtual payment) or pay for the answer (wxpay). */
@@ -398,13 +458,11 @@ Component({
       return tier.longRunning && templateId !== '' ? askToSubscribe(templateId) : Promise.resolve(false);
     },
 
-    /** Spends tokens: the order comes back paid, the answer starts, and its page opens. */
+    /** Spends tokens: the order comes back paid, the answer starts, and its conversation opens. */
     async askWithTokens(tier: Tier, subscribe: boolean) {
       const state = stateOf(this);
       const prompt = this.data.prompt;
-      const answer = await withLogin((loginCode) =>
-        cloudApi().createOrder({ prompt, tier: tier.id, subscribe, payWith: 'tokens', ...platformField(), ...(loginCode ? { loginCode } : {}) }),
-      );
+      const answer = await askWithTokens({ prompt, tier: tier.id, subscribe });
       if (!answer.ok) {
         if (answer.error.code === 'INSUFFICIENT_BALANCE') {
           const details = answer.error as ErrorBody & InsufficientBalanceDetails;
@@ -422,7 +480,11 @@ Component({
       this.asked(answer.order, false, prompt);
     },
 
-    /** The question went to an order that is paid (or, for a purchase, whose sheet the user paid). */
+    /**
+     * The question went to an order that is paid (or, for a purchase, whose sheet the user paid).
+     * Under virtual payment its conversation opens, where the answer is written and the follow-ups
+     * are asked with tokens; under wxpay (each answer a purchase of its own) the order page opens.
+     */
     asked(order: ClientOrder, paidOnSheet: boolean, prompt: string) {
       const state = stateOf(this);
       state.pending = null;
@@ -431,7 +493,8 @@ Component({
       clearPendingPurchase();
       this.questionAnswered(prompt);
       this.refresh();
-      openPage(orderPageUrl(order.orderId, paidOnSheet));
+      const conversation = state.payMode === 'virtual' && typeof order.conversationId === 'string' && order.conversationId !== '';
+      openPage(conversation ? conversationPageUrl(order.conversationId, paidOnSheet ? order.orderId : '') : orderPageUrl(order.orderId, paidOnSheet));
     },
 
     /**
@@ -568,6 +631,12 @@ Component({
       const read = () => this.readBalanceNow();
       const { balance, credited } = before === null ? { balance: await read(), credited: false } : await awaitCredit(read, before + pack.tokens);
       if (balance !== null) state.balance = balance;
+      if (credited && state.handoff) {
+        // The question waits in its conversation: back there, with the news.
+        toast(format(this.data.t.topUpDone, { tokens: pack.tokens }));
+        this.returnToConversation();
+        return;
+      }
       state.topUp = null;
       this.setNotice(credited ? (t) => format(t.topUpDone, { tokens: pack.tokens }) : (t) => t.topUpSlow);
     },

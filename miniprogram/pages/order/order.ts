@@ -1,28 +1,33 @@
 /**
- * One order, from "confirming payment" to its final state. The page trusts only the server. While
- * the order is paid or being written it prefers the live stream (services/stream.ts: the answer's
- * text as the server has it); it long-polls getOrder (services/poller.ts decides when) until then,
- * where chunked requests are missing, and whenever the stream fails, and never tells the user which
- * channel it uses. It shows the user's question as stored, renders the answer as Markdown while it
- * grows (services/markdown.ts), puts text on screen at once (services/textFlow.ts smooths a piece
- * in within 300 ms), and stops both channels whenever it is hidden or closed.
+ * One order, from "confirming payment" to its final state: for an order opened on its own (a
+ * subscribe message, a shared link, the orders list, the home page's WeChat Pay flow). A turn of a
+ * conversation also links to its conversation. The page trusts only the server: it follows the
+ * order through services/orderFollower.ts (the live stream while it is written, the long-poll
+ * otherwise), shows the user's question as stored (folded to three lines when long), renders the
+ * answer as Markdown while it grows (services/markdown.ts) with its 「AI生成」 label beside it, puts
+ * text on screen at once (services/textFlow.ts smooths a piece in within 300 ms), and stops
+ * following whenever it is hidden or closed.
+ *
+ * "Completed" and the copy button appear once the whole answer is on screen, not while its last
+ * piece is still being smoothed in.
  */
+import { copyableAnswer } from '../../services/answerCopy';
+import { loadCatalog } from '../../services/catalog';
 import { cloudApi } from '../../services/cloud';
 import { leaveDraft } from '../../services/draft';
-import { dateTime, yuanFromFen } from '../../services/format';
+import { conversationPageUrl, dateTime, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
-import { paidText, returnedExplain, returnedText } from '../../services/paid';
+import { OrderFollower } from '../../services/orderFollower';
+import { paidText, returnedExplain, returnedHeadline, returnedLines } from '../../services/paid';
 import { openPaymentSheet } from '../../services/payment';
-import { Poller, type PollResult } from '../../services/poller';
 import { refusedPrivacy } from '../../services/privacy';
-import { hasRedactions, questionSegments, type QuestionSegment } from '../../services/question';
-import { chunkedTransport, OrderStream, type LiveText, type StreamStop } from '../../services/stream';
-import { longPollInput, Reveal, showAtOnce } from '../../services/textFlow';
+import { hasRedactions, questionFolds, questionSegments, type QuestionSegment } from '../../services/question';
+import { Reveal, showAtOnce } from '../../services/textFlow';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
-import { confirmAction, copyText, goHome, openedFirst, setTitle, toast } from '../../services/ui';
+import { confirmAction, copyText, goHome, openedFirst, openPage, setTitle, toast } from '../../services/ui';
 import { paymentShownHere } from '../../services/platform';
-import { isTerminalStatus, isVirtualPayment, type ActivePaymentDetails, type ClientOrder, type ClientPayment, type ErrorBody } from '../../services/types';
+import { isTerminalStatus, isVirtualPayment, type ActivePaymentDetails, type ClientPayment, type ErrorBody, type Turn } from '../../services/types';
 
 export { LONG_POLL_WAIT_MS } from '../../services/textFlow';
 
@@ -34,65 +39,50 @@ type Notice = (t: Messages) => string;
 /** What a page instance keeps outside its rendered data. */
 interface OrderPageState {
   orderId: string;
-  poller: Poller;
+  follower: OrderFollower;
   reveal: Reveal;
-  order: ClientOrder | null;
+  order: Turn | null;
   payment: ClientPayment | null;
   /** The user finished the WeChat Pay sheet here: show "confirming" rather than "waiting for payment". */
   paidOnThisPhone: boolean;
   ticker: number | null;
   visible: boolean;
   notice: Notice | null;
+  /** The answer was restarted on another model: said while the new one is written. */
+  restarted: boolean;
+  trouble: boolean;
+  missing: boolean;
   /** The answer's blocks as last rendered. */
   blocks: AnswerBlock[];
-  /** The live stream while it is open. */
-  stream: OrderStream | null;
-  /** The stream was refused or kept failing: long-poll for the rest of this visit. */
-  streamDisabled: boolean;
-  /** A streamUrl whose stream stopped: not opened again (a fresh one comes with the next getOrder). */
-  spentStreamUrl: string | null;
-  /** Fresh tickets asked for after a stream said its ticket expired (bounded, so a broken clock cannot loop). */
-  ticketRefreshes: number;
-  /** While streaming a paid order that has not started: the timer of the getOrder call that nudges it. */
-  nudgeTimer: number | null;
-}
-
-/** A stream whose ticket expired gets this many fresh ones per visit before the page settles on long-polling. */
-const MAX_TICKET_REFRESHES = 3;
-/**
- * While the stream shows a paid order that has not started generating, one getOrder call this often:
- * getOrder re-dispatches generation after 5 s (REDISPATCH_AFTER_MS in core/functions/getOrder.ts),
- * which the stream, only reading, never does.
- */
-const PAID_NUDGE_MS = 6_000;
-
-function streamable(order: ClientOrder): boolean {
-  return order.status === 'paid' || order.status === 'generating';
+  /** The operator's contact, once listTiers told it ('' when none is set); null until asked. */
+  supportContact: string | null;
 }
 
 const states = new WeakMap<object, OrderPageState>();
 
-function phaseOf(order: ClientOrder, paidOnThisPhone: boolean): Phase {
+function phaseOf(order: Turn, paidOnThisPhone: boolean, revealed: boolean): Phase {
   switch (order.status) {
     case 'pending_payment':
       return paidOnThisPhone ? 'confirming' : 'awaiting_payment';
     case 'paid':
     case 'generating':
       return 'writing';
-    case 'refunding':
     case 'completed':
+      // The whole answer is in, but its last piece is still flowing onto the screen.
+      return revealed ? 'completed' : 'writing';
+    case 'refunding':
     case 'refunded':
     case 'closed':
       return order.status;
   }
 }
 
-function elapsedSeconds(order: ClientOrder | null): number {
+function elapsedSeconds(order: Turn | null): number {
   const since = order?.paidAt ?? order?.createdAt;
   return since === undefined ? 0 : Math.max(0, Math.floor((Date.now() - since) / 1000));
 }
 
-function headline(phase: Phase, order: ClientOrder | null, t: Messages): string {
+function headline(phase: Phase, order: Turn | null, t: Messages): string {
   switch (phase) {
     case 'loading':
       return t.orderLoading;
@@ -105,9 +95,8 @@ function headline(phase: Phase, order: ClientOrder | null, t: Messages): string 
     case 'completed':
       return t.completed;
     case 'refunding':
-      return t.refunding;
     case 'refunded':
-      return order ? returnedText(order, t) : format(t.refunded, { amount: yuanFromFen(0) });
+      return order ? returnedHeadline(order, t) : t.refunding;
     case 'closed':
       return t.closed;
     case 'missing':
@@ -116,7 +105,7 @@ function headline(phase: Phase, order: ClientOrder | null, t: Messages): string 
 }
 
 /** Why the money goes back: an answer withheld by the content check is said so plainly (order.error.code). */
-function refundExplain(phase: Phase, order: ClientOrder | null, t: Messages): string {
+function refundExplain(phase: Phase, order: Turn | null, t: Messages): string {
   if (phase !== 'refunding' && phase !== 'refunded') return '';
   const code = order?.error?.code;
   if (code === 'CONTENT_REFUSED') return t.contentRefused;
@@ -137,21 +126,28 @@ Component({
     phase: 'loading' as Phase,
     headline: '',
     refundExplain: '',
+    returned: [] as string[],
     spinning: true,
     blocks: [] as AnswerBlock[],
     question: [] as QuestionSegment[],
+    questionFolds: false,
+    questionExpanded: false,
     redacted: false,
+    truncated: false,
     outTradeNo: '',
     amountText: '',
     paidText: '',
     tierTitle: '',
     createdText: '',
+    conversationId: '',
     subscribed: false,
     canPay: false,
     busy: false,
     notice: '',
     trouble: '',
     openedFirst: false,
+    reportOpen: false,
+    supportContact: '',
   },
 
   lifetimes: {
@@ -167,7 +163,12 @@ Component({
       });
     },
     detached() {
-      this.pause();
+      const state = states.get(this);
+      if (state) {
+        state.follower.dispose();
+        state.reveal.stop();
+        this.stopTicker(state);
+      }
       states.delete(this);
     },
   },
@@ -196,9 +197,18 @@ Component({
 
     start(orderId: string, paidOnThisPhone: boolean) {
       if (states.has(this)) return;
+      const follower = new OrderFollower(
+        orderId,
+        {
+          onOrder: (order, news) => this.apply(order, news.restarted, news.payment),
+          onMissing: () => this.onMissing(),
+          onTrouble: (trouble) => this.onTrouble(trouble),
+        },
+        { justPaid: paidOnThisPhone },
+      );
       const state: OrderPageState = {
         orderId,
-        poller: new Poller(() => this.pollOnce()),
+        follower,
         reveal: new Reveal((text) => this.showText(text)),
         order: null,
         payment: null,
@@ -206,26 +216,24 @@ Component({
         ticker: null,
         visible: true,
         notice: null,
+        restarted: false,
+        trouble: false,
+        missing: false,
         blocks: [],
-        stream: null,
-        streamDisabled: false,
-        spentStreamUrl: null,
-        ticketRefreshes: 0,
-        nudgeTimer: null,
+        supportContact: null,
       };
       states.set(this, state);
       this.setData({ orderId });
       this.render();
-      state.poller.start();
+      follower.start();
     },
 
     resume() {
       const state = states.get(this);
-      if (!state) return;
+      if (!state || state.missing) return;
       state.visible = true;
+      state.follower.start();
       const order = state.order;
-      if (!order) state.poller.start();
-      else if (!isTerminalStatus(order.status)) this.chooseChannel();
       if (order) state.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
       this.render();
     },
@@ -234,131 +242,39 @@ Component({
       const state = states.get(this);
       if (!state) return;
       state.visible = false;
-      state.poller.stop();
-      this.closeStream(state);
+      state.follower.pause();
       state.reveal.stop();
       this.stopTicker(state);
     },
 
-    /**
-     * The stream while the order is paid or being written and the page can stream; the long-poll
-     * otherwise (before payment is confirmed it also asks WeChat Pay about a late notification).
-     */
-    chooseChannel() {
-      const state = states.get(this);
-      if (!state || !state.visible) return;
-      const order = state.order;
-      if (!order || isTerminalStatus(order.status)) {
-        this.closeStream(state);
-        return;
-      }
-      if (state.stream) return;
-      const transport = chunkedTransport();
-      const url = order.streamUrl;
-      if (transport && url && url !== state.spentStreamUrl && !state.streamDisabled && streamable(order)) {
-        state.poller.stop();
-        const from: LiveText = { rev: order.rev, status: order.status, output: order.output, outputComplete: order.outputComplete, error: order.error ?? null };
-        const stream = new OrderStream(url, from, { onUpdate: (live, restarted) => this.onLive(stream, live, restarted), onStop: (reason) => this.onStreamStop(stream, url, reason) }, transport);
-        state.stream = stream;
-        stream.start();
-        this.scheduleNudge(state);
-        return;
-      }
-      state.poller.start();
-    },
-
-    closeStream(state: OrderPageState) {
-      state.stream?.stop();
-      state.stream = null;
-      if (state.nudgeTimer !== null) clearTimeout(state.nudgeTimer);
-      state.nudgeTimer = null;
-    },
-
-    /** What the stream brought, applied as a newer version of the order held. */
-    onLive(stream: OrderStream, live: LiveText, restarted: boolean) {
-      const state = states.get(this);
-      if (!state || state.stream !== stream || !state.order) return;
-      const { error: _previous, ...held } = state.order;
-      void _previous;
-      const next: ClientOrder = { ...held, rev: live.rev, status: live.status, output: live.output, outputComplete: live.outputComplete, ...(live.error ? { error: live.error } : {}) };
-      if (restarted) state.notice = (t) => t.answerRestarted;
-      this.apply(next);
-    },
-
-    onStreamStop(stream: OrderStream, url: string, reason: StreamStop) {
-      const state = states.get(this);
-      if (!state || state.stream !== stream) return;
-      this.closeStream(state);
-      state.spentStreamUrl = url;
-      if (reason === 'terminal') return;
-      if (reason === 'expired' && state.ticketRefreshes < MAX_TICKET_REFRESHES) {
-        state.ticketRefreshes += 1;
-      } else {
-        state.streamDisabled = true;
-      }
-      // The long-poll takes over at once; its answer carries a fresh streamUrl when streaming is still an option.
-      state.poller.hurry();
-    },
-
-    /** One getOrder call while the stream shows a paid order that has not started: getOrder nudges it. */
-    scheduleNudge(state: OrderPageState) {
-      if (state.nudgeTimer !== null) clearTimeout(state.nudgeTimer);
-      state.nudgeTimer = setTimeout(() => {
-        state.nudgeTimer = null;
-        if (!state.stream || state.order?.status !== 'paid') return;
-        void cloudApi()
-          .getOrder({ orderId: state.orderId })
-          .then((answer) => {
-            if (answer.ok && states.get(this) === state && state.stream && state.order && answer.order.rev > state.order.rev) this.apply(answer.order);
-          })
-          .finally(() => {
-            if (state.stream) this.scheduleNudge(state);
-          });
-      }, PAID_NUDGE_MS) as unknown as number;
-    },
-
-    /**
-     * One long-poll: the server answers as soon as the order's status moves or its first text
-     * appears, gathers further text for up to 3 s, and answers after 3 s when nothing happened.
-     */
-    async pollOnce(): Promise<PollResult> {
-      const state = states.get(this);
-      if (!state) return 'finished';
-      const known = state.order;
-      const answer = await cloudApi().getOrder(longPollInput(state.orderId, known, state.paidOnThisPhone));
-      if (states.get(this) !== state) return 'finished';
-      if (!answer.ok) {
-        if (answer.error.code === 'NOT_FOUND') {
-          this.setData({ phase: 'missing', headline: this.data.t.errorNotFound, spinning: false, trouble: '' });
-          return 'finished';
-        }
-        this.setData({ trouble: this.data.t.pollTrouble });
-        return 'failed';
-      }
-      const held = state.order;
-      // An answer older than what the page already shows (e.g. a long-poll that raced a cancel) is dropped.
-      if (held && answer.order.rev < held.rev) return 'unchanged';
-      const changed = !known || answer.order.rev !== known.rev || answer.order.status !== known.status;
-      state.payment = answer.payment ?? state.payment;
-      this.apply(answer.order);
-      if (isTerminalStatus(answer.order.status)) return 'finished';
-      if (state.stream) return 'finished';
-      // Just paid here: the confirmation is due any moment, so the next long-poll follows at once.
-      if (!changed && answer.order.status === 'pending_payment' && state.paidOnThisPhone) return 'expecting';
-      return changed ? 'changed' : 'unchanged';
-    },
-
-    apply(order: ClientOrder) {
+    /** A newer version of the order, from the follower (or a cancel's answer). */
+    apply(order: Turn, restarted: boolean, payment: ClientPayment | null) {
       const state = states.get(this);
       if (!state) return;
       const firstSight = state.order === null;
       state.order = order;
-      if (order.status !== 'pending_payment') state.payment = null;
+      if (order.status === 'pending_payment') state.payment = payment ?? state.payment;
+      else state.payment = null;
+      if (restarted) state.restarted = true;
       const done = order.outputComplete || isTerminalStatus(order.status);
       // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
       state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
       this.render();
-      this.chooseChannel();
+    },
+
+    onMissing() {
+      const state = states.get(this);
+      if (!state) return;
+      state.missing = true;
+      state.follower.dispose();
+      this.render();
+    },
+
+    onTrouble(trouble: boolean) {
+      const state = states.get(this);
+      if (!state || state.trouble === trouble) return;
+      state.trouble = trouble;
+      this.setData({ trouble: trouble ? this.data.t.pollTrouble : '' });
     },
 
     /** Renders the answer's text as Markdown, sending only the blocks that changed. */
@@ -371,6 +287,8 @@ Component({
       const updates = blockUpdates(state.blocks, blocks);
       state.blocks = blocks;
       if (Object.keys(updates).length > 0) this.setData(updates);
+      // The last piece is on screen: "completed" (and copying) may show now.
+      if (!state.reveal.revealing && this.data.phase === 'writing' && order?.status === 'completed') this.render();
     },
 
     /** Derives everything shown from the order held; also drives the elapsed-seconds ticker. */
@@ -379,27 +297,44 @@ Component({
       if (!state) return;
       const { t, locale } = this.data;
       const order = state.order;
-      const phase: Phase = order ? phaseOf(order, state.paidOnThisPhone) : state.paidOnThisPhone ? 'confirming' : 'loading';
+      const phase: Phase = state.missing ? 'missing' : order ? phaseOf(order, state.paidOnThisPhone, !state.reveal.revealing) : state.paidOnThisPhone ? 'confirming' : 'loading';
+      const failed = phase === 'refunding' || phase === 'refunded';
+      if (failed && state.supportContact === null) this.loadSupportContact(state);
+      const prompt = order ? order.prompt : '';
       this.setData({
         phase,
         headline: headline(phase, order, t),
         refundExplain: refundExplain(phase, order, t),
+        returned: failed && order ? returnedLines(order, t, state.supportContact ?? '') : [],
         spinning: phase === 'loading' || phase === 'confirming' || phase === 'writing' || phase === 'refunding',
-        question: order ? questionSegments(order.prompt, t) : [],
-        redacted: order ? hasRedactions(order.prompt) : false,
+        question: order ? questionSegments(prompt, t) : [],
+        questionFolds: questionFolds(prompt),
+        redacted: order ? hasRedactions(prompt) : false,
+        truncated: order?.truncated === true,
         outTradeNo: order ? order.outTradeNo : '',
-        amountText: order ? yuanFromFen(order.amountFen) : '',
+        amountText: order && paymentShownHere() ? `¥${yuanFromFen(order.amountFen)}` : '',
         paidText: order ? paidText(order, t) : '',
         tierTitle: order ? tierTitle(order.tier, locale) : '',
         createdText: order ? dateTime(order.createdAt) : '',
+        conversationId: order?.conversationId ?? '',
         subscribed: order ? order.subscribed : false,
         // wx.requestPayment's parameters pay again; a virtual payment's open one sheet only (home buys the question afresh).
         canPay: phase === 'awaiting_payment' && state.payment !== null && !isVirtualPayment(state.payment) && paymentShownHere(),
-        notice: state.notice ? state.notice(t) : '',
-        trouble: '',
+        notice: state.notice ? state.notice(t) : state.restarted && phase === 'writing' ? t.answerRestarted : '',
+        trouble: state.trouble ? t.pollTrouble : '',
+        supportContact: state.supportContact ?? '',
       });
       if (phase === 'writing' && state.visible) this.startTicker(state);
       else this.stopTicker(state);
+    },
+
+    loadSupportContact(state: OrderPageState) {
+      state.supportContact = '';
+      void loadCatalog().then((catalog) => {
+        if (states.get(this) !== state) return;
+        state.supportContact = catalog ? catalog.supportContact : '';
+        if (state.supportContact) this.render();
+      });
     },
 
     setNotice(notice: Notice | null) {
@@ -422,6 +357,10 @@ Component({
       state.ticker = null;
     },
 
+    onToggleQuestion() {
+      this.setData({ questionExpanded: !this.data.questionExpanded });
+    },
+
     /** Pays again with the very parameters the server issued for this order. */
     async onPayAgain() {
       const state = states.get(this);
@@ -434,7 +373,7 @@ Component({
         if (outcome.kind === 'paid') {
           state.paidOnThisPhone = true;
           this.render();
-          state.poller.hurry();
+          state.follower.paidHere();
         } else {
           this.setNotice(outcome.kind === 'cancelled' ? (t) => t.payCancelled : (t) => t.payFailed);
         }
@@ -453,17 +392,17 @@ Component({
         if (!(await confirmAction(t.cancelConfirm, t.confirmYes, t.confirmNo))) return;
         const answer = await cloudApi().cancelOrder({ orderId: state.orderId });
         if (answer.ok) {
-          state.poller.stop();
-          this.apply(answer.order);
+          state.follower.stopPolling();
+          state.follower.adopt(answer.order);
           toast(t.orderCancelled);
           return;
         }
         const current = (answer.error as ErrorBody & ActivePaymentDetails).order;
         if (current) {
           // Paid after all, or closed meanwhile: show what the server says and keep following it.
-          this.apply(current);
-          if (!isTerminalStatus(current.status)) state.poller.hurry();
-          else state.poller.stop();
+          state.follower.adopt(current);
+          if (!isTerminalStatus(current.status)) state.follower.hurry();
+          else state.follower.stopPolling();
         }
         const code = answer.error.code;
         this.setNotice((m) => errorMessage(code, m));
@@ -472,15 +411,29 @@ Component({
       }
     },
 
-    /** Copies the whole answer, as the model wrote it (Markdown). WeChat shows its own "copied" toast. */
+    /**
+     * Copies the answer as a reader sees it (Markdown rendered to plain text) with the AI label.
+     * WeChat shows its own "copied" toast.
+     */
     async onCopy() {
       const state = states.get(this);
       if (!state?.order) return;
       this.setNotice(null);
-      const failure = await copyText(state.order.output);
+      const failure = await copyText(copyableAnswer(state.order.output, this.data.t.aiLabelInCopy));
       if (!failure) return;
       // Refusing the privacy guide is respected: nothing is copied, and the user is told why.
       this.setNotice(refusedPrivacy(failure) ? (t) => t.copyRefused : (t) => t.copyFailed);
+    },
+
+    onOpenReport() {
+      const state = states.get(this);
+      if (!state?.order) return;
+      if (state.supportContact === null) this.loadSupportContact(state);
+      this.setData({ reportOpen: true });
+    },
+
+    onReportClosed() {
+      this.setData({ reportOpen: false });
     },
 
     /** The same question again, filled in on the home page. */
@@ -488,6 +441,15 @@ Component({
       const state = states.get(this);
       if (state?.order) leaveDraft({ prompt: state.order.prompt, tier: state.order.tier });
       goHome();
+    },
+
+    onOpenConversation() {
+      const id = this.data.conversationId;
+      if (id) openPage(conversationPageUrl(id));
+    },
+
+    onOpenHistory() {
+      openPage('/pages/history/history');
     },
 
     onGoHome() {
