@@ -5,7 +5,7 @@
 const Sequencer = require('@jest/test-sequencer').default;
 const { basename } = require('node:path');
 
-const LONGEST_FIRST = ['static-checks.test.ts', 'preview-e2e.test.ts', 'chaos.test.ts', 'chaos-virtual.test.ts', 'fuzz.test.ts', 'compile-miniprogram.test.ts'];
+const LONGEST_FIRST = ['static-checks.test.ts', 'preview-e2e.test.ts', 'conversation-e2e.test.ts', 'chaos.test.ts', 'chaos-virtual.test.ts', 'fuzz.test.ts', 'compile-miniprogram.test.ts'];
 
 class LongestFirst extends Sequencer {
   async sort(tests) {
