@@ -9,7 +9,7 @@ import { characterTrails, largestGap, type CharacterTrail } from './liveFigures'
 import { followLikeThePage, type CallFunction, type FollowRecord } from './pageFollower';
 import { startTracedModelServer, writtenBy, type ModelRequestTrace } from './tracedModelServer';
 import { startWechatApiDelay } from './wechatApiDelay';
-import { installBenchWx, loadStreamModule, type StreamModule } from './wxClient';
+import { installBenchWx, loadStreamModule, type BenchWx, type StreamModule } from './wxClient';
 
 /**
  * Live text, measured as a user lives it (`npm run bench`; docs/VERIFICATION.md, "Live text"): a
@@ -46,6 +46,7 @@ const TARGET = { trailP95Ms: 1_000, gapMs: 1_500, firstTextP50Ms: 1_500, firstTe
 const LONG_POLL_CALLS_TARGET = 10;
 
 interface TapRun {
+  orderId: string;
   /** Tap → first visible text, minus the model's own first-token delay (and, for a purchase, the time on the sheet). */
   firstTextMs: number;
   /** The same, minus all the model's time to write the first text shown (the first checked piece): the pipeline alone. */
@@ -56,6 +57,10 @@ interface TapRun {
   firstPieceChars: number;
   /** The model's time to write that piece, after its first token. */
   pieceWritingMs: number;
+  /** Tap → the model has the request (createOrder, the payment, generate dispatched and started), less the time on a sheet. */
+  toModelMs: number;
+  /** The model wrote the last character of the first piece → it is on screen (its check, the store write, the read, the network). */
+  toScreenMs: number;
 }
 
 interface LongRun {
@@ -163,11 +168,14 @@ class LiveTextBench {
     const pieceWrittenAt = writtenBy(trace, piece.length);
     if (pieceWrittenAt === undefined) throw new Error(`order ${follow.order.orderId}: the page got ${piece.length} characters the model never wrote`);
     return {
+      orderId: follow.order.orderId,
       firstTextMs: first.at - tapAt - sheetMs - firstTokenMs,
       pipelineMs: first.at - tapAt - sheetMs - (pieceWrittenAt - trace.arrivedAt),
       createMs,
       firstPieceChars: piece.length,
       pieceWritingMs: pieceWrittenAt - (trace.contentWrites[0] as number),
+      toModelMs: trace.arrivedAt - tapAt - sheetMs,
+      toScreenMs: first.at - pieceWrittenAt,
     };
   }
 
@@ -179,9 +187,8 @@ class LiveTextBench {
     this.log(`    ${channel}: order ${created.order.orderId}…`);
     const follow = await this.follow(user, created.order.orderId, created.order, channel);
     const trace = this.traceAfter(traces, created.order.orderId);
-    const written = trace.contentChars.at(-1) ?? 0;
-    if (written !== follow.order.output.length) {
-      throw new Error(`order ${follow.order.orderId}: the model wrote ${written} characters, the order holds ${follow.order.output.length}; the trail cannot be matched character by character`);
+    if (trace.text !== follow.order.output) {
+      throw new Error(`order ${follow.order.orderId}: the answer on the order is not the text the model wrote (${follow.order.output.length} and ${trace.text.length} characters); the trail cannot be matched character by character`);
     }
     const trails = characterTrails((chars) => writtenBy(trace, chars), follow.arrivals, follow.visible, follow.order.output.length);
     const fromFirst = follow.visible.filter((mark) => mark.length > 0);
@@ -207,7 +214,7 @@ function trailRows(label: string, run: LongRun): Row[] {
       met: trail.p95 <= TARGET.trailP95Ms,
     },
     {
-      measure: `  ${label}: where it goes, p95 of each part: waiting for the rest of the text that reached the page with it (content security checks whole pieces; the writer batches) / that text written → at the page (check, store write, read, network) / at the page → visible (smoothing)`,
+      measure: `  ${label}: where it goes, p95 of each part: waiting for the rest of the text that reached the page with it (content security checks whole pieces; the writer batches) / that text written → at the page (its check, the store write, the channel's read, the network) / at the page → visible (smoothing)`,
       figure: `${part((t) => t.heldMs)} / ${part((t) => t.transitMs)} / ${part((t) => t.smoothingMs)}`,
       target: '(cause)',
       met: null,
@@ -256,26 +263,28 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
   faults.llm = { ...faults.llm, ...SHORT_MODEL, error: 0, timeout: 0 };
   const model = await startTracedModelServer(faults);
   const relay = await startWechatApiDelay();
-  const levers = contentCheckSettings(process.env);
-  const runtime = await LocalRuntime.start({
-    PAY_MODE: 'virtual',
-    PREWARM_FUNCTIONS: '1',
-    LATENCY_PROFILE: 'cloudbase',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    ORDER_TTL_SECONDS: '600',
-    TIMER_INTERVAL_SECONDS: '0',
-    LLM_BASE_URL: model.baseURL,
-    LLM_API_KEY: 'local-bench',
-    LLM_MODEL: 'local',
-    WX_API_BASE_URL: relay.url,
-    ...levers,
-  });
-  const { profile, description } = await runtime.get<{ profile: CloudProfile | null; description: string }>('/api/profile');
-  relay.configure(runtime.url, profile?.cloudCall ?? null, profile?.seed ?? 14);
-  const wx = installBenchWx({ runtimeUrl: runtime.url, clientNetwork: profile?.client ?? null, seed: profile?.seed ?? 14 });
-  const bench = new LiveTextBench(runtime, model, loadStreamModule(), log);
-  const rows: Row[] = [];
+  let runtime: LocalRuntime | null = null;
+  let wx: BenchWx | null = null;
   try {
+    const levers = contentCheckSettings(process.env);
+    runtime = await LocalRuntime.start({
+      PAY_MODE: 'virtual',
+      PREWARM_FUNCTIONS: '1',
+      LATENCY_PROFILE: 'cloudbase',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ORDER_TTL_SECONDS: '600',
+      TIMER_INTERVAL_SECONDS: '0',
+      LLM_BASE_URL: model.baseURL,
+      LLM_API_KEY: 'local-bench',
+      LLM_MODEL: 'local',
+      WX_API_BASE_URL: relay.url,
+      ...levers,
+    });
+    const { profile, description } = await runtime.get<{ profile: CloudProfile | null; description: string }>('/api/profile');
+    relay.configure(runtime.url, profile?.cloudCall ?? null, profile?.seed ?? 14);
+    wx = installBenchWx({ runtimeUrl: runtime.url, clientNetwork: profile?.client ?? null, seed: profile?.seed ?? 14 });
+    const bench = new LiveTextBench(runtime, model, loadStreamModule(), log);
+    const rows: Row[] = [];
     log(`  ${description}`);
     log("  users log in and top up (wx.login, createTopUp, the sheet)…");
     const asker = await bench.userWithTokens('tokens', (TOKEN_RUNS + 2) * 5);
@@ -291,8 +300,15 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
     await bench.purchase(buyer);
 
     log(`  ${TOKEN_RUNS} token-paid answers, one at a time…`);
+    await runtime.post('/api/usage', {});
+    const relayedBefore = relay.calls;
     const tokenRuns: TapRun[] = [];
     for (let i = 0; i < TOKEN_RUNS; i += 1) tokenRuns.push(await bench.tokenTurn(asker));
+    const wechatCallsPerTurn = (relay.calls - relayedBefore) / TOKEN_RUNS;
+    const tokenOrders = new Set(tokenRuns.map((r) => r.orderId));
+    const creates = (await runtime.get<{ invocations: InvocationUsage[] }>('/api/usage')).invocations.filter(
+      (r) => r.functionName === 'createOrder' && r.keys.resultOrderId !== undefined && tokenOrders.has(r.keys.resultOrderId),
+    );
     log(`  ${PURCHASE_RUNS} direct purchases, one at a time…`);
     const purchaseRuns: TapRun[] = [];
     for (let i = 0; i < PURCHASE_RUNS; i += 1) purchaseRuns.push(await bench.purchase(buyer));
@@ -326,7 +342,20 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
       met: null,
     });
     rows.push({ measure: '  token-paid: the pipeline alone (minus all the model\'s time to write the first text shown), p50 / p95', figure: pair(tokenRuns.map((r) => r.pipelineMs)), target: '(information)', met: null });
-    rows.push({ measure: '  token-paid: the createOrder round trip (balance, spend with currency_pay, the order written), p50 / p95', figure: pair(tokenRuns.map((r) => r.createMs)), target: '(information)', met: null });
+    rows.push({ measure: '  token-paid: the createOrder round trip (balance, spend with currency_pay, the order written, generate dispatched), p50 / p95', figure: pair(tokenRuns.map((r) => r.createMs)), target: '(information)', met: null });
+    const mean = (pick: (r: InvocationUsage) => number) => creates.reduce((sum, r) => sum + pick(r), 0) / Math.max(creates.length, 1);
+    rows.push({
+      measure: `  token-paid createOrder, per invocation (${creates.length}): db reads / db writes / cloud calls (content check) / callFunction (generate); WeChat API calls per answer (balance, spend); its own wall time`,
+      figure: `${mean((r) => r.dbReads).toFixed(1)} / ${mean((r) => r.dbWrites).toFixed(1)} / ${mean((r) => r.openapiCalls).toFixed(1)} / ${mean((r) => r.functionCalls).toFixed(1)} / ${wechatCallsPerTurn.toFixed(1)}; ${ms(mean((r) => r.wallMs))}`,
+      target: '(cause)',
+      met: null,
+    });
+    rows.push({
+      measure: "  token-paid, where the time goes (p50 of each part): tap → the model has the request / the model's first token (taken out) / the model writing the first piece / that piece written → on screen (its check, the store write, the stream's read, the network)",
+      figure: [tokenRuns.map((r) => r.toModelMs), tokenRuns.map(() => SHORT_MODEL.firstTokenMs), tokenRuns.map((r) => r.pieceWritingMs), tokenRuns.map((r) => r.toScreenMs)].map((values) => ms(percentile(values, 50))).join(' / '),
+      target: '(cause)',
+      met: null,
+    });
     rows.push({
       measure: `  beside it, a direct purchase (${purchaseRuns.length}, one at a time): tap → first text on screen (createOrder payWith purchase, the sheet paid, the delivery push and query_order, the order page's long-poll, then the stream), excluding the model's first token and the time on the sheet, p50 / p95`,
       figure: pair(purchaseRuns.map((r) => r.firstTextMs)),
@@ -334,6 +363,12 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
       met: null,
     });
     rows.push({ measure: '  direct purchase: the pipeline alone, p50 / p95', figure: pair(purchaseRuns.map((r) => r.pipelineMs)), target: '(comparison)', met: null });
+    rows.push({
+      measure: '  direct purchase, where the time goes (p50): tap → the model has the request, less the time on the sheet (createOrder, the push, query_order, generate) / writing the first piece / that piece written → on screen (the order page\'s long-poll, then the stream)',
+      figure: [purchaseRuns.map((r) => r.toModelMs), purchaseRuns.map((r) => r.pieceWritingMs), purchaseRuns.map((r) => r.toScreenMs)].map((values) => ms(percentile(values, 50))).join(' / '),
+      target: '(comparison)',
+      met: null,
+    });
 
     const settings = Object.keys(levers).length > 0 ? Object.entries(levers).map(([key, value]) => `${key}=${value}`).join(' ') : 'content security\'s default pieces';
     const label = (channel: string) => `cloud profile, a 20-second answer at ${LONG_MODEL.tokensPerSecond} tokens/s (${streamed.follow.order.output.length} characters; ${settings}), ${channel}`;
@@ -361,9 +396,10 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
     rows.push({ measure: `  the phone's connections to streamOrder over the whole run (bench wx.request; WeChat API calls relayed with the profile's delay: ${relay.calls})`, figure: String(wx.connections), target: '(information)', met: null });
     return { rows, profileLine: description };
   } finally {
-    wx.uninstall();
-    await runtime.stop();
+    wx?.uninstall();
+    await runtime?.stop();
     await relay.close();
+    model.server.closeAllConnections();
     await new Promise<void>((resolve) => model.server.close(() => resolve()));
   }
 }
