@@ -8,8 +8,8 @@ import { LocalRuntime } from '../test/support/runtime';
 import { measureCloudProfile } from './cloudProfile';
 import { ms, percentile, type Row } from './figures';
 import { gatewayRows, measureGatewayOverhead } from './gateway';
+import { measureLiveText } from './liveText';
 import { runCompileCheck } from '../scripts/upload/checkProcess';
-import { textFlowRows } from './textFlow';
 
 /**
  * `npm run bench`: measures the product on this machine, in one run, against a local runtime
@@ -296,14 +296,35 @@ async function main(): Promise<void> {
   const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const rows: Row[] = [];
-  // `npm run bench -- --cloud-only`: the cloud-profile section alone (about 2 minutes).
+  // `npm run bench -- --cloud-only`: the cloud-profile sections alone (about 5 minutes);
+  // `-- --live-only`: live text alone (about 3 minutes).
   const cloudOnly = process.argv.includes('--cloud-only');
+  const liveOnly = process.argv.includes('--live-only');
   const loadBefore = loadavg();
-  console.log('bench: cloud profile (LATENCY_PROFILE=cloudbase), one runtime process on loopback…');
-  const cloud = await measureCloudProfile((line) => console.log(line), command);
-  rows.push(...cloud.rows);
-  // Printed now as well: a failure in the local sections below must not lose them.
-  console.log(['', '| measure | figure | target | |', '|---|---|---|---|', ...cloud.rows.map(tableRow), ''].join('\n'));
+  const profileLines: string[] = [];
+  if (!liveOnly) {
+    console.log('bench: cloud profile (LATENCY_PROFILE=cloudbase), one runtime process on loopback…');
+    const cloud = await measureCloudProfile((line) => console.log(line), command);
+    rows.push(...cloud.rows);
+    profileLines.push(cloud.profileLine);
+    // Printed now as well: a failure in the sections below must not lose them.
+    console.log(['', '| measure | figure | target | |', '|---|---|---|---|', ...cloud.rows.map(tableRow), ''].join('\n'));
+  }
+  console.log('bench: live text, virtual payment in the cloud profile, one runtime process on loopback…');
+  try {
+    const live = await measureLiveText((line) => console.log(line));
+    rows.push(...live.rows);
+    if (!profileLines.includes(live.profileLine)) profileLines.push(live.profileLine);
+    console.log(['', '| measure | figure | target | |', '|---|---|---|---|', ...live.rows.map(tableRow), ''].join('\n'));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(error instanceof Error ? error.stack : error);
+    rows.push({ measure: `live-text section stopped: ${message}`, figure: 'failed', target: '(figures not measured)', met: false });
+  }
+  if (liveOnly) {
+    printTable(rows, startedAt, command, cpu, loadBefore, profileLines, 'Live-text rows only.');
+    return;
+  }
   if (!cloudOnly) {
     try {
       await localRows(rows);
@@ -326,9 +347,26 @@ async function main(): Promise<void> {
   const largest = Math.max(...bundles.map((b) => b.bytes));
   rows.push({ measure: `cloud function bundles (${bundles.length}): ${bundles.map((b) => `${b.name} ${kb(b.bytes)}`).join(', ')}`, figure: `largest ${kb(largest)}`, target: '< 400 KB each', met: largest < 400 * 1024 });
 
+  printTable(
+    rows,
+    startedAt,
+    command,
+    cpu,
+    loadBefore,
+    profileLines,
+    cloudOnly
+      ? 'Cloud-profile rows only.'
+      : 'Gateway overhead in the bench process against the local model server, the rest against local runtime processes, all on 127.0.0.1. Rows marked "one process on this machine" are information only: they measure the local runtime, not the cloud.',
+  );
+}
+
+/** The table, after a line saying where, when, how loaded and with which profile it was measured. */
+function printTable(rows: Row[], startedAt: Date, command: string, cpu: string, loadBefore: number[], profileLines: string[], scope: string): void {
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' ');
+  // Only the cloud-profile section (bench/cloudProfile.ts) writes them.
+  const operations = rows.some((r) => r.measure.startsWith('per completed order')) ? ` Per-order counts written to ${'`'}.bench/order-operations.json${'`'} (npm run report reads them).` : '';
   const lines = [
-    `Measured ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${command}\` on ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, Node ${process.version}, ${process.platform}; load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end (1/5/15 min). Profile of the cloud rows: ${cloud.profileLine}. ${cloudOnly ? 'Cloud-profile rows only.' : 'Gateway overhead in the bench process against the local model server, the rest against local runtime processes, all on 127.0.0.1. Rows marked "one process on this machine" are information only: they measure the local runtime, not the cloud.'} Per-order counts written to ${'`'}.bench/order-operations.json${'`'} (npm run report reads them).`,
+    `Measured ${startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${command}\` on ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GB RAM, Node ${process.version}, ${process.platform}; load average ${load(loadBefore)} at the start, ${load(loadavg())} at the end (1/5/15 min). Profile of the cloud rows: ${[...new Set(profileLines)].join(' / ')}. ${scope}${operations}`,
     '',
     '| measure | figure | target | |',
     '|---|---|---|---|',
@@ -397,8 +435,6 @@ async function localRows(rows: Row[]): Promise<void> {
     rows.push({ measure: 'same poller without settleMs (each long-poll returns at the first output batch)', figure: String(polls.eager), target: '(comparison)', met: null });
     rows.push({ measure: 'same, naive page polling once a second', figure: String(polls.naive), target: '(comparison)', met: null });
 
-    console.log('  text flow on the order page, 20-second answer at 10 tokens/s (about 21 s)…');
-    rows.push(...(await textFlowRows(runtime, freshUser('text-flow'))));
   } finally {
     await runtime.stop();
   }

@@ -10,6 +10,8 @@ export interface ModelRequestTrace {
   contentWrites: number[];
   /** The answer's length (UTF-16 units) once each of those chunks was written. */
   contentChars: number[];
+  /** The answer text written so far. */
+  text: string;
 }
 
 /** The answer text a streamed chunk carries (`data: {"choices":[{"delta":{"content":"…"}}]}`), or ''. */
@@ -39,7 +41,7 @@ export async function startTracedModelServer(faults: Faults): Promise<{ baseURL:
   const handler = createModelHandler(() => faults, { requests: 0, byModel: {} });
   const traces: ModelRequestTrace[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const trace: ModelRequestTrace = { arrivedAt: performance.now(), contentWrites: [], contentChars: [] };
+    const trace: ModelRequestTrace = { arrivedAt: performance.now(), contentWrites: [], contentChars: [], text: '' };
     traces.push(trace);
     const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
     // Timestamp first, write, then look at what was written: the probe never delays the write.
@@ -49,7 +51,8 @@ export async function startTracedModelServer(faults: Faults): Promise<{ baseURL:
       const text = textOf(chunk);
       if (text.length > 0) {
         trace.contentWrites.push(at);
-        trace.contentChars.push((trace.contentChars.at(-1) ?? 0) + text.length);
+        trace.text += text;
+        trace.contentChars.push(trace.text.length);
       }
       return written;
     }) as typeof res.write;
