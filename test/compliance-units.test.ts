@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { checkWhole, piecesOf, readVerdict, stopReason, textCheck, worst, type TextCheck, type Verdict } from '../core/compliance/contentSecurity';
-import { CheckedGate, pieceEnd, segmentSize, windowStart, type SegmentPolicy } from '../core/compliance/outputGate';
+import { CheckedGate, pieceEnd, segmentSize, windowStart, type GateClock, type SegmentPolicy } from '../core/compliance/outputGate';
 import { buildShippingRequest, ITEM_DESC_MAX_CHARS, retryDelayMs, ShippingProblem, STALE_UPLOAD_MS, uploadDue } from '../core/compliance/shipping';
 import { readEnv } from '../core/config/env';
 import type { ComplianceOpenApi } from '../core/platform/openapi';
@@ -264,6 +264,113 @@ describe('the gate between a streaming answer and the page', () => {
   });
 });
 
+/** Virtual time for the gate: timers run in order as time is advanced, each followed by the promises it settles. */
+class VirtualClock implements GateClock {
+  private at = 0;
+  private timers = new Map<number, { due: number; callback: () => void }>();
+  private nextId = 1;
+  now = (): number => this.at;
+  setTimer = (callback: () => void, ms: number): unknown => {
+    const id = this.nextId++;
+    this.timers.set(id, { due: this.at + ms, callback });
+    return id;
+  };
+  clearTimer = (handle: unknown): void => {
+    this.timers.delete(handle as number);
+  };
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.setTimer(resolve, ms));
+  }
+  async advanceTo(time: number): Promise<void> {
+    for (;;) {
+      const next = [...this.timers.entries()].filter(([, t]) => t.due <= time).sort((a, b) => a[1].due - b[1].due || a[0] - b[0])[0];
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.at = next[1].due;
+      next[1].callback();
+      for (let i = 0; i < 5; i += 1) await tick();
+    }
+    this.at = time;
+    for (let i = 0; i < 5; i += 1) await tick();
+  }
+}
+
+describe('pieces cut by time: a slow model’s text does not wait for its piece to fill', () => {
+  const timed: SegmentPolicy = { firstSegmentChars: 120, maxSegmentChars: 800, overlapChars: 40, pieceWaitMs: 600 };
+  const CHECK_MS = 200;
+
+  test('text that arrived is checked once it waited the piece wait, not when 120 characters are there', async () => {
+    const clock = new VirtualClock();
+    const checked: string[] = [];
+    const shown: string[] = [];
+    const check: TextCheck = async (content) => {
+      checked.push(content);
+      await clock.sleep(CHECK_MS);
+      return { outcome: 'pass', label: 100 };
+    };
+    const gate = new CheckedGate(check, (t) => shown.push(t), timed, stopRule, clock);
+    gate.update('你好，这是');
+    await clock.advanceTo(599);
+    expect(checked).toEqual([]);
+    await clock.advanceTo(600);
+    expect(checked).toEqual(['你好，这是']);
+    await clock.advanceTo(800);
+    expect(shown).toEqual(['你好，这是']);
+  });
+
+  test('at 50 characters a second no character reaches the page later than the wait plus one check after the model wrote it, and there is one check per wait', async () => {
+    const clock = new VirtualClock();
+    const checked: string[] = [];
+    const releasedAt: number[] = [];
+    const text = words(200); // 1,199 characters: 24 s at 50 a second
+    const checkTimes: number[] = [];
+    const check: TextCheck = async (content) => {
+      checked.push(content);
+      checkTimes.push(clock.now());
+      await clock.sleep(CHECK_MS);
+      return { outcome: 'pass', label: 100 };
+    };
+    const gate = new CheckedGate(check, (t) => {
+      for (let i = releasedAt.length; i < t.length; i += 1) releasedAt.push(clock.now());
+    }, timed, stopRule, clock);
+    for (let i = 1; i <= text.length; i += 1) {
+      await clock.advanceTo(i * 20);
+      gate.update(text.slice(0, i));
+    }
+    const finished = gate.finish(text);
+    await clock.advanceTo(text.length * 20 + 5_000);
+    expect(await finished).toMatchObject({ ok: true });
+    expect(releasedAt).toHaveLength(text.length);
+    const trails = releasedAt.map((at, i) => at - (i + 1) * 20);
+    expect(Math.max(...trails)).toBeLessThanOrEqual(timed.pieceWaitMs! + CHECK_MS);
+    // Without the wait, pieces of 120, 240, 480… would keep text back for seconds.
+    // One check per wait while the model writes (the next piece waits while this one is checked).
+    expect(checked.length).toBeLessThanOrEqual(Math.ceil((text.length * 20) / timed.pieceWaitMs!) + 2);
+    expect(Math.min(...checkTimes.slice(1).map((at, i) => at - (checkTimes[i] as number)))).toBeGreaterThanOrEqual(timed.pieceWaitMs! - 40);
+  });
+
+  test('a risky phrase cut by a time piece is still caught by the overlap, and never shown', async () => {
+    const clock = new VirtualClock();
+    const risky = 'FORBIDDENPHRASE';
+    const text = `${words(30)}${risky}${words(30)}`;
+    const shown: string[] = [];
+    const check: TextCheck = async (content) => {
+      await clock.sleep(CHECK_MS);
+      return content.includes(risky) ? { outcome: 'risky', label: 20001, traceId: 't' } : { outcome: 'pass', label: 100 };
+    };
+    const gate = new CheckedGate(check, (t) => shown.push(t), timed, stopRule, clock);
+    for (let i = 1; i <= text.length; i += 1) {
+      await clock.advanceTo(i * 20);
+      gate.update(text.slice(0, i));
+    }
+    const finished = gate.finish(text);
+    await clock.advanceTo(text.length * 20 + 5_000);
+    expect(await finished).toMatchObject({ ok: false, stop: 'refused' });
+    expect(shown.length).toBeGreaterThan(0);
+    for (const visible of shown) expect(visible.includes(risky)).toBe(false);
+  });
+});
+
 describe('the shipping upload of a completed order (发货信息管理)', () => {
   const order = { transactionId: '4200001234202601011234567890', outTradeNo: 'A20260101120000abcdefghijklmnop', description: 'AI 快速回答' };
   const at = Date.UTC(2026, 0, 1, 4, 5, 6);
@@ -312,7 +419,7 @@ describe('settings', () => {
 
   test('content security is on by default, shipping upload off; both need nothing else', () => {
     const env = readEnv(base);
-    expect(env.contentSecurity).toEqual({ enabled: true, scene: 2, reviewBlocks: 'output', timeoutMs: 2000, firstSegmentChars: 120, maxSegmentChars: 800, overlapChars: 40 });
+    expect(env.contentSecurity).toEqual({ enabled: true, scene: 2, reviewBlocks: 'output', timeoutMs: 2000, firstSegmentChars: 40, maxSegmentChars: 800, overlapChars: 40, pieceWaitMs: 600 });
     expect(env.shipping).toMatchObject({ required: false, retryBaseMs: 60_000 });
   });
 

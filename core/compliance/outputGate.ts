@@ -7,6 +7,10 @@ import { worthAskingAgain, type TextCheck, type Verdict } from './contentSecurit
  *
  * - Pieces start small, so the first words show soon, and double up to `maxSegmentChars`, so a
  *   long answer costs few checks: 120, 240, 480, 800, 800, … characters by default.
+ * - No text waits longer than `pieceWaitMs` for its piece to fill: a model that writes slower than
+ *   the pieces grow has whatever arrived checked after that wait. Text on the page then trails the
+ *   model by about the wait plus one check, at the cost of about one check per wait while it
+ *   writes (docs/COMPLIANCE.md, "The trade-off").
  * - Each check also sees `overlapChars` of the text before its piece (already checked), so a
  *   phrase cut in two by a boundary is still seen whole once.
  * - A piece ends at a natural break (line, sentence, clause, space) in its last 30 % when there is
@@ -20,7 +24,22 @@ export interface SegmentPolicy {
   firstSegmentChars: number;
   maxSegmentChars: number;
   overlapChars: number;
+  /** The longest text waits for its piece to fill before what arrived is checked; 0: pieces are cut by size only. */
+  pieceWaitMs?: number;
 }
+
+/** The gate's clock and timers (real ones in generate; tests pass their own). */
+export interface GateClock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const realGateClock: GateClock = {
+  now: () => Date.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** What stops text: a reason, or null when it may be shown (see contentSecurity.stopReason). */
 export type StopRule = (verdict: Verdict) => 'refused' | 'unchecked' | null;
@@ -51,6 +70,24 @@ export function pieceEnd(text: string, from: number, size: number, final: boolea
   if (available <= size) return final ? text.length : null;
   let end = from + size;
   const earliest = from + Math.ceil(size * (1 - BREAK_SEARCH));
+  for (let at = end; at > earliest; at -= 1) {
+    if (BREAKS.has(text[at - 1] as string)) {
+      end = at;
+      break;
+    }
+  }
+  if (isHighSurrogate(text.charCodeAt(end - 1)) && end - 1 > from) end -= 1;
+  return end;
+}
+
+/**
+ * Where a piece cut by time ends: everything that arrived, or the last break in its last 30 % so
+ * that a word is not split when it need not be; never inside a surrogate pair.
+ */
+export function waitedPieceEnd(text: string, from: number): number | null {
+  if (text.length <= from) return null;
+  let end = text.length;
+  const earliest = from + Math.ceil((text.length - from) * (1 - BREAK_SEARCH));
   for (let at = end; at > earliest; at -= 1) {
     if (BREAKS.has(text[at - 1] as string)) {
       end = at;
@@ -101,6 +138,11 @@ export class CheckedGate implements AnswerGate {
   private running: Promise<void> | null = null;
   private epoch = 0;
   private stopped: { stop: 'refused' | 'unchecked'; verdict: Verdict } | null = null;
+  /** The end of the piece under check (null: none is). */
+  private inFlightEnd: number | null = null;
+  /** Since when text beyond the piece under check (or beyond what was released) has been waiting; null: none is. */
+  private waitingSince: number | null = null;
+  private waitTimer: unknown = null;
   checks = 0;
 
   constructor(
@@ -108,10 +150,12 @@ export class CheckedGate implements AnswerGate {
     private readonly show: (text: string) => void,
     private readonly policy: SegmentPolicy,
     private readonly stopRule: StopRule,
+    private readonly clock: GateClock = realGateClock,
   ) {}
 
   update(text: string): void {
     this.latest = text;
+    if (this.waitingSince === null && text.length > (this.inFlightEnd ?? this.released)) this.waitingSince = this.clock.now();
     this.kick();
   }
 
@@ -122,10 +166,14 @@ export class CheckedGate implements AnswerGate {
     this.passedPieces = 0;
     this.running = null;
     this.stopped = null;
+    this.clearWait();
+    this.waitingSince = null;
+    this.inFlightEnd = null;
   }
 
   abandon(): void {
     this.reset();
+    this.clearWait();
     this.stopped = { stop: 'unchecked', verdict: { outcome: 'unavailable', reason: 'the answer was abandoned' } };
   }
 
@@ -136,6 +184,7 @@ export class CheckedGate implements AnswerGate {
     }
     this.latest = text;
     this.finishing = true;
+    this.clearWait();
     this.kick();
     while (this.running) await this.running;
     if (this.stopped) return { ok: false, ...this.stopped, checks: this.checks };
@@ -148,16 +197,37 @@ export class CheckedGate implements AnswerGate {
   private kick(): void {
     if (this.running || this.stopped) return;
     const from = this.released;
-    const end = pieceEnd(this.latest, from, segmentSize(this.policy, this.passedPieces), this.finishing);
+    let end = pieceEnd(this.latest, from, segmentSize(this.policy, this.passedPieces), this.finishing);
+    const waitMs = this.policy.pieceWaitMs ?? 0;
+    if (end === null && waitMs > 0 && this.waitingSince !== null) {
+      const waited = this.clock.now() - this.waitingSince;
+      if (waited >= waitMs) end = waitedPieceEnd(this.latest, from);
+      else {
+        this.waitTimer ??= this.clock.setTimer(() => {
+          this.waitTimer = null;
+          this.kick();
+        }, waitMs - waited);
+        return;
+      }
+    }
     if (end === null) return;
+    this.clearWait();
     const shown = this.latest.slice(0, end);
     const window = shown.slice(windowStart(shown, from, this.policy.overlapChars));
     const epoch = this.epoch;
+    this.inFlightEnd = end;
+    // Text beyond this piece has been waiting since now at the latest.
+    this.waitingSince = this.latest.length > end ? this.clock.now() : null;
     this.running = this.judge(window, epoch, end, shown).finally(() => {
       if (this.epoch !== epoch) return;
       this.running = null;
       this.kick();
     });
+  }
+
+  private clearWait(): void {
+    if (this.waitTimer !== null) this.clock.clearTimer(this.waitTimer);
+    this.waitTimer = null;
   }
 
   private async judge(window: string, epoch: number, end: number, shown: string): Promise<void> {
@@ -175,6 +245,7 @@ export class CheckedGate implements AnswerGate {
       return;
     }
     this.released = end;
+    this.inFlightEnd = null;
     this.passedPieces += 1;
     this.show(shown);
   }

@@ -71,12 +71,14 @@ export interface ContentSecuritySettings {
   reviewBlocks: ReviewBlocks;
   /** `CONTENT_CHECK_TIMEOUT_MS`: one check's time limit (2000). */
   timeoutMs: number;
-  /** `CONTENT_CHECK_FIRST_SEGMENT_CHARS`: the first piece of a streaming answer checked and shown (120). */
+  /** `CONTENT_CHECK_FIRST_SEGMENT_CHARS`: the first piece of a streaming answer checked and shown (40). */
   firstSegmentChars: number;
   /** `CONTENT_CHECK_SEGMENT_CHARS`: pieces double up to this size (800). */
   maxSegmentChars: number;
   /** `CONTENT_CHECK_OVERLAP_CHARS`: checked text before each piece, so a phrase cut in two is still seen whole (40). */
   overlapChars: number;
+  /** `CONTENT_CHECK_PIECE_WAIT_MS`: the longest text waits for its piece to fill before what arrived is checked (600; 0: by size only). */
+  pieceWaitMs: number;
 }
 
 /** 发货信息管理 (docs/COMPLIANCE.md, "Shipping information"). */
@@ -139,6 +141,12 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
  */
 const DEFAULT_HIGHEST_FEE_RATE = 0.3;
 
+/**
+ * Text waits at most this long for its piece to fill: about 600 ms plus one check from the model to
+ * the order, and about one check per 0.8 s of a streaming answer (docs/COMPLIANCE.md, "The trade-off").
+ */
+const DEFAULT_PIECE_WAIT_MS = 600;
+
 /** msgSecCheck takes at most 2500 characters; a piece plus its overlap stays well inside that. */
 const MAX_CHECKED_CHARS = 2400;
 
@@ -148,7 +156,7 @@ function readContentSecurity(env: NodeJS.ProcessEnv): ContentSecuritySettings {
     throw new Error(`configuration: CONTENT_REVIEW_BLOCKS must be output, both or none, not ${reviewBlocks}`);
   }
   const maxSegmentChars = whole(env, 'CONTENT_CHECK_SEGMENT_CHARS', 800, 20, MAX_CHECKED_CHARS);
-  const firstSegmentChars = whole(env, 'CONTENT_CHECK_FIRST_SEGMENT_CHARS', Math.min(120, maxSegmentChars), 10, maxSegmentChars);
+  const firstSegmentChars = whole(env, 'CONTENT_CHECK_FIRST_SEGMENT_CHARS', Math.min(40, maxSegmentChars), 10, maxSegmentChars);
   const overlapChars = whole(env, 'CONTENT_CHECK_OVERLAP_CHARS', Math.min(40, MAX_CHECKED_CHARS - maxSegmentChars), 0, MAX_CHECKED_CHARS - maxSegmentChars);
   return {
     enabled: onOff(env, 'CONTENT_SECURITY', true),
@@ -158,6 +166,7 @@ function readContentSecurity(env: NodeJS.ProcessEnv): ContentSecuritySettings {
     firstSegmentChars,
     maxSegmentChars,
     overlapChars,
+    pieceWaitMs: whole(env, 'CONTENT_CHECK_PIECE_WAIT_MS', DEFAULT_PIECE_WAIT_MS, 0, 60_000),
   };
 }
 

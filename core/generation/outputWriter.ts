@@ -1,8 +1,12 @@
 /** Renews the attempt's lease, with the output when it changed; false when the lease is no longer held. */
 export type RenewLease = (output?: string) => Promise<boolean>;
 
-/** Output is written in batches (not one write per token): at most every this many ms… */
-export const FLUSH_INTERVAL_MS = 1_000;
+/**
+ * Output is written in batches (not one write per token): at most every this many ms… With content
+ * security on, text arrives here only as checked pieces (about one per `CONTENT_CHECK_PIECE_WAIT_MS`
+ * plus a check), so most pieces are written as soon as they pass.
+ */
+export const FLUSH_INTERVAL_MS = 500;
 /** …or sooner once this many characters are waiting. */
 export const FLUSH_CHARS = 400;
 
@@ -28,8 +32,10 @@ export class OutputWriter {
   update(text: string): void {
     this.latest = text;
     const waiting = this.latest.length - this.written.length;
-    if (this.now() - this.lastFlushAt >= FLUSH_INTERVAL_MS || waiting >= FLUSH_CHARS) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    const sinceLast = this.now() - this.lastFlushAt;
+    if (sinceLast >= FLUSH_INTERVAL_MS || waiting >= FLUSH_CHARS) this.flush();
+    // Written when the interval since the last write is over, not a whole interval from now.
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS - sinceLast);
   }
 
   /** The answer restarts with another model: the page must drop what it showed. */
