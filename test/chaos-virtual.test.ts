@@ -1,7 +1,7 @@
 import { runVirtualChaos, type VirtualChaosReport } from '../bench/virtualChaos';
 import { virtualInvariantCounts } from '../bench/virtualInvariants';
 
-// A small virtual-payment chaos run (the full one is `npm run chaos -- --pay-mode virtual`): users
+// A small virtual-payment chaos run (the full one is `npm run chaos -- --pay-mode virtual`; 8 users × 3 questions here): users
 // top up, answer with tokens and buy answers as items while WeChat's pushes are duplicated, dropped
 // and late, currency_pay answers are lost after the spend, models fail, generate workers are killed
 // or time out, and the database fails; rates high enough that each fault surely happens.
@@ -11,9 +11,9 @@ let report: VirtualChaosReport;
 
 beforeAll(async () => {
   report = await runVirtualChaos({
-    users: 10,
-    questionsPerUser: 4,
-    concurrency: 6,
+    users: 8,
+    questionsPerUser: 3,
+    concurrency: 8,
     pushDuplicate: 0.4,
     pushDrop: 0.25,
     pushDelayMs: [0, 800],
