@@ -68,34 +68,29 @@ export function pieceEnd(text: string, from: number, size: number, final: boolea
   const available = text.length - from;
   if (available <= 0) return null;
   if (available <= size) return final ? text.length : null;
-  let end = from + size;
-  const earliest = from + Math.ceil(size * (1 - BREAK_SEARCH));
-  for (let at = end; at > earliest; at -= 1) {
-    if (BREAKS.has(text[at - 1] as string)) {
-      end = at;
-      break;
-    }
-  }
-  if (isHighSurrogate(text.charCodeAt(end - 1)) && end - 1 > from) end -= 1;
-  return end;
+  return endAtBreak(text, from, from + size);
 }
 
 /**
- * Where a piece cut by time ends: everything that arrived, or the last break in its last 30 % so
- * that a word is not split when it need not be; never inside a surrogate pair.
+ * A piece from `from` that may end at `end`: it ends at the last break in its last 30 % when there is
+ * one (a word is not split when it need not be), and never inside a surrogate pair.
  */
-export function waitedPieceEnd(text: string, from: number): number | null {
-  if (text.length <= from) return null;
-  let end = text.length;
-  const earliest = from + Math.ceil((text.length - from) * (1 - BREAK_SEARCH));
-  for (let at = end; at > earliest; at -= 1) {
-    if (BREAKS.has(text[at - 1] as string)) {
-      end = at;
+function endAtBreak(text: string, from: number, end: number): number {
+  let at = end;
+  const earliest = from + Math.ceil((end - from) * (1 - BREAK_SEARCH));
+  for (let candidate = end; candidate > earliest; candidate -= 1) {
+    if (BREAKS.has(text[candidate - 1] as string)) {
+      at = candidate;
       break;
     }
   }
-  if (isHighSurrogate(text.charCodeAt(end - 1)) && end - 1 > from) end -= 1;
-  return end;
+  if (isHighSurrogate(text.charCodeAt(at - 1)) && at - 1 > from) at -= 1;
+  return at;
+}
+
+/** Where a piece cut by time ends: everything that arrived, at a break when there is one near its end. */
+export function waitedPieceEnd(text: string, from: number): number | null {
+  return text.length > from ? endAtBreak(text, from, text.length) : null;
 }
 
 /** Where the checked text for a piece starts: `overlap` characters earlier, never inside a surrogate pair. */

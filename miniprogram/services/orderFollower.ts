@@ -16,6 +16,29 @@ import { chunkedTransport, OrderStream, type LiveText, type StreamStop } from '.
 import { longPollInput } from './textFlow';
 import { isTerminalStatus, type ClientOrder, type ClientPayment, type Turn } from './types';
 
+/** What a page shows of an order's stage (both pages: the order page, each turn of a conversation). */
+export type OrderPhase = 'awaiting_payment' | 'confirming' | 'writing' | 'completed' | 'refunding' | 'refunded' | 'closed';
+
+/**
+ * The stage to show: a payment made on this phone is being confirmed, not awaited; a completed
+ * answer whose last piece is still flowing onto the screen is still being written.
+ */
+export function orderPhase(order: Turn, paidOnThisPhone: boolean, revealed: boolean): OrderPhase {
+  switch (order.status) {
+    case 'pending_payment':
+      return paidOnThisPhone ? 'confirming' : 'awaiting_payment';
+    case 'paid':
+    case 'generating':
+      return 'writing';
+    case 'completed':
+      return revealed ? 'completed' : 'writing';
+    case 'refunding':
+    case 'refunded':
+    case 'closed':
+      return order.status;
+  }
+}
+
 /** A stream whose ticket expired gets this many fresh ones per follower before it settles on long-polling. */
 const MAX_TICKET_REFRESHES = 3;
 /**

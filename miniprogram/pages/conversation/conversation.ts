@@ -29,7 +29,7 @@ import { promptLength, yuanFromFen } from '../../services/format';
 import { forgetKeptQuestion, keepQuestionForTopUp, keptQuestion, TOP_UP_ROUTE } from '../../services/handoff';
 import { currentLocale, errorMessage, format, localized, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
-import { OrderFollower } from '../../services/orderFollower';
+import { OrderFollower, orderPhase, type OrderPhase } from '../../services/orderFollower';
 import { paidShortText, returnedHeadline, returnedLines } from '../../services/paid';
 import { openPaymentSheet } from '../../services/payment';
 import { knownPayMode, paymentShownHere, platformField } from '../../services/platform';
@@ -41,7 +41,7 @@ import { rememberTiers } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, openPage, setTitle, toast } from '../../services/ui';
 import { isTerminalStatus, isVirtualPayment, type ActivePaymentDetails, type ClientOrder, type ErrorBody, type InsufficientBalanceDetails, type PayMode, type Turn } from '../../services/types';
 
-type TurnPhase = 'awaiting_payment' | 'confirming' | 'writing' | 'completed' | 'refunding' | 'refunded' | 'closed';
+type TurnPhase = OrderPhase;
 
 /** What the template shows of one turn. */
 interface TurnView {
@@ -91,22 +91,6 @@ interface ConversationState {
 }
 
 const states = new WeakMap<object, ConversationState>();
-
-function phaseOf(order: Turn, revealed: boolean, paidHere = false): TurnPhase {
-  switch (order.status) {
-    case 'pending_payment':
-      return paidHere ? 'confirming' : 'awaiting_payment';
-    case 'paid':
-    case 'generating':
-      return 'writing';
-    case 'completed':
-      return revealed ? 'completed' : 'writing';
-    case 'refunding':
-    case 'refunded':
-    case 'closed':
-      return order.status;
-  }
-}
 
 function elapsedSeconds(order: Turn): number {
   const since = order.paidAt ?? order.createdAt;
@@ -335,7 +319,7 @@ Component({
       const { t } = this.data;
       const state = states.get(this);
       const order = turn.order;
-      const phase = phaseOf(order, !turn.reveal.revealing, turn.paidHere);
+      const phase = orderPhase(order, turn.paidHere, !turn.reveal.revealing);
       const failed = phase === 'refunding' || phase === 'refunded';
       return {
         orderId: order.orderId,
@@ -379,12 +363,12 @@ Component({
 
     /** Keeps the "writing… (n s)" counters moving while a turn is written and the page is shown. */
     tick(state: ConversationState) {
-      const writing = state.turns.some((turn) => phaseOf(turn.order, !turn.reveal.revealing) === 'writing');
+      const writing = state.turns.some((turn) => orderPhase(turn.order, false, !turn.reveal.revealing) === 'writing');
       if (writing && state.visible && state.ticker === null) {
         state.ticker = setInterval(() => {
           const updates: Record<string, unknown> = {};
           state.turns.forEach((turn, index) => {
-            const phase = phaseOf(turn.order, !turn.reveal.revealing);
+            const phase = orderPhase(turn.order, false, !turn.reveal.revealing);
             if (phase === 'writing') updates[`turns[${index}].status`] = statusText(phase, turn.order, this.data.t);
           });
           if (Object.keys(updates).length > 0) this.setData(updates);

@@ -18,7 +18,7 @@ import { leaveDraft } from '../../services/draft';
 import { conversationPageUrl, dateTime, yuanFromFen } from '../../services/format';
 import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
-import { OrderFollower } from '../../services/orderFollower';
+import { OrderFollower, orderPhase, type OrderPhase } from '../../services/orderFollower';
 import { paidText, returnedExplain, returnedHeadline, returnedLines } from '../../services/paid';
 import { openPaymentSheet } from '../../services/payment';
 import { refusedPrivacy } from '../../services/privacy';
@@ -31,7 +31,7 @@ import { isTerminalStatus, isVirtualPayment, type ActivePaymentDetails, type Cli
 
 export { LONG_POLL_WAIT_MS } from '../../services/textFlow';
 
-type Phase = 'loading' | 'awaiting_payment' | 'confirming' | 'writing' | 'completed' | 'refunding' | 'refunded' | 'closed' | 'missing';
+type Phase = 'loading' | OrderPhase | 'missing';
 
 /** A notice is kept as how to write it, so that it follows the language. */
 type Notice = (t: Messages) => string;
@@ -59,23 +59,6 @@ interface OrderPageState {
 }
 
 const states = new WeakMap<object, OrderPageState>();
-
-function phaseOf(order: Turn, paidOnThisPhone: boolean, revealed: boolean): Phase {
-  switch (order.status) {
-    case 'pending_payment':
-      return paidOnThisPhone ? 'confirming' : 'awaiting_payment';
-    case 'paid':
-    case 'generating':
-      return 'writing';
-    case 'completed':
-      // The whole answer is in, but its last piece is still flowing onto the screen.
-      return revealed ? 'completed' : 'writing';
-    case 'refunding':
-    case 'refunded':
-    case 'closed':
-      return order.status;
-  }
-}
 
 function elapsedSeconds(order: Turn | null): number {
   const since = order?.paidAt ?? order?.createdAt;
@@ -297,7 +280,7 @@ Component({
       if (!state) return;
       const { t, locale } = this.data;
       const order = state.order;
-      const phase: Phase = state.missing ? 'missing' : order ? phaseOf(order, state.paidOnThisPhone, !state.reveal.revealing) : state.paidOnThisPhone ? 'confirming' : 'loading';
+      const phase: Phase = state.missing ? 'missing' : order ? orderPhase(order, state.paidOnThisPhone, !state.reveal.revealing) : state.paidOnThisPhone ? 'confirming' : 'loading';
       const failed = phase === 'refunding' || phase === 'refunded';
       if (failed && state.supportContact === null) this.loadSupportContact(state);
       const prompt = order ? order.prompt : '';
