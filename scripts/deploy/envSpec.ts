@@ -156,6 +156,7 @@ export const ENV_VARS: readonly EnvVarSpec[] = [
   { name: 'CONTENT_CHECK_FIRST_SEGMENT_CHARS', purpose: 'the first checked piece of an answer', secret: false, required: 'no', target: 'functions', check: positive('CONTENT_CHECK_FIRST_SEGMENT_CHARS') },
   { name: 'CONTENT_CHECK_SEGMENT_CHARS', purpose: 'the largest checked piece of an answer', secret: false, required: 'no', target: 'functions', check: positive('CONTENT_CHECK_SEGMENT_CHARS') },
   { name: 'CONTENT_CHECK_OVERLAP_CHARS', purpose: 'checked text repeated before each piece', secret: false, required: 'no', target: 'functions' },
+  { name: 'CONTENT_CHECK_PIECE_WAIT_MS', purpose: 'the longest streamed text waits for its content-security piece to fill (0: pieces by size only)', secret: false, required: 'no', target: 'functions', check: digits('CONTENT_CHECK_PIECE_WAIT_MS') },
   { name: 'SHIPPING_INFO_REQUIRED', purpose: '1 when the merchant is subject to 发货信息管理', secret: false, required: 'no', target: 'functions', check: oneOf('SHIPPING_INFO_REQUIRED', ['0', '1']) },
   { name: 'SHIPPING_RETRY_BASE_SECONDS', purpose: 'first retry delay of a failed shipping upload', secret: false, required: 'no', target: 'functions', check: positive('SHIPPING_RETRY_BASE_SECONDS') },
   { name: 'LLM_BASE_URL', purpose: 'one OpenAI-compatible endpoint for every tier', secret: false, required: 'no', target: 'functions' },
