@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { toolRequire } from '../deploy/tools';
 import type { CompileProblem } from './wxmlWxss';
 
@@ -35,6 +35,25 @@ export type CiProject = { readonly __ciProject: unique symbol };
 
 export function loadCi(root?: string): MiniprogramCi {
   return toolRequire('wechat', root)('miniprogram-ci') as MiniprogramCi;
+}
+
+/**
+ * Runs `work` with miniprogram-ci's working directory set to a cache folder. Its compiler keeps a
+ * cache directory named after the project's path, relative to the process's working directory
+ * (dist/modules/createSummer.js, `ensureCacheDir`: `path.join("", generateMD5(projectPath + "|summer"))`),
+ * which would otherwise leave an empty hex-named folder in the repository. Every path given to it
+ * is absolute, so the working directory changes nothing else.
+ */
+export async function inCiCacheDir<T>(root: string, work: () => Promise<T>): Promise<T> {
+  const cacheDir = join(resolve(root), 'node_modules', '.cache', 'miniprogram-ci');
+  mkdirSync(cacheDir, { recursive: true });
+  const previous = process.cwd();
+  process.chdir(cacheDir);
+  try {
+    return await work();
+  } finally {
+    process.chdir(previous);
+  }
 }
 
 export interface ProjectConfig {
@@ -85,7 +104,8 @@ export interface CiCompileResult {
 }
 
 /** Compiles the mini program as DevTools would before an upload, offline. */
-export async function compileWithCi(projectDir: string, root?: string): Promise<CiCompileResult> {
+export async function compileWithCi(projectDirGiven: string, root?: string): Promise<CiCompileResult> {
+  const projectDir = resolve(projectDirGiven);
   const ci = loadCi(root);
   const networkAttempts = guardNetwork(ci);
   const config = readProjectConfig(projectDir);
@@ -98,7 +118,7 @@ export async function compileWithCi(projectDir: string, root?: string): Promise<
     attr: async () => ci.DefaultProjectAttr,
   });
   try {
-    const result = await ci.getCompiledResult({ project, setting: { useProjectConfig: true }, onProgressUpdate: () => undefined });
+    const result = await inCiCacheDir(root ?? projectDir, () => ci.getCompiledResult({ project, setting: { useProjectConfig: true }, onProgressUpdate: () => undefined }));
     const bytes = Object.values(result).reduce((sum, content) => sum + (typeof content === 'string' ? Buffer.byteLength(content) : content.length), 0);
     return { files: Object.keys(result), bytes, problems: [], networkAttempts };
   } catch (error) {

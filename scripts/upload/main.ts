@@ -4,7 +4,7 @@ import { envVarSpec } from '../deploy/envSpec';
 import { repoRoot } from '../deploy/tools';
 import { parseEnvFile } from '../deploy/validate';
 import type { CheckResult } from './checkProcess';
-import { compileWithCi, loadCi, readProjectConfig } from './ci';
+import { compileWithCi, inCiCacheDir, loadCi, readProjectConfig } from './ci';
 import { compileWxmlAndWxss, formatProblem, type CompileProblem } from './wxmlWxss';
 
 /**
@@ -80,7 +80,7 @@ async function upload(root: string, argv: readonly string[]): Promise<number> {
     privateKeyPath: resolve(root, keyPath),
     ignores: ['node_modules/**/*'],
   });
-  await ci.upload({ project, version, desc, setting: { useProjectConfig: true }, robot: 1, onProgressUpdate: () => undefined });
+  await inCiCacheDir(root, () => ci.upload({ project, version, desc, setting: { useProjectConfig: true }, robot: 1, onProgressUpdate: () => undefined }));
   console.log(`uploaded version ${version} of ${appid}: set it as the trial or submit it for review in the admin console`);
   return 0;
 }
