@@ -58,6 +58,29 @@ async function recordTurns(page: Page): Promise<void> {
   }, CONVERSATION);
 }
 
+/**
+ * Whether the element's lower edge is on the phone's screen: inside the page's window and above
+ * the question box, which stays at the bottom of the window.
+ */
+function inSight(page: Page, id: string): Promise<boolean> {
+  return page.evaluate(
+    ([route, elementId]) => {
+      const container = (globalThis as unknown as BrowserGlobals).document.querySelector(`[data-mp-page="${route}"]:not([hidden])`);
+      const element = container?.querySelector(`#${elementId}`);
+      const composer = container?.querySelector('#composer');
+      if (!container || !element || !composer) return false;
+      const window = container.getBoundingClientRect();
+      const bottom = element.getBoundingClientRect().bottom;
+      return bottom >= window.top && bottom <= Math.min(window.bottom, composer.getBoundingClientRect().top) + 2;
+    },
+    [CONVERSATION, id] as const,
+  );
+}
+
+function pageScrollTop(page: Page): Promise<number> {
+  return page.locator('.mp-page:not([hidden])').evaluate((node) => (node as unknown as { scrollTop: number }).scrollTop);
+}
+
 function framesOf(page: Page, turn: number): Promise<Frame[]> {
   return page.evaluate((index) => (globalThis as unknown as { __frames: Frame[] }).__frames.filter((frame) => frame.turn === index), turn);
 }
@@ -122,7 +145,34 @@ describe('a conversation in the preview, against the real functions', () => {
           await send.click();
         }
         await page.locator(inPage(CONVERSATION, `turn-${index}`)).waitFor({ timeout: STEP_TIMEOUT_MS });
+        let readingAt: number | null = null;
+        if (index === 2) {
+          // Mid-answer, the user scrolls up to read the earlier turns: the page leaves them there.
+          await until('the third answer is being written', () => page.locator(inPage(CONVERSATION, `output-${index}`)).textContent(), (text) => (text ?? '').trim().length > 0);
+          // The page's window scrolls as a finger moves it: in steps, each a scroll event (onPageScroll).
+          // (Chromium's animated wheel scrolling gives way to the page's own scrolling, which a finger does not.)
+          const before = await pageScrollTop(page);
+          await page.locator('.mp-page:not([hidden])').evaluate(async (node) => {
+            const window = node as unknown as { scrollBy(options: { top: number; behavior: 'instant' }): void };
+            for (let step = 0; step < 8; step += 1) {
+              window.scrollBy({ top: -50, behavior: 'instant' });
+              await new Promise((resolve) => setTimeout(resolve, 16));
+            }
+          });
+          readingAt = await pageScrollTop(page);
+          expect(readingAt).toBeLessThan(before - 300);
+        }
         await until('the answer is complete on screen', () => page.locator(inPage(CONVERSATION, `copy-${index}`)).count(), (count) => count === 1, 30_000);
+        if (index === 1) {
+          // The page followed the answer as it grew: its end, with the copy button, is in sight.
+          await until('the end of the follow-up answer is in sight', () => inSight(page, `copy-${index}`), (seen) => seen);
+        }
+        if (readingAt !== null) {
+          // The answer grew below while the user read above; the page did not pull them down.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          expect(Math.abs((await pageScrollTop(page)) - readingAt)).toBeLessThan(8);
+          expect(await inSight(page, `copy-${index}`)).toBe(false);
+        }
         await shot(page, `conversation-live-${locale}-${index + 1}`);
         const frames = await framesOf(page, index);
         // Paid with tokens: "writing" from the first frame on, never "confirming payment".

@@ -23,6 +23,7 @@
  */
 import { copyableAnswer } from '../../services/answerCopy';
 import { askWithTokens } from '../../services/ask';
+import { BottomFollow } from '../../services/bottomFollow';
 import { loadCatalog, type Catalog } from '../../services/catalog';
 import { cloudApi } from '../../services/cloud';
 import { promptLength, yuanFromFen } from '../../services/format';
@@ -71,6 +72,8 @@ interface TurnState {
   expanded: boolean;
   /** Its sheet was paid on this phone: "confirming payment" until WeChat's confirmation is in. */
   paidHere: boolean;
+  /** How many characters of its answer are on screen (to tell growth from a restart). */
+  shownChars: number;
 }
 
 /** A notice is kept as how to write it, so that it follows the language. */
@@ -88,6 +91,8 @@ interface ConversationState {
   paidOrderId: string;
   ticker: number | null;
   notice: Notice | null;
+  /** Keeps the newest answer in sight while it is written, until the user scrolls up. */
+  bottom: BottomFollow;
 }
 
 const states = new WeakMap<object, ConversationState>();
@@ -177,6 +182,7 @@ Component({
           turn.reveal.stop();
         }
         this.stopTicker(state);
+        state.bottom.stop();
       }
       states.delete(this);
     },
@@ -204,6 +210,8 @@ Component({
         turn.reveal.stop();
       }
       this.stopTicker(state);
+      // wx.pageScrollTo moves whichever page is shown: none may be sent from here while hidden.
+      state.bottom.pause();
     },
   },
 
@@ -219,7 +227,8 @@ Component({
     /** A conversation by its id, or a new one (no id) whose first question goes with `tier`. */
     start(conversationId: string, tier = '', paidOrderId = '') {
       if (states.has(this)) return;
-      const state: ConversationState = { conversationId, turns: [], visible: true, missing: false, catalog: null, tierId: tier, paidOrderId, ticker: null, notice: null };
+      const bottom = new BottomFollow(() => wx.pageScrollTo({ scrollTop: 1_000_000, duration: 100, fail: () => undefined }));
+      const state: ConversationState = { conversationId, turns: [], visible: true, missing: false, catalog: null, tierId: tier, paidOrderId, ticker: null, notice: null, bottom };
       states.set(this, state);
       if (conversationId) void this.load(state);
       else this.setData({ loading: false, isNew: true });
@@ -258,7 +267,7 @@ Component({
 
     /** A turn's state; a turn that can still change is followed. `justAsked`: its text flows in rather than appearing at once. */
     turnState(order: Turn, justAsked: boolean, paidHere = false): TurnState {
-      const turn: TurnState = { order, follower: null, reveal: new Reveal((text) => this.showText(turn, text)), blocks: [], restarted: false, expanded: false, paidHere };
+      const turn: TurnState = { order, follower: null, reveal: new Reveal((text) => this.showText(turn, text)), blocks: [], restarted: false, expanded: false, paidHere, shownChars: 0 };
       if (stillMoving(order)) {
         turn.follower = new OrderFollower(
           order.orderId,
@@ -310,7 +319,11 @@ Component({
       turn.blocks = blocks;
       const prefixed: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(updates)) prefixed[`turns[${index}].${key}`] = value;
+      const newest = index === state.turns.length - 1;
+      if (newest && text.length < turn.shownChars) state.bottom.contentShrank();
       if (Object.keys(prefixed).length > 0) this.setData(prefixed);
+      if (newest && text.length > turn.shownChars) state.bottom.contentGrew();
+      turn.shownChars = text.length;
       // The last piece is on screen: "completed", copy and report may show now.
       if (!turn.reveal.revealing && order.status === 'completed') this.renderTurn(turn);
     },
@@ -358,6 +371,8 @@ Component({
       const updates: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(view)) updates[`turns[${index}].${key}`] = value;
       this.setData(updates);
+      // A status, notice, copy button or refund message may have made the newest turn taller.
+      if (index === state.turns.length - 1) state.bottom.contentGrew();
       this.tick(state);
     },
 
@@ -514,7 +529,20 @@ Component({
       this.renderTurns();
       turn.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
       if (state.visible) turn.follower?.start();
-      wx.pageScrollTo({ scrollTop: 1_000_000, duration: 200, fail: () => undefined });
+      state.bottom.follow();
+    },
+
+    /** WeChat's page scroll event (methods of a Component page): a move up stops following the answer. */
+    onPageScroll(event: WechatMiniprogram.Page.IPageScrollOption) {
+      states.get(this)?.bottom.pageScrolled(event.scrollTop);
+    },
+
+    /** WeChat's reach-bottom event: back at the end while the newest answer is written, it is followed again. */
+    onReachBottom() {
+      const state = states.get(this);
+      const newest = state?.turns[state.turns.length - 1];
+      if (!state || !newest) return;
+      state.bottom.reachedBottom(newest.reveal.revealing || stillMoving(newest.order));
     },
 
     explainAskFailure(state: ConversationState, error: ErrorBody, prompt: string, tier: string) {
