@@ -167,7 +167,9 @@ describe('refunds over API v3', () => {
 
   test('a lost refund notification is found by reconcile, still one refund', async () => {
     // drop=1 loses the payment notification too: the page's own query (after the grace period) finds the payment.
-    await runtime.faults({ llm: { error: 1 }, pay: { drop: 1 } });
+    // The refund settles after 1.5 s, so the query the refund request makes at once still finds it in
+    // progress however slow this machine is, and only reconcile can find it paid out.
+    await runtime.faults({ llm: { error: 1 }, pay: { drop: 1, refundSettleMs: 1_500 } });
     const { user, order } = await newOrder();
     expect((await runtime.pay(order.outTradeNo)).ok).toBe(true);
     await runtime.waitForOrder(order.orderId, (o) => o.status === 'refunding', user);
@@ -180,6 +182,13 @@ describe('refunds over API v3', () => {
     expect(view.refunds).toHaveLength(1);
     expect(view.refunds[0]?.requests).toBe(1);
     expect(view.events.find((e) => e.type === 'refund_confirmed')?.detail).toEqual({ source: 'query_refund' });
+  });
+
+  test.each([-1, 1.5, '50'])('a refund settle time of %j is refused with what it must be, and nothing changes', async (value) => {
+    const before = await runtime.get<{ pay: { refundSettleMs: number } }>('/api/faults');
+    const { status, json } = await runtime.post<{ errMsg: string }>('/api/faults', { pay: { refundSettleMs: value } });
+    expect({ status, errMsg: json.errMsg }).toEqual({ status: 400, errMsg: 'pay.refundSettleMs must be a whole number of ms from 0 to 600000' });
+    expect((await runtime.get<{ pay: { refundSettleMs: number } }>('/api/faults')).pay.refundSettleMs).toBe(before.pay.refundSettleMs);
   });
 
   test('a refund the provider rejects is surfaced (audit + error log) each time and retried by reconcile with the same number', async () => {

@@ -18,6 +18,12 @@ export interface PayFaults {
   refundLost: number;
   /** Cloud pay's queryRefund answers with every refund list empty, as the developer community reports it (local/pay/simulator.ts). */
   refundQueryEmpty: number;
+  /**
+   * How long an accepted refund stays PROCESSING before it is paid out (a setting, not a rate;
+   * default 50 ms). WeChat Pay's own refunds take from seconds to days; a longer value lets a test
+   * see the refund still in progress after the request's own follow-up query.
+   */
+  refundSettleMs: number;
 }
 
 export interface ModelFaults {
@@ -104,7 +110,7 @@ export interface Faults {
 
 export function defaultFaults(): Faults {
   return {
-    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0, refundLost: 0, refundQueryEmpty: 0 },
+    pay: { duplicate: 0, drop: 0, tamper: 0, delayMs: [0, 0], refundReject: 0, closeRefused: 0, refundLost: 0, refundQueryEmpty: 0, refundSettleMs: 50 },
     llm: {
       error: 0,
       errorStatus: 500,
@@ -187,6 +193,9 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
           throw new Error('pay.delayMs must be [min, max] in ms');
         }
         base.pay.delayMs = [value[0] as number, value[1] as number];
+      } else if (key === 'refundSettleMs') {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 600_000) throw new Error('pay.refundSettleMs must be a whole number of ms from 0 to 600000');
+        base.pay.refundSettleMs = value;
       } else throw new Error(`pay.${key} is not a fault`);
     }
   }

@@ -530,10 +530,10 @@ export class PaySimulator {
       return { ok: true, refund: (await this.refundRecord(outRefundNo)) ?? refund };
     }
     await this.trades.where({ outTradeNo: trade.outTradeNo }).update({ data: { state: 'REFUND' } });
-    // Refunds settle a moment later and are reported to the refund callback / notify_url.
+    // Refunds settle a moment later (pay.refundSettleMs) and are reported to the refund callback / notify_url.
     setTimeout(() => {
       void this.settleRefund(outRefundNo);
-    }, 50);
+    }, this.faults().pay.refundSettleMs);
     return { ok: true, refund };
   }
 
