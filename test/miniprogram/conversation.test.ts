@@ -22,6 +22,7 @@ const originals = {
   getSystemInfoSync: wxApi.getSystemInfoSync,
   setStorageSync: wxApi.setStorageSync,
   getStorageSync: wxApi.getStorageSync,
+  pageScrollTo: wxApi.pageScrollTo,
   removeStorageSync: wxApi.removeStorageSync,
 };
 const globals = globalThis as unknown as { getCurrentPages?: () => { route: string }[] };
@@ -133,6 +134,16 @@ describe('the conversation page', () => {
     expect(page.querySelector('#report-1')).toBeDefined();
     // The follow-up goes with the tier of the last turn, counted against its limit.
     expect(textOf(page, '#follow-up-count')).toBe('快速回答 · 0/20');
+  });
+
+  test('opens at its newest turn, as a chat does: the page is scrolled to its end once the turns are on it', async () => {
+    const scrolls: Array<{ scrollTop?: number; turns: number }> = [];
+    let page: PageComponent | null = null;
+    wxApi.pageScrollTo = ((options: { scrollTop?: number }) => void scrolls.push({ scrollTop: options.scrollTop, turns: (page?.instance.data.turns as unknown[] | undefined)?.length ?? 0 })) as unknown as typeof wx.pageScrollTo;
+    server([FIRST, turn({ orderId: 'ord_2', outTradeNo: 'T2', prompt: '再短一点', output: '长城是**防御工程**。' })]);
+    page = openPage('pages/conversation/conversation', { conversationId: 'c_1' });
+    await until(() => scrolls.length > 0, 'the page to scroll');
+    expect(scrolls[0]).toEqual({ scrollTop: 1_000_000, turns: 2 });
   });
 
   test('a follow-up is paid with tokens in the same conversation, shows "writing" at once and streams in live; "completed", copy and report come once it is all on screen', async () => {

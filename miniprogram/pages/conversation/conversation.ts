@@ -261,6 +261,9 @@ Component({
       this.renderTurns();
       for (const turn of state.turns) turn.reveal.receive(turn.order.output, true, true);
       for (const turn of state.turns) if (state.visible) turn.follower?.start();
+      // A conversation opens at its newest turn, as a chat does, with the box for a follow-up
+      // beside it; an answer still being written there is followed.
+      if (state.turns.length > 0) state.bottom.follow();
       this.takeKeptQuestion();
       this.refreshComposer();
     },
