@@ -32,6 +32,10 @@ export class BottomFollow {
   private shrankAt = Number.NEGATIVE_INFINITY;
   private lastScrollAt = Number.NEGATIVE_INFINITY;
   private pending: unknown = null;
+  /** The page is hidden: wx.pageScrollTo would move whichever page is shown instead. */
+  private hidden = false;
+  /** A scroll came due while the page was hidden: it is sent when the page shows again. */
+  private owed = false;
   private readonly timers: Timers;
   private readonly now: () => number;
 
@@ -54,20 +58,38 @@ export class BottomFollow {
     this.scrollNow();
   }
 
-  /** The page stopped having anything to follow (the answer ended, the page was hidden). */
+  /** The page is gone: nothing more is followed or sent. */
   stop(): void {
     this.following = false;
+    this.owed = false;
     this.cancelPending();
   }
 
-  /** The page is hidden: nothing is sent meanwhile, and following goes on where it was when it shows again. */
+  /**
+   * The page is hidden. Nothing is sent until it shows again (text may still arrive meanwhile: a
+   * call already in flight settles), and a scroll that comes due is kept for then.
+   */
   pause(): void {
+    this.hidden = true;
+    if (this.pending !== null) this.owed = true;
     this.cancelPending();
+  }
+
+  /** The page shows again: the scroll it is owed, if it still follows the answer, is sent now. */
+  resume(): void {
+    this.hidden = false;
+    const owed = this.owed;
+    this.owed = false;
+    if (owed && this.following) this.scrollNow();
   }
 
   /** The newest answer's text on screen grew: stay at the bottom if the user is there. */
   contentGrew(): void {
     if (!this.following || this.pending !== null) return;
+    if (this.hidden) {
+      this.owed = true;
+      return;
+    }
     const wait = this.lastScrollAt + FOLLOW_INTERVAL_MS - this.now();
     if (wait <= 0) {
       this.scrollNow();
@@ -109,6 +131,10 @@ export class BottomFollow {
 
   private scrollNow(): void {
     this.cancelPending();
+    if (this.hidden) {
+      this.owed = true;
+      return;
+    }
     this.lastScrollAt = this.now();
     this.scrollToBottom();
   }

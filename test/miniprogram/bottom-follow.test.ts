@@ -91,16 +91,46 @@ describe('the conversation keeps the answer being written in sight', () => {
     expect(bottom.isFollowing).toBe(false);
   });
 
-  test('while the page is hidden no scroll request is sent (wx.pageScrollTo would move the page on top)', () => {
+  test('while the page is hidden no scroll request is sent (wx.pageScrollTo would move the page on top); the one that came due is sent when it shows again', () => {
     const { clock, scrolls, bottom } = followed();
     bottom.follow();
     clock.runUntil(100);
     bottom.contentGrew(); // paced: due at 250
     bottom.pause();
     clock.runUntil(2_000);
-    expect(scrolls).toEqual([0]);
-    // Shown again, the answer is still followed.
+    // Text that arrives while hidden (a call already in flight), and a question asked meanwhile, send nothing either.
     bottom.contentGrew();
-    expect(scrolls).toEqual([0, 2_000]);
+    bottom.follow();
+    clock.runUntil(3_000);
+    expect(scrolls).toEqual([0]);
+    // Shown again: the owed scroll, once.
+    clock.runUntil(3_500);
+    bottom.resume();
+    expect(scrolls).toEqual([0, 3_500]);
+    bottom.resume();
+    expect(scrolls).toEqual([0, 3_500]);
+  });
+
+  test('a page hidden with a scroll pending still reaches the end of the answer when it shows again, even if no text arrives after', () => {
+    const { clock, scrolls, bottom } = followed();
+    bottom.follow();
+    clock.runUntil(100);
+    bottom.contentGrew(); // the last piece: paced to 250
+    bottom.pause();
+    clock.runUntil(5_000);
+    bottom.resume();
+    expect(scrolls).toEqual([0, 5_000]);
+  });
+
+  test('shown again after the user had scrolled away, the page stays where they left it', () => {
+    const { clock, scrolls, bottom } = followed();
+    bottom.follow();
+    bottom.pageScrolled(1_000);
+    bottom.pageScrolled(600);
+    clock.runUntil(100);
+    bottom.contentGrew();
+    bottom.pause();
+    bottom.resume();
+    expect(scrolls).toEqual([0]);
   });
 });

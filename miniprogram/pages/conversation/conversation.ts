@@ -200,6 +200,7 @@ Component({
       }
       this.takeKeptQuestion();
       this.renderTurns();
+      state.bottom.resume();
     },
     hide() {
       const state = states.get(this);
