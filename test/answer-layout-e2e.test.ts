@@ -157,6 +157,22 @@ describe('answers in Chromium at 375 px', () => {
       await callWx(page, 'navigateTo', { url: '/pages/conversation/conversation?conversationId=c_1' });
       await page.locator(inPage(CONVERSATION, 'turn-1')).waitFor({ timeout: STEP_TIMEOUT_MS });
 
+      // It opens at its newest turn, as a chat does: once the page is at rest, it is at its end.
+      const scrolled = page.locator('.mp-page:not([hidden])');
+      const position = () => scrolled.evaluate((node) => {
+        const element = node as unknown as { scrollTop: number; scrollHeight: number; clientHeight: number };
+        return { top: element.scrollTop, bottom: element.scrollHeight - element.clientHeight };
+      });
+      let previous = -1;
+      const rest = await until('the page at rest at its end', async () => {
+        const before = previous;
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        const now = await position();
+        previous = now.top;
+        return { ...now, before };
+      }, (at) => at.top === at.before && at.top > 0 && Math.abs(at.bottom - at.top) <= 1);
+      expect(rest.top).toBeGreaterThan(0);
+
       // Each answer carries the label beside it, inside its card.
       for (const index of [0, 1]) {
         const label = page.locator(inPage(CONVERSATION, `ai-label-${index}`));
@@ -165,7 +181,9 @@ describe('answers in Chromium at 375 px', () => {
         const box = await label.boundingBox();
         expect(card && box && box.y >= card.y && box.y + box.height <= card.y + card.height).toBe(true);
       }
-      // The 466-character question takes three lines, so its answer starts on the first screen.
+      // Scrolled back to the top: the 466-character question takes three lines, so its answer
+      // starts on the first screen.
+      await scrolled.evaluate((node) => void ((node as unknown as { scrollTop: number }).scrollTop = 0));
       const question = page.locator(inPage(CONVERSATION, 'question-0'));
       const lines = await question.evaluate((node) => {
         const style = (globalThis as unknown as BrowserGlobals).getComputedStyle(node);

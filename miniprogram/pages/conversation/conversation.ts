@@ -361,6 +361,7 @@ Component({
       const state = states.get(this);
       if (!state) return;
       this.setData({ turns: state.turns.map((turn) => this.turnView(turn)) });
+      state.bottom.contentGrew();
       this.tick(state);
     },
 
@@ -427,6 +428,8 @@ Component({
         sendLabel: busy ? t.sending : !tier ? t.send : this.payMode() === 'virtual' ? format(t.sendTokens, { tokens: tier.priceTokens }) : format(t.sendPrice, { price: yuanFromFen(tier.priceFen) }),
         notice: state.notice ? state.notice(t) : '',
       });
+      // The box's count, notice or suggestion may have made the end of the page lower.
+      state.bottom.contentGrew();
     },
 
     /** How answers are paid: listTiers' word once the catalog is in, the last one seen until then. */
