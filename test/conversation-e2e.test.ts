@@ -119,7 +119,7 @@ describe('a conversation in the preview, against the real functions', () => {
       expect(balance).toMatchObject({ ok: true });
       expect(balance.balance).toBeGreaterThan(0);
 
-      const page = await openPreview(browser, runtime, contexts, user);
+      const page = await openPreview(browser, runtime, contexts, user, { viewport: { width: 375, height: 667 } });
       const tier = page.locator(inPage(HOME, 'tier-quick'));
       await tier.waitFor({ timeout: STEP_TIMEOUT_MS });
       if (locale === 'en') await page.locator(inPage(HOME, 'language')).click();
