@@ -161,20 +161,25 @@ export interface CloudProfileResult {
   operations: OrderOperations;
 }
 
-/** Runs the cloud-profile measurements (about 2 minutes) and returns the bench rows. */
-export async function measureCloudProfile(log: (line: string) => void, command: string): Promise<CloudProfileResult> {
-  const model = await startModel();
-  const runtime = await LocalRuntime.start({
+/** The local runtime as every cloud-profile measurement runs it, with the bench's model at `modelBaseURL`. */
+export function cloudProfileRuntimeEnv(modelBaseURL: string): Record<string, string> {
+  return {
     // Every bundle loaded one by one before the run, so that its own load time is measured alone.
     PREWARM_FUNCTIONS: '1',
     LATENCY_PROFILE: 'cloudbase',
     RATE_LIMIT_PER_MINUTE: '1000000',
     ORDER_TTL_SECONDS: '600',
     TIMER_INTERVAL_SECONDS: '0',
-    LLM_BASE_URL: model.baseURL,
+    LLM_BASE_URL: modelBaseURL,
     LLM_API_KEY: 'local-bench',
     LLM_MODEL: 'local',
-  });
+  };
+}
+
+/** Runs the cloud-profile measurements (about 2 minutes) and returns the bench rows. */
+export async function measureCloudProfile(log: (line: string) => void, command: string): Promise<CloudProfileResult> {
+  const model = await startModel();
+  const runtime = await LocalRuntime.start(cloudProfileRuntimeEnv(model.baseURL));
   const rows: Row[] = [];
   let seq = 0;
   const ctx = (label: string): FlowContext => ({ runtime, model, user: `cloud-${label}-${++seq}-${Date.now().toString(36)}` });

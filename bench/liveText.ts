@@ -4,6 +4,7 @@ import { attributeToOrders, type OrderTotals } from '../local/profile/attributio
 import type { CloudProfile } from '../local/profile/cloudProfile';
 import type { ClientOrder } from '../miniprogram/services/types';
 import { LocalRuntime } from '../test/support/runtime';
+import { cloudProfileRuntimeEnv } from './cloudProfile';
 import { distribution, ms, percentile, type Distribution, type Row } from './figures';
 import { characterTrails, largestGap, type CharacterTrail } from './liveFigures';
 import { followLikeThePage, type CallFunction, type FollowRecord } from './pageFollower';
@@ -267,19 +268,7 @@ export async function measureLiveText(log: (line: string) => void): Promise<Live
   let wx: BenchWx | null = null;
   try {
     const levers = contentCheckSettings(process.env);
-    runtime = await LocalRuntime.start({
-      PAY_MODE: 'virtual',
-      PREWARM_FUNCTIONS: '1',
-      LATENCY_PROFILE: 'cloudbase',
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      ORDER_TTL_SECONDS: '600',
-      TIMER_INTERVAL_SECONDS: '0',
-      LLM_BASE_URL: model.baseURL,
-      LLM_API_KEY: 'local-bench',
-      LLM_MODEL: 'local',
-      WX_API_BASE_URL: relay.url,
-      ...levers,
-    });
+    runtime = await LocalRuntime.start({ ...cloudProfileRuntimeEnv(model.baseURL), PAY_MODE: 'virtual', WX_API_BASE_URL: relay.url, ...levers });
     const { profile, description } = await runtime.get<{ profile: CloudProfile | null; description: string }>('/api/profile');
     relay.configure(runtime.url, profile?.cloudCall ?? null, profile?.seed ?? 14);
     wx = installBenchWx({ runtimeUrl: runtime.url, clientNetwork: profile?.client ?? null, seed: profile?.seed ?? 14 });

@@ -153,18 +153,8 @@ export class FunctionHost {
     const pool = this.pool(name);
     const placed = await this.place(pool);
     const { instance } = placed;
-    const id = randomUUID();
-    const invocation: Invocation = {
-      id,
-      functionName: name,
-      caller,
-      startedAt: Date.now(),
-      credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
-    };
-    this.invocationCount += 1;
-    this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
+    const invocation = this.beginInvocation(name, caller);
     this.running.set(invocation, instance);
-    this.remember(invocation);
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(InvocationFailure.timeout(seconds)), timeoutMs);
@@ -193,7 +183,7 @@ export class FunctionHost {
       this.running.delete(invocation);
       this.stopListeners.delete(invocation);
       // At a time limit the instance is frozen with its handler pending, then free for the next call.
-      void instance.freezeFor(id).then(() => pool.release(instance));
+      void instance.freezeFor(invocation.id).then(() => pool.release(instance));
       this.record(invocation, event, result, { ok, cold: modelledCold ?? placed.cold, coldStartMs, wallMs: performance.now() - started, cpuMs });
     }
   }
@@ -251,6 +241,22 @@ export class FunctionHost {
       payCalls: counts?.payCalls ?? 0,
       keys: orderKeys(event, result),
     });
+  }
+
+  /** A new invocation of `name`, with the credentials the CloudBase emulation accepts, counted and remembered. */
+  private beginInvocation(name: string, caller: Caller): Invocation {
+    const id = randomUUID();
+    const invocation: Invocation = {
+      id,
+      functionName: name,
+      caller,
+      startedAt: Date.now(),
+      credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
+    };
+    this.invocationCount += 1;
+    this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
+    this.remember(invocation);
+    return invocation;
   }
 
   private remember(invocation: Invocation): void {
@@ -340,17 +346,7 @@ export class FunctionHost {
    * config.json time limit, as SCF stops it.
    */
   beginExternal(name: string, caller: Caller, event: unknown, limit: { timeoutMs: number; onTimeout: () => void }): { invocation: Invocation; end(ok: boolean): void } {
-    const id = randomUUID();
-    const invocation: Invocation = {
-      id,
-      functionName: name,
-      caller,
-      startedAt: Date.now(),
-      credentials: { secretId: `AKIDlocal${id.replace(/-/g, '')}`, secretKey: randomBytes(24).toString('base64url'), sessionToken: id },
-    };
-    this.invocationCount += 1;
-    this.countsByFunction.set(name, (this.countsByFunction.get(name) ?? 0) + 1);
-    this.remember(invocation);
+    const invocation = this.beginInvocation(name, caller);
     const started = performance.now();
     const timer = setTimeout(limit.onTimeout, limit.timeoutMs);
     let ended = false;
