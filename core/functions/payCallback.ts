@@ -1,6 +1,6 @@
 import { log } from '../log';
 import { ACKNOWLEDGED } from '../payments/callbackAnswer';
-import { acceptPaymentEvidence } from '../payments/evidence';
+import { acceptPaymentEvidence, noticeEvidence } from '../payments/evidence';
 import type { TriggerHandler } from './serve';
 
 /**
@@ -16,12 +16,6 @@ export const payCallback: TriggerHandler = async (ctx, event) => {
     if (notice.kind !== 'ignored') log('warn', 'pay_callback_not_taken', { kind: notice.kind });
     return ACKNOWLEDGED;
   }
-  await acceptPaymentEvidence(ctx, {
-    outTradeNo: notice.outTradeNo,
-    amountFen: notice.amountFen,
-    ...(notice.transactionId ? { transactionId: notice.transactionId } : {}),
-    verified: notice.verified,
-    source: notice.source,
-  });
+  await acceptPaymentEvidence(ctx, noticeEvidence(notice));
   return ACKNOWLEDGED;
 };

@@ -1,7 +1,7 @@
 import type { AppContext } from '../context';
 import { log } from '../log';
 import { checkRefund, recordRefundProblem, settleRefund } from '../orders/lifecycle';
-import { acceptPaymentEvidence } from '../payments/evidence';
+import { acceptPaymentEvidence, noticeEvidence } from '../payments/evidence';
 import type { NoticeReading } from '../payments/provider';
 import { holdsRefund } from '../payments/refunds';
 import { releaseNonce, takeNonce } from '../payments/v3/nonces';
@@ -76,13 +76,7 @@ export const payNotify: TriggerHandler = async (ctx, event) => {
   }
   try {
     if (notice.kind === 'payment') {
-      await acceptPaymentEvidence(ctx, {
-        outTradeNo: notice.outTradeNo,
-        amountFen: notice.amountFen,
-        ...(notice.transactionId ? { transactionId: notice.transactionId } : {}),
-        verified: notice.verified,
-        source: notice.source,
-      });
+      await acceptPaymentEvidence(ctx, noticeEvidence(notice));
     } else if (notice.kind === 'refund') await handleRefund(ctx, notice);
     return HANDLED;
   } catch (error) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from '../context';
 import { log } from '../log';
 import { checkRefund } from '../orders/lifecycle';
-import { acceptPaymentEvidence, acceptTopUpEvidence } from '../payments/evidence';
+import { acceptPaymentEvidence, acceptTopUpEvidence, noticeEvidence } from '../payments/evidence';
 import type { NoticeReading } from '../payments/provider';
 import { refundOutstanding } from '../payments/refunds';
 import { XPAY_PUSH_ACK } from '../payments/virtual/push';
@@ -49,23 +49,10 @@ export const xpayNotify: TriggerHandler = async (ctx, event) => {
   try {
     switch (notice.kind) {
       case 'payment':
-        await acceptPaymentEvidence(ctx, {
-          outTradeNo: notice.outTradeNo,
-          amountFen: notice.amountFen,
-          ...(notice.payerOpenid ? { payerOpenid: notice.payerOpenid } : {}),
-          ...(notice.transactionId ? { transactionId: notice.transactionId } : {}),
-          verified: notice.verified,
-          source: notice.source,
-        });
+        await acceptPaymentEvidence(ctx, noticeEvidence(notice));
         break;
       case 'top_up':
-        await acceptTopUpEvidence(ctx, {
-          outTradeNo: notice.outTradeNo,
-          amountFen: notice.amountFen,
-          ...(notice.payerOpenid ? { payerOpenid: notice.payerOpenid } : {}),
-          verified: notice.verified,
-          source: notice.source,
-        });
+        await acceptTopUpEvidence(ctx, noticeEvidence(notice));
         break;
       case 'refund': {
         const order = await ctx.orders.findByOutTradeNo(notice.outTradeNo);

@@ -4,6 +4,7 @@ import { markPaid, recordRefusedEvidence, recordTopUpPaid, refundLatePayment, ty
 import type { OrderDocument } from '../orders/order';
 import type { TopUpDocument } from '../orders/topUp';
 import { hashOpenid } from '../security/identity';
+import type { NoticeReading } from './provider';
 import { providerCall } from './retryPolicy';
 import { giveBonus } from './topUps';
 
@@ -24,6 +25,18 @@ export interface PaymentEvidence {
   verified: boolean;
   /** Where it came from: 'cloudpay_callback', 'v3_notification', 'query_order_by_page', … */
   source: string;
+}
+
+/** What a provider's notice of a payment or a top-up says, as evidence to weigh. */
+export function noticeEvidence(notice: Extract<NoticeReading, { kind: 'payment' | 'top_up' }>): PaymentEvidence {
+  return {
+    outTradeNo: notice.outTradeNo,
+    amountFen: notice.amountFen,
+    ...(notice.kind === 'payment' && notice.transactionId ? { transactionId: notice.transactionId } : {}),
+    ...(notice.payerOpenid ? { payerOpenid: notice.payerOpenid } : {}),
+    verified: notice.verified,
+    source: notice.source,
+  };
 }
 
 export type EvidenceOutcome =
