@@ -146,7 +146,6 @@ export function virtualViolations(report: VirtualInvariantReport): number {
   return (Object.values(report) as string[][]).reduce((sum, ids) => sum + ids.length, 0);
 }
 
-export const NO_VIRTUAL_VIOLATIONS = Object.fromEntries(Object.keys(VIRTUAL_INVARIANT_LABELS).map((key) => [key, 0])) as Record<keyof VirtualInvariantReport, number>;
 
 export function virtualInvariantCounts(report: VirtualInvariantReport): Record<keyof VirtualInvariantReport, number> {
   return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof VirtualInvariantReport, number>;

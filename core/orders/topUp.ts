@@ -32,25 +32,3 @@ export interface TopUpDocument {
   reconcilePasses?: number;
 }
 
-/** A top-up as the client sees it. */
-export interface ClientTopUp {
-  outTradeNo: string;
-  packId: string;
-  tokens: number;
-  amountFen: number;
-  status: TopUpStatus;
-  createdAt: number;
-  paidAt?: number;
-}
-
-export function toClientTopUp(topUp: TopUpDocument): ClientTopUp {
-  return {
-    outTradeNo: topUp.outTradeNo,
-    packId: topUp.packId,
-    tokens: topUp.boughtTokens + topUp.bonusTokens,
-    amountFen: topUp.amountFen,
-    status: topUp.status,
-    createdAt: topUp.createdAt,
-    ...(topUp.paidAt !== undefined ? { paidAt: topUp.paidAt } : {}),
-  };
-}

@@ -30,10 +30,6 @@ export interface VirtualPaymentParams {
 /** The parameters of the payment sheet the page opens: which one tells which WeChat API to call. */
 export type ClientPayment = RequestPaymentParams | VirtualPaymentParams;
 
-export function isVirtualPayment(payment: ClientPayment): payment is VirtualPaymentParams {
-  return 'signData' in payment;
-}
-
 /** Who pays: what some rails need to name the payer (API v3's `payer.openid`, virtual payment's user signature). */
 export interface Payer {
   openid: string;

@@ -45,8 +45,6 @@ export class FunctionInstance {
   node = '';
   /** How long the bundle took to load (its `require`), in ms. */
   loadMs = 0;
-  /** Invocations this instance has served (0 before its first: the next one is its cold start). */
-  served = 0;
   private dead = false;
   private pending: Pending | null = null;
   private freezing: { id: string; done: () => void } | null = null;
@@ -115,7 +113,6 @@ export class FunctionInstance {
     return new Promise((resolve, reject) => {
       if (this.dead) return reject(new Error(`instance of ${this.functionName} is gone`));
       this.pending = { id: message.id, resolve, reject };
-      this.served += 1;
       this.send({ type: 'invoke', ...message });
       this.thawRealm();
     });

@@ -101,7 +101,6 @@ export class XpayEmulator {
       ledger: this.ledger,
       faults: this.faults,
       refundStarted: (id) => this.scheduleRefund(id, this.settings.refundSettleMs),
-      delivered: () => undefined,
       billUrl: (key) => `${options.publicUrl?.() ?? ''}/api/inspect/xpay/bills/${key}`,
     });
   }

@@ -3,7 +3,7 @@ import { parseJsonText, readBody, sendJson } from '../http';
 import { PLATFORM, PLATFORM_MESSAGES, withRid, XPAY, xpayError, type WeChatError } from './codes';
 import type { XpayFaults } from './faults';
 import type { IdentityService } from './identity';
-import { STATUS, XpayLedger, type Env, type PayOrder } from './ledger';
+import { STATUS, XpayLedger, type Env } from './ledger';
 import type { XpayAccount, XpayCatalogue } from './settings';
 import { paySignature, signatureMatches } from './sign';
 
@@ -36,8 +36,6 @@ export interface ServerApiDeps {
   faults: () => XpayFaults;
   /** A paid refund_order's refund is now under way: end it a moment later. */
   refundStarted: (refundOrderId: string) => void;
-  /** notify_provide_goods delivered an order by hand. */
-  delivered: (order: PayOrder) => void;
   /** The local bill download address for an id (download_bill). */
   billUrl: (id: string) => string;
 }
@@ -211,7 +209,6 @@ export class XpayServerApi {
       if (order.kind !== 'pay') return err(XPAY.PARAM, 'only a pay order can be delivered');
       if (order.status === STATUS.DELIVERED) return ok();
       if (!(await this.deps.ledger.markDelivered(order._id))) return err(XPAY.PARAM, 'order is not paid');
-      this.deps.delivered(order);
       return ok();
     },
 

@@ -28,25 +28,6 @@ export interface XpayCatalogue {
   tokenPriceFen: number | null;
 }
 
-export interface XpaySettings {
-  account: XpayAccount;
-  catalogue: () => XpayCatalogue;
-  /** iOS virtual payment opened in the MP console (IOS 端虚拟支付: signed agreement, 小程序简称, Apple IAP). */
-  iosEnabled: boolean;
-  /** Event → the cloud function message push (消息推送, 云函数 mode) routes it to. */
-  pushRoutes: Record<string, string>;
-  /** How long a login code is good for (wx.login: "code 有效期为 5 分钟", used once). */
-  codeTtlMs: number;
-  /** A session key unused this long expires ("用户越久未使用小程序，用户登录态越有可能过期"). */
-  sessionIdleMs: number;
-  /** An access token's life (stable_token: expires_in ≤ 7200 s). */
-  tokenTtlMs: number;
-  /** One unit of the push retry intervals "2 4 8 16... 最多15次" (seconds at WeChat), compressed. */
-  pushRetryUnitMs: number;
-  /** How long a refund takes to end (refund_order only starts it). */
-  refundSettleMs: number;
-}
-
 /** The local stand-ins for the console's values, made once per DATA_DIR (never the developer's real keys). */
 export interface LocalXpaySecrets {
   WX_APPSECRET: string;

@@ -79,34 +79,14 @@ export function isSignatureError(error: unknown): boolean {
   return hasErrcode(error, XPAY_ERRCODES.signatureError);
 }
 
-/** 268490001 */
-export function isOpenidError(error: unknown): boolean {
-  return hasErrcode(error, XPAY_ERRCODES.openidError);
-}
-
 /** 268490002 */
 export function isParameterError(error: unknown): boolean {
   return hasErrcode(error, XPAY_ERRCODES.parameterError);
 }
 
-/** 268490008: tokens are not published yet in the MP console. */
-export function isTokenNotPublished(error: unknown): boolean {
-  return hasErrcode(error, XPAY_ERRCODES.tokenNotPublished);
-}
-
-/** 268490011: the bill is being generated; ask again later. */
-export function isBillGenerating(error: unknown): boolean {
-  return hasErrcode(error, XPAY_ERRCODES.billGenerating);
-}
-
 /** 268490014: a refund with these parameters is under way; the same call may be repeated later. */
 export function isRefundInProgress(error: unknown): boolean {
   return hasErrcode(error, XPAY_ERRCODES.refundInProgress);
-}
-
-/** 268490015 */
-export function isRateLimited(error: unknown): boolean {
-  return hasErrcode(error, XPAY_ERRCODES.rateLimited);
 }
 
 /** 268490016: left_fee is not what WeChat has; read it again with query_order. */
