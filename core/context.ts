@@ -151,7 +151,9 @@ function payerResolver(orders: OrderReader, topUps: TopUpReader, sealKey: Buffer
 function paymentsFor(cloud: WxCloud, env: AppEnv, clock: Clock, orders: () => AppContext): PaymentProvider {
   if (env.payMode === 'virtual' && env.xpay) {
     const ctx = orders();
-    return new VirtualPaymentProvider(new XpayClient(env.xpay), payerResolver(ctx.orders, ctx.topUps, env.openidSealKey));
+    // The wallet's client: one access-token cache per context, so one stable_token refresh at a time.
+    const client = ctx.wallet?.xpay ?? new XpayClient(env.xpay);
+    return new VirtualPaymentProvider(client, payerResolver(ctx.orders, ctx.topUps, env.openidSealKey));
   }
   if (env.payMode === 'v3') return createV3Provider(process.env, () => clock.now());
   return new CloudPayProvider(cloud.cloudPay, {
