@@ -1,6 +1,6 @@
 import { systemClock } from '../clock';
 import { log } from '../log';
-import type { OrderDocument } from '../orders/order';
+import { orderReader } from '../orders/repository';
 import type { Database } from '../platform/wxCloud';
 import { serveOrderStream, type HttpAnswer, type SseChannel } from '../streaming/orderStream';
 import { readStreamSettings } from '../streaming/settings';
@@ -39,7 +39,6 @@ export interface NodeSdk {
   SYMBOL_CURRENT_ENV: unknown;
 }
 
-const ORDERS = 'orders';
 /** The store is read at getOrder's long-poll pace (core/functions/getOrder.ts, POLL_INTERVAL_MS). */
 export const STREAM_POLL_MS = 300;
 /** The stream ends this long before the function's time limit, so it closes cleanly and the page reconnects. */
@@ -47,13 +46,6 @@ export const STREAM_MARGIN_MS = 5_000;
 export const STREAM_WINDOW_MS = FUNCTIONS.streamOrder.timeoutSeconds * 1000 - STREAM_MARGIN_MS;
 
 export type HttpMain = (event: unknown, context: HttpFunctionContext) => Promise<HttpAnswer | string>;
-
-function orderReader(db: Database): (orderId: string) => Promise<OrderDocument | null> {
-  return async (orderId) => {
-    const { data } = await db.collection(ORDERS).where({ _id: orderId }).limit(1).get();
-    return (data[0] as unknown as OrderDocument | undefined) ?? null;
-  };
-}
 
 export function streamOrderFunction(sdk: unknown): HttpMain {
   const tcb = sdk as NodeSdk;
@@ -65,9 +57,9 @@ export function streamOrderFunction(sdk: unknown): HttpMain {
       log('error', 'stream_unconfigured', { reason: 'STREAM_TICKET_SECRET is not set' });
       return { statusCode: 503, headers: { 'content-type': 'text/plain' }, body: 'streaming is not configured' };
     }
-    const db = tcb.init({ env: tcb.SYMBOL_CURRENT_ENV, context }).database();
+    const orders = orderReader(tcb.init({ env: tcb.SYMBOL_CURRENT_ENV, context }).database(), () => systemClock.now());
     const answer = await serveOrderStream(
-      { ticketSecret: settings.ticketSecret, readOrder: orderReader(db), clock: systemClock, windowMs: STREAM_WINDOW_MS, pollMs: STREAM_POLL_MS },
+      { ticketSecret: settings.ticketSecret, readOrder: (orderId) => orders.findById(orderId), clock: systemClock, windowMs: STREAM_WINDOW_MS, pollMs: STREAM_POLL_MS },
       { method: http.httpMethod, url: new URL(http.url), headers: http.headers },
       () => context.sse?.() ?? null,
     );
