@@ -27,7 +27,6 @@ export interface TopUpDocument {
   /** WeChat says the order can no longer be paid (closed, or never opened), or it was given up on. */
   providerClosed?: boolean;
   bonus?: { status: 'due' | 'given'; givenAt?: number; lastError?: string };
-  lastPaymentQueryAt?: number;
   reconcileClaimUntil?: number;
   reconcilePasses?: number;
 }

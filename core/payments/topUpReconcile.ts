@@ -1,6 +1,6 @@
 import type { AppContext } from '../context';
 import { log } from '../log';
-import { claimTopUpForReconcile, claimTopUpQuery, closeTopUp, recordTopUpProviderClosed, releaseTopUpClaim } from '../orders/lifecycle';
+import { claimTopUpForReconcile, closeTopUp, recordTopUpProviderClosed, releaseTopUpClaim } from '../orders/lifecycle';
 import type { TopUpDocument } from '../orders/topUp';
 import { acceptTopUpEvidence } from './evidence';
 import { providerCall } from './retryPolicy';
@@ -54,7 +54,6 @@ export async function reconcileTopUps(ctx: AppContext, deadline: number): Promis
 
   // Pending past the push's grace: paid after all?
   await each({ status: 'pending_payment', createdAt: _.lt(now - ctx.env.reconcileGraceMs) }, async (topUp) => {
-    if (!(await claimTopUpQuery(ctx, topUp, 0))) return;
     if (await confirm(topUp)) return;
     if (topUp.expiresAt > ctx.now()) return;
     const providerClosed = await providerCall(ctx.clock, 'query', () => ctx.payments.closeOrder(topUp.outTradeNo)).catch(() => false);

@@ -72,14 +72,6 @@ export async function recordBonusFailed(ctx: AppContext, topUp: TopUpDocument, e
   await topUpStore(ctx).patch(topUp._id, { status: 'paid', 'bonus.status': 'due' }, { 'bonus.lastError': error.slice(0, 200) });
 }
 
-/** One provider query per top-up per interval, however many callers ask at once. */
-export async function claimTopUpQuery(ctx: AppContext, topUp: TopUpDocument, minIntervalMs: number): Promise<boolean> {
-  const now = ctx.now();
-  if (topUp.lastPaymentQueryAt !== undefined && now - topUp.lastPaymentQueryAt < minIntervalMs) return false;
-  const _ = ctx.db.command;
-  return topUpStore(ctx).patch(topUp._id, { status: topUp.status, lastPaymentQueryAt: topUp.lastPaymentQueryAt ?? _.exists(false) }, { lastPaymentQueryAt: now });
-}
-
 /** A reconcile run's claim on a top-up (as `claimForReconcile` for orders). */
 export async function claimTopUpForReconcile(ctx: AppContext, topUp: TopUpDocument): Promise<number | null> {
   const now = ctx.now();
