@@ -8,10 +8,7 @@
  * "cell: cell" line per row; with more, one line per row, "first cell — header: cell; header: cell".
  */
 import { Lexer, type Token, type Tokens } from '../vendor/markdown';
-
-function decoded(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|#39);/g, (all, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[name] ?? all);
-}
+import { decoded } from './markdown';
 
 function inlineText(tokens: readonly Token[] | undefined): string {
   return (tokens ?? [])

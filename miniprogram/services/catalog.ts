@@ -18,7 +18,8 @@ export interface Catalog {
 let known: Catalog | null = null;
 let loading: Promise<Catalog | null> | null = null;
 
-function readCatalog(answer: ListTiersResult): Catalog {
+/** What a listTiers answer says of the catalog; the pay mode is remembered for pages opened later. */
+export function readCatalog(answer: ListTiersResult): Catalog {
   const contact = answer.support?.contact;
   // A server from before virtual payment sends no payMode: it sells through wx.requestPayment.
   const payMode: PayMode = answer.payMode === 'virtual' ? 'virtual' : 'wxpay';

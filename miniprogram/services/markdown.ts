@@ -78,7 +78,7 @@ function element(name: string, style: string | undefined, children: RichTextNode
 }
 
 /** marked keeps entities it met in the source (`&amp;`) in some tokens' text; these are the common ones. */
-function decoded(value: string): string {
+export function decoded(value: string): string {
   return value.replace(/&(amp|lt|gt|quot|#39);/g, (_all, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[name] ?? _all);
 }
 

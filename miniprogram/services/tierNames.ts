@@ -6,7 +6,6 @@ import { forgetCatalog, loadCatalog } from './catalog';
 import type { LocalizedText, Tier } from './types';
 
 const titles = new Map<string, LocalizedText>();
-let loading: Promise<boolean> | null = null;
 
 export function rememberTiers(tiers: readonly Tier[]): void {
   for (const tier of tiers) titles.set(tier.id, tier.title);
@@ -21,17 +20,11 @@ export function tierTitle(id: string, locale: 'zh' | 'en'): string {
 /** Loads the titles once when none are known; true when titles are available afterwards. */
 export function ensureTierTitles(): Promise<boolean> {
   if (titles.size > 0) return Promise.resolve(true);
-  if (!loading) {
-    loading = loadCatalog()
-      .then((catalog) => {
-        if (catalog) rememberTiers(catalog.tiers);
-        return titles.size > 0;
-      })
-      .finally(() => {
-        loading = null;
-      });
-  }
-  return loading;
+  // loadCatalog shares one listTiers call among concurrent callers.
+  return loadCatalog().then((catalog) => {
+    if (catalog) rememberTiers(catalog.tiers);
+    return titles.size > 0;
+  });
 }
 
 /** Forgets every title (tests: a page opened first, before anything has named the tiers). */

@@ -23,6 +23,7 @@
  */
 import { askWithTokens } from '../../services/ask';
 import { awaitCredit } from '../../services/balance';
+import { readCatalog } from '../../services/catalog';
 import { cloudApi } from '../../services/cloud';
 import { clearDraft, clearPendingPurchase, readDraft, readPendingPurchase, saveDraft, savePendingPurchase } from '../../services/draft';
 import { conversationPageUrl, orderPageUrl, promptLength, yuanFromFen } from '../../services/format';
@@ -30,7 +31,7 @@ import { keptQuestion, type KeptQuestion } from '../../services/handoff';
 import { currentLocale, errorMessage, format, localized, messages, payFailureMessage, setLocale, type Locale, type Messages } from '../../services/i18n';
 import { withLogin } from '../../services/login';
 import { askToSubscribe, openPaymentSheet } from '../../services/payment';
-import { currentDevice, minimumPaymentFen, paymentShownHere, platformField, rememberPayMode } from '../../services/platform';
+import { currentDevice, minimumPaymentFen, paymentShownHere, platformField } from '../../services/platform';
 import { questionSegments, type QuestionSegment } from '../../services/question';
 import { tierForLength } from '../../services/tierChoice';
 import { rememberTiers } from '../../services/tierNames';
@@ -264,10 +265,9 @@ Component({
       }
       const state = stateOf(this);
       state.tiers = answer.tiers;
-      // A server from before virtual payment sends neither: it sells through wx.requestPayment.
-      state.payMode = answer.payMode === 'virtual' ? 'virtual' : 'wxpay';
+      state.payMode = readCatalog(answer).payMode;
+      // A server from before virtual payment sends no packs either.
       state.packs = state.payMode === 'virtual' && Array.isArray(answer.packs) ? answer.packs : [];
-      rememberPayMode(state.payMode);
       rememberTiers(answer.tiers);
       const firstTier = answer.tiers[0];
       const keep = answer.tiers.some((tier) => tier.id === this.data.selectedTierId);
