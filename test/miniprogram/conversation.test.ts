@@ -174,6 +174,27 @@ describe('the conversation page', () => {
     await until(() => page.instance.data.canSend === true, 'the next question may be asked');
   });
 
+  test('while an answer streams in, each piece sends the page its new text only: not the question, the order facts or the question box again', async () => {
+    server([FIRST], [turn({ orderId: 'ord_2', status: 'paid', rev: 2, outputComplete: false, output: '', completedAt: undefined, prompt: '再短一点', streamUrl: '/stream?orderId=ord_2&ticket=t' })]);
+    const page = await openConversation();
+    await askFollowUp(page, '再短一点');
+    await until(() => stream.connections.length === 1, 'the stream to open');
+    stream.event(3, { status: 'generating', text: '长城是' });
+    await until(() => answerOf(page, 1) === '长城是', 'the first text');
+    const sent: string[] = [];
+    const setData = page.instance.setData.bind(page.instance);
+    page.instance.setData = ((data: Record<string, unknown>, callback?: () => void) => {
+      sent.push(...Object.keys(data));
+      setData(data, callback);
+    }) as typeof page.instance.setData;
+    stream.event(4, { status: 'generating', from: 3, anchor: '长城是', text: '古代的' });
+    await until(() => answerOf(page, 1) === '长城是古代的', 'the second piece');
+    stream.event(5, { status: 'generating', from: 6, anchor: '古代的', text: '防御工程' });
+    await until(() => answerOf(page, 1) === '长城是古代的防御工程', 'the third piece');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((key) => !/^turns\[1\]\.blocks/.test(key) && key !== 'turns[1].status')).toEqual([]);
+  });
+
   test('opened without a conversation, the first question starts one, and the follow-ups go to it', async () => {
     const cloud = server([], [turn({ orderId: 'ord_1', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '长城有多长？' }), turn({ orderId: 'ord_2', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '为什么？' })]);
     cloud.handlers.getOrder = ({ orderId }) => ({ ok: true, order: turn({ orderId, conversationId: 'c_new', rev: 9, output: '答' }) });

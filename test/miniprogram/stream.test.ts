@@ -37,6 +37,25 @@ describe('the order page and its channels', () => {
     expect(cloud.callsTo('getOrder')).toHaveLength(1);
   });
 
+  test('each streamed piece sends the page its new text only, not the order facts it already shows', async () => {
+    setChunkedTransport(server.open);
+    new FakeCloud({ listTiers, getOrder: () => ({ ok: true, order: writing() }) }).install();
+    const page = openPage('pages/order/order', { orderId: 'ord_1' });
+    await until(() => server.connections.length === 1, 'the stream to open');
+    server.event(5, { status: 'generating', text: '秋天' });
+    await until(() => answerText(page) === '秋天', 'the first text');
+    const sent: string[] = [];
+    const setData = page.instance.setData.bind(page.instance);
+    page.instance.setData = ((data: Record<string, unknown>, callback?: () => void) => {
+      sent.push(...Object.keys(data));
+      setData(data, callback);
+    }) as typeof page.instance.setData;
+    server.event(6, { status: 'generating', from: 2, anchor: '秋天', text: '的枫叶' });
+    await until(() => answerText(page) === '秋天的枫叶', 'the second piece');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((key) => !key.startsWith('blocks') && key !== 'headline')).toEqual([]);
+  });
+
   test('where enableChunked is missing, the page long-polls as before', async () => {
     setChunkedTransport(null);
     let rev = 4;

@@ -37,6 +37,7 @@ import { knownPayMode, paymentShownHere, platformField } from '../../services/pl
 import { refusedPrivacy } from '../../services/privacy';
 import { questionFolds, questionSegments, type QuestionSegment } from '../../services/question';
 import { Reveal, showAtOnce } from '../../services/textFlow';
+import { changedData } from '../../services/viewDiff';
 import { tierForLength } from '../../services/tierChoice';
 import { rememberTiers } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, openPage, setTitle, toast } from '../../services/ui';
@@ -373,9 +374,9 @@ Component({
       if (index < 0) return;
       const { blocks: _blocks, ...view } = this.turnView(turn);
       void _blocks;
-      const updates: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(view)) updates[`turns[${index}].${key}`] = value;
-      this.setData(updates);
+      const shown = (this.data.turns as unknown as Array<Record<string, unknown>>)[index];
+      const updates = changedData(shown, view, `turns[${index}].`);
+      if (Object.keys(updates).length > 0) this.setData(updates);
       // A status, notice, copy button or refund message may have made the newest turn taller.
       if (index === state.turns.length - 1) state.bottom.contentGrew();
       this.tick(state);
@@ -418,7 +419,7 @@ Component({
       const last = state.turns[state.turns.length - 1];
       // One answer at a time: the next question waits until the last answer is in (or failed).
       const answering = last !== undefined && (last.order.status === 'pending_payment' || last.order.status === 'paid' || last.order.status === 'generating');
-      this.setData({
+      const composer = {
         countText: tier ? format(t.followUpTier, { tier: localized(tier.title, locale), length, limit: tier.promptLimit }) : '',
         overLimit,
         limitMessage: overLimit && tier ? format(t.followUpTooLong, { length, limit: tier.promptLimit, tier: localized(tier.title, locale) }) : '',
@@ -427,7 +428,10 @@ Component({
         canSend: !busy && !answering && !overLimit && draft.trim().length > 0 && state.tierId !== '' && !state.missing,
         sendLabel: busy ? t.sending : !tier ? t.send : this.payMode() === 'virtual' ? format(t.sendTokens, { tokens: tier.priceTokens }) : format(t.sendPrice, { price: yuanFromFen(tier.priceFen) }),
         notice: state.notice ? state.notice(t) : '',
-      });
+      };
+      const changed = changedData(this.data as unknown as Record<string, unknown>, composer);
+      if (Object.keys(changed).length === 0) return;
+      this.setData(changed);
       // The box's count, notice or suggestion may have made the end of the page lower.
       state.bottom.contentGrew();
     },

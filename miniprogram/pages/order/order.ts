@@ -24,6 +24,7 @@ import { openPaymentSheet } from '../../services/payment';
 import { refusedPrivacy } from '../../services/privacy';
 import { hasRedactions, questionFolds, questionSegments, type QuestionSegment } from '../../services/question';
 import { Reveal, showAtOnce } from '../../services/textFlow';
+import { changedData } from '../../services/viewDiff';
 import { ensureTierTitles, tierTitle } from '../../services/tierNames';
 import { confirmAction, copyText, goHome, openedFirst, openPage, setTitle, toast } from '../../services/ui';
 import { paymentShownHere } from '../../services/platform';
@@ -284,7 +285,7 @@ Component({
       const failed = phase === 'refunding' || phase === 'refunded';
       if (failed && state.supportContact === null) this.loadSupportContact(state);
       const prompt = order ? order.prompt : '';
-      this.setData({
+      const view = {
         phase,
         headline: headline(phase, order, t),
         refundExplain: refundExplain(phase, order, t),
@@ -306,7 +307,9 @@ Component({
         notice: state.notice ? state.notice(t) : state.restarted && phase === 'writing' ? t.answerRestarted : '',
         trouble: state.trouble ? t.pollTrouble : '',
         supportContact: state.supportContact ?? '',
-      });
+      };
+      const changed = changedData(this.data as unknown as Record<string, unknown>, view);
+      if (Object.keys(changed).length > 0) this.setData(changed);
       if (phase === 'writing' && state.visible) this.startTicker(state);
       else this.stopTicker(state);
     },
