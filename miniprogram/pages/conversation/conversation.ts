@@ -31,7 +31,8 @@ import { forgetKeptQuestion, keepQuestionForTopUp, keptQuestion, TOP_UP_ROUTE } 
 import { currentLocale, errorMessage, format, localized, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
 import { OrderFollower, orderPhase, type OrderPhase } from '../../services/orderFollower';
-import { paidShortText, returnedHeadline, returnedLines } from '../../services/paid';
+import { paidShortText, returnedLines } from '../../services/paid';
+import { phaseText, withheldReason } from '../../services/phaseText';
 import { openPaymentSheet } from '../../services/payment';
 import { knownPayMode, paymentShownHere, platformField } from '../../services/platform';
 import { refusedPrivacy } from '../../services/privacy';
@@ -98,33 +99,14 @@ interface ConversationState {
 
 const states = new WeakMap<object, ConversationState>();
 
-function elapsedSeconds(order: Turn): number {
-  const since = order.paidAt ?? order.createdAt;
-  return Math.max(0, Math.floor((Date.now() - since) / 1000));
-}
-
+/** A turn's status: as the order page says it, except that a completed answer speaks for itself. */
 function statusText(phase: TurnPhase, order: Turn, t: Messages): string {
-  switch (phase) {
-    case 'awaiting_payment':
-      return t.waitingPayment;
-    case 'confirming':
-      return t.confirmingPayment;
-    case 'writing':
-      return format(t.writing, { seconds: elapsedSeconds(order) });
-    case 'completed':
-      return '';
-    case 'refunding':
-    case 'refunded':
-      return returnedHeadline(order, t);
-    case 'closed':
-      return t.closed;
-  }
+  return phase === 'completed' ? '' : phaseText(phase, order, t);
 }
 
 function explainText(phase: TurnPhase, order: Turn, t: Messages): string {
   if (phase !== 'refunding' && phase !== 'refunded') return '';
-  const code = order.error?.code;
-  const why = code === 'CONTENT_REFUSED' ? t.contentRefused : code === 'CONTENT_UNCHECKED' ? t.contentUnchecked : '';
+  const why = withheldReason(order, t);
   return why ? `${why} ${t.turnFailedGoOn}` : t.turnFailedGoOn;
 }
 

@@ -16,10 +16,11 @@ import { loadCatalog } from '../../services/catalog';
 import { cloudApi } from '../../services/cloud';
 import { leaveDraft } from '../../services/draft';
 import { conversationPageUrl, dateTime, yuanFromFen } from '../../services/format';
-import { currentLocale, errorMessage, format, messages, type Locale, type Messages } from '../../services/i18n';
+import { currentLocale, errorMessage, messages, type Locale, type Messages } from '../../services/i18n';
 import { answerBlocks, blockUpdates, type AnswerBlock } from '../../services/markdown';
 import { OrderFollower, orderPhase, type OrderPhase } from '../../services/orderFollower';
-import { paidText, returnedExplain, returnedHeadline, returnedLines } from '../../services/paid';
+import { paidText, returnedExplain, returnedLines } from '../../services/paid';
+import { phaseText, withheldReason } from '../../services/phaseText';
 import { openPaymentSheet } from '../../services/payment';
 import { refusedPrivacy } from '../../services/privacy';
 import { hasRedactions, questionFolds, questionSegments, type QuestionSegment } from '../../services/question';
@@ -61,40 +62,16 @@ interface OrderPageState {
 
 const states = new WeakMap<object, OrderPageState>();
 
-function elapsedSeconds(order: Turn | null): number {
-  const since = order?.paidAt ?? order?.createdAt;
-  return since === undefined ? 0 : Math.max(0, Math.floor((Date.now() - since) / 1000));
-}
-
 function headline(phase: Phase, order: Turn | null, t: Messages): string {
-  switch (phase) {
-    case 'loading':
-      return t.orderLoading;
-    case 'awaiting_payment':
-      return t.waitingPayment;
-    case 'confirming':
-      return t.confirmingPayment;
-    case 'writing':
-      return format(t.writing, { seconds: elapsedSeconds(order) });
-    case 'completed':
-      return t.completed;
-    case 'refunding':
-    case 'refunded':
-      return order ? returnedHeadline(order, t) : t.refunding;
-    case 'closed':
-      return t.closed;
-    case 'missing':
-      return t.errorNotFound;
-  }
+  if (phase === 'loading') return t.orderLoading;
+  if (phase === 'missing') return t.errorNotFound;
+  return phaseText(phase, order, t);
 }
 
 /** Why the money goes back: an answer withheld by the content check is said so plainly (order.error.code). */
 function refundExplain(phase: Phase, order: Turn | null, t: Messages): string {
   if (phase !== 'refunding' && phase !== 'refunded') return '';
-  const code = order?.error?.code;
-  if (code === 'CONTENT_REFUSED') return t.contentRefused;
-  if (code === 'CONTENT_UNCHECKED') return t.contentUnchecked;
-  return phase === 'refunded' && order ? returnedExplain(order, t) : '';
+  return withheldReason(order, t) || (phase === 'refunded' && order ? returnedExplain(order, t) : '');
 }
 
 Component({
