@@ -1,4 +1,5 @@
 import { isFunctionName } from '../../core/functions/catalog';
+import { rate, range } from '../faultValues';
 import { defaultXpayFaults, mergeXpayFaults, type XpayFaults } from '../wechat/faults';
 
 /** Faults the local runtime can inject (`/api/faults`). Rates are probabilities from 0 to 1. */
@@ -130,18 +131,6 @@ export function defaultFaults(): Faults {
   };
 }
 
-function rate(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error(`${name} must be a number from 0 to 1`);
-  return value;
-}
-
-function range(value: unknown, name: string): [number, number] {
-  if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0) || value[0] > value[1]) {
-    throw new Error(`${name} must be [min, max] in ms`);
-  }
-  return [value[0] as number, value[1] as number];
-}
-
 function nonNegative(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0`);
   return value;
@@ -188,12 +177,8 @@ export function mergeFaults(current: Faults, patch: unknown): Faults {
     const pay = input.pay as Record<string, unknown>;
     for (const [key, value] of Object.entries(pay)) {
       if (key === 'duplicate' || key === 'drop' || key === 'tamper' || key === 'refundReject' || key === 'closeRefused' || key === 'refundLost' || key === 'refundQueryEmpty') base.pay[key] = rate(value, `pay.${key}`);
-      else if (key === 'delayMs') {
-        if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || v < 0) || value[0] > value[1]) {
-          throw new Error('pay.delayMs must be [min, max] in ms');
-        }
-        base.pay.delayMs = [value[0] as number, value[1] as number];
-      } else if (key === 'refundSettleMs') {
+      else if (key === 'delayMs') base.pay.delayMs = range(value, 'pay.delayMs');
+      else if (key === 'refundSettleMs') {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 600_000) throw new Error('pay.refundSettleMs must be a whole number of ms from 0 to 600000');
         base.pay.refundSettleMs = value;
       } else throw new Error(`pay.${key} is not a fault`);

@@ -2,6 +2,8 @@
  * Faults of the WeChat virtual payment emulator (`POST /api/faults { "xpay": { … } }`). Rates are
  * probabilities from 0 to 1, drawn per event; each fault is something WeChat's side really does.
  */
+import { rate, range } from '../faultValues';
+
 export interface XpayFaults {
   /** A push is delivered 2–4 times, some copies at once (WeChat: "同样的发货请求…可能因为网络原因，会请求多次"). */
   pushDuplicate: number;
@@ -37,17 +39,9 @@ export function mergeXpayFaults(current: XpayFaults, patch: unknown): XpayFaults
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new Error('xpay must be an object');
   const next: XpayFaults = { ...current, pushDelayMs: [...current.pushDelayMs] };
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
-    if (isRateName(key)) {
-      if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error(`xpay.${key} must be a number from 0 to 1`);
-      next[key] = value;
-    } else if (key === 'pushDelayMs') {
-      if (!Array.isArray(value) || value.length !== 2 || value.some((v) => typeof v !== 'number' || !Number.isFinite(v) || v < 0) || (value[0] as number) > (value[1] as number)) {
-        throw new Error('xpay.pushDelayMs must be [min, max] in ms');
-      }
-      next.pushDelayMs = [value[0] as number, value[1] as number];
-    } else {
-      throw new Error(`xpay.${key} is not a fault`);
-    }
+    if (isRateName(key)) next[key] = rate(value, `xpay.${key}`);
+    else if (key === 'pushDelayMs') next.pushDelayMs = range(value, 'xpay.pushDelayMs');
+    else throw new Error(`xpay.${key} is not a fault`);
   }
   return next;
 }
