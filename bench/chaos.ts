@@ -6,6 +6,7 @@ import { LocalRuntime } from '../test/support/runtime';
 import { checkInvariants, INVARIANT_LABELS, invariantCounts, violations, type InvariantReport } from './invariants';
 import { readStore, type StoreSnapshot } from './store';
 import { renderVirtualChaos, runVirtualChaos, type VirtualChaosOptions } from './virtualChaos';
+import { pick } from './weighted';
 
 /**
  * A chaos run against a real local runtime process (loopback only): many simulated users buy
@@ -114,14 +115,6 @@ export interface ChaosReport {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const pick = <T>(weighted: [T, number][]): T => {
-  let roll = Math.random() * weighted.reduce((sum, [, w]) => sum + w, 0);
-  for (const [value, weight] of weighted) {
-    roll -= weight;
-    if (roll <= 0) return value;
-  }
-  return weighted[weighted.length - 1]![0];
-};
 
 const JOURNEYS: [Journey, number][] = [
   ['pay', 0.7],

@@ -1,4 +1,5 @@
 import type { OrderDocument } from '../core/orders/order';
+import type { AuditEvent } from '../core/orders/repository';
 import type { StoreSnapshot } from './store';
 
 /** The money invariants (docs/VERIFICATION.md, "Money invariants"), each a count that must be 0, with a few offending orders to look at. */
@@ -39,12 +40,8 @@ const PAYMENT_EVENTS = ['payment_confirmed', 'late_payment_refund_requested'];
 export function checkInvariants(snapshot: StoreSnapshot, forgedOrders: string[] = []): InvariantReport {
   const tradeByNo = new Map(snapshot.trades.map((t) => [t.outTradeNo, t]));
   const orderByNo = new Map(snapshot.orders.map((o) => [o.outTradeNo, o]));
-  const eventCount = new Map<string, number>();
-  for (const event of snapshot.events) {
-    const key = `${event.orderId}\u0000${event.type}`;
-    eventCount.set(key, (eventCount.get(key) ?? 0) + 1);
-  }
-  const count = (order: OrderDocument, type: string) => eventCount.get(`${order._id}\u0000${type}`) ?? 0;
+  const eventsOf = eventCounter(snapshot.events);
+  const count = (order: OrderDocument, type: string) => eventsOf(order._id, type);
 
   const report: InvariantReport = {
     generationWithoutConfirmedPayment: [],
@@ -111,13 +108,26 @@ export function checkInvariants(snapshot: StoreSnapshot, forgedOrders: string[] 
   return report;
 }
 
-export function violations(report: InvariantReport): number {
+/** A report of money invariants (this file's, or virtual payment's): each names what broke it. */
+type ViolationLists<R> = { [K in keyof R]: string[] };
+
+export function violations<R extends ViolationLists<R>>(report: R): number {
   return (Object.values(report) as string[][]).reduce((sum, ids) => sum + ids.length, 0);
 }
 
 /** Counts per invariant, for assertions and tables (all must be 0). */
-export function invariantCounts(report: InvariantReport): Record<keyof InvariantReport, number> {
-  return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof InvariantReport, number>;
+export function invariantCounts<R extends ViolationLists<R>>(report: R): Record<keyof R, number> {
+  return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof R, number>;
+}
+
+/** How many audit events of each type each order has. */
+export function eventCounter(events: readonly AuditEvent[]): (orderId: string, type: string) => number {
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    const key = `${event.orderId}\u0000${event.type}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return (orderId, type) => counts.get(`${orderId}\u0000${type}`) ?? 0;
 }
 
 /** What a run that broke no money rule reports: every invariant counted at 0. */

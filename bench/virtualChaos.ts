@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { LocalRuntime } from '../test/support/runtime';
-import { checkVirtualInvariants, readVirtualStore, VIRTUAL_INVARIANT_LABELS, virtualInvariantCounts, virtualViolations, type UserLedger, type VirtualInvariantReport } from './virtualInvariants';
+import { invariantCounts, violations } from './invariants';
+import { pick } from './weighted';
+import { checkVirtualInvariants, readVirtualStore, VIRTUAL_INVARIANT_LABELS, type UserLedger, type VirtualInvariantReport } from './virtualInvariants';
 
 /**
  * Chaos with virtual payment (PAY_MODE=virtual): simulated users log in, top up, and ask questions
@@ -86,14 +88,6 @@ export interface VirtualChaosReport {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-function pick<T>(weighted: [T, number][]): T {
-  let roll = Math.random() * weighted.reduce((sum, [, weight]) => sum + weight, 0);
-  for (const [value, weight] of weighted) {
-    roll -= weight;
-    if (roll <= 0) return value;
-  }
-  return (weighted[weighted.length - 1] as [T, number])[0];
-}
 
 interface OrderView {
   orderId: string;
@@ -289,7 +283,7 @@ export async function runVirtualChaos(overrides: Partial<VirtualChaosOptions> = 
       unsettledAfterLoad: Math.max(0, unsettledAfterLoad),
       dbFaults,
       invariants,
-      passed: virtualViolations(invariants) === 0,
+      passed: violations(invariants) === 0,
     };
   } finally {
     if (!stopped) await runtime.stop();
@@ -317,7 +311,7 @@ export function renderVirtualChaos(report: VirtualChaosReport): string {
   row('orders not ended when the load stopped', report.unsettledAfterLoad);
   row('final statuses', report.finalStatuses);
   lines.push('  money invariants (each must be 0):');
-  const counts = virtualInvariantCounts(report.invariants);
+  const counts = invariantCounts(report.invariants);
   for (const [key, label] of Object.entries(VIRTUAL_INVARIANT_LABELS) as [keyof VirtualInvariantReport, string][]) {
     const offenders = report.invariants[key];
     lines.push(`    ${label.padEnd(70)}${String(counts[key]).padStart(4)}  ${counts[key] === 0 ? 'PASS' : `FAIL ${offenders.slice(0, 5).join(', ')}`}`);

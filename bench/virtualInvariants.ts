@@ -4,6 +4,7 @@ import type { OrderDocument } from '../core/orders/order';
 import type { TopUpDocument } from '../core/orders/topUp';
 import type { CashOrder, CoinOp, PayOrder, RefundOrder } from '../local/wechat/ledger';
 import { readCollectionFile } from '../local/store/readCopy';
+import { eventCounter } from './invariants';
 
 /**
  * What a virtual-payment run left on disk: the functions' orders, top-ups and audit log, and
@@ -86,9 +87,7 @@ export function checkVirtualInvariants(snapshot: VirtualSnapshot, users: UserLed
     if (order.kind === 'pay') payOrders.set(order._id, order);
     else refundsOf.set(order.payOrderId, [...(refundsOf.get(order.payOrderId) ?? []), order]);
   }
-  const eventCount = new Map<string, number>();
-  for (const event of snapshot.events) eventCount.set(`${event.orderId}\u0000${event.type}`, (eventCount.get(`${event.orderId}\u0000${event.type}`) ?? 0) + 1);
-  const count = (id: string, type: string) => eventCount.get(`${id}\u0000${type}`) ?? 0;
+  const count = eventCounter(snapshot.events);
 
   for (const order of snapshot.orders) {
     if (count(order._id, 'payment_confirmed') > 1 || count(order._id, 'generation_completed') > 1) report.ordersPaidOrGeneratedTwice.push(order._id);
@@ -142,11 +141,3 @@ export function checkVirtualInvariants(snapshot: VirtualSnapshot, users: UserLed
   return report;
 }
 
-export function virtualViolations(report: VirtualInvariantReport): number {
-  return (Object.values(report) as string[][]).reduce((sum, ids) => sum + ids.length, 0);
-}
-
-
-export function virtualInvariantCounts(report: VirtualInvariantReport): Record<keyof VirtualInvariantReport, number> {
-  return Object.fromEntries(Object.entries(report).map(([key, ids]) => [key, (ids as string[]).length])) as Record<keyof VirtualInvariantReport, number>;
-}

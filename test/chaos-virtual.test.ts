@@ -1,5 +1,5 @@
 import { runVirtualChaos, type VirtualChaosReport } from '../bench/virtualChaos';
-import { virtualInvariantCounts } from '../bench/virtualInvariants';
+import { invariantCounts } from '../bench/invariants';
 
 // A small virtual-payment chaos run (the full one is `npm run chaos -- --pay-mode virtual`; 8 users × 3 questions here): users
 // top up, answer with tokens and buy answers as items while WeChat's pushes are duplicated, dropped
@@ -43,7 +43,7 @@ describe('users paying with tokens and buying answers while WeChat, models, work
   });
 
   test('no tokens or money were lost or counted twice', () => {
-    const counts = virtualInvariantCounts(report.invariants);
+    const counts = invariantCounts(report.invariants);
     expect({ counts, offenders: report.invariants }).toEqual({
       counts: Object.fromEntries(Object.keys(counts).map((key) => [key, 0])),
       offenders: Object.fromEntries(Object.keys(counts).map((key) => [key, []])),
