@@ -1,5 +1,7 @@
 import { drawLogNormal, seededRandom, type LogNormal, type Random } from '../local/profile/random';
-import type { OrderStatus } from '../miniprogram/services/types';
+import type { LiveText, StreamStop } from '../miniprogram/services/types';
+
+export type { LiveText, StreamStop };
 
 /**
  * The `wx` the mini program's live-text code runs on in `npm run bench`: `wx.request` with
@@ -164,17 +166,6 @@ export function installBenchWx(options: BenchWxOptions): BenchWx {
 
 // ── the page's stream code, at a typed boundary ──
 
-/** services/stream.ts `LiveText`. */
-export interface LiveText {
-  rev: number;
-  status: OrderStatus;
-  output: string;
-  outputComplete: boolean;
-  error: { code: string; message: string } | null;
-}
-
-/** services/stream.ts `StreamStop`. */
-export type StreamStop = 'terminal' | 'refused' | 'expired' | 'failing' | 'stopped';
 
 /** A transport as services/stream.ts `chunkedTransport()` returns it; only handed back to OrderStream. */
 export type ChunkedTransport = { readonly kind: 'services/stream.ts OpenChunked' };

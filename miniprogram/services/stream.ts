@@ -15,8 +15,10 @@
 import { appGlobals, LOCAL_RUNTIME_URL } from './config';
 import { pollTimers, type Timers } from './poller';
 import { SseParser } from './sse';
-import type { OrderStatus } from './types';
+import type { LiveText, OrderStatus, StreamStop } from './types';
 import { Utf8Decoder } from './utf8';
+
+export type { LiveText, StreamStop };
 
 export interface ChunkedCallbacks {
   onChunk(data: ArrayBuffer): void;
@@ -86,21 +88,6 @@ export function resolveStreamUrl(streamUrl: string): string {
   return `${typeof localRuntimeUrl === 'string' ? localRuntimeUrl : LOCAL_RUNTIME_URL}${streamUrl}`;
 }
 
-/** The order's state as the stream has brought it. */
-export interface LiveText {
-  rev: number;
-  status: OrderStatus;
-  output: string;
-  outputComplete: boolean;
-  error: { code: string; message: string } | null;
-}
-
-/**
- * Why the stream stopped: `terminal` the order is final; `refused` the ticket is not valid (401);
- * `expired` the ticket is too old or for another order (403: a fresh streamUrl from getOrder
- * works again); `failing` connections keep breaking; `stopped` the page stopped it.
- */
-export type StreamStop = 'terminal' | 'refused' | 'expired' | 'failing' | 'stopped';
 
 export interface OrderStreamCallbacks {
   /** `restarted`: the answer was replaced (another model took over): what was shown is gone. */

@@ -325,3 +325,19 @@ export interface ReportAnswerResult {
  * it instead), so it is read only when present.
  */
 export type Turn = ClientOrder & { restarted?: boolean };
+
+/** An order's state as the live stream (services/stream.ts) has brought it. */
+export interface LiveText {
+  rev: number;
+  status: OrderStatus;
+  output: string;
+  outputComplete: boolean;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * Why the stream stopped: `terminal` the order is final; `refused` the ticket is not valid (401);
+ * `expired` the ticket is too old or for another order (403: a fresh streamUrl from getOrder
+ * works again); `failing` connections keep breaking; `stopped` the page stopped it.
+ */
+export type StreamStop = 'terminal' | 'refused' | 'expired' | 'failing' | 'stopped';
