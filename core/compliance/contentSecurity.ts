@@ -1,5 +1,6 @@
 import type { ContentSecuritySettings, ReviewBlocks } from '../config/env';
 import { openApiFailure, type ComplianceOpenApi } from '../platform/openapi';
+import { isHighSurrogate } from '../unicode';
 
 /**
  * Content security through `security.msgSecCheck` version 2
@@ -103,7 +104,7 @@ export function piecesOf(text: string, max: number = MSG_SEC_CHECK_MAX_CHARS): s
   for (let at = 0; at < text.length; ) {
     let end = Math.min(text.length, at + max);
     const code = text.charCodeAt(end - 1);
-    if (end < text.length && code >= 0xd800 && code <= 0xdbff && end - 1 > at) end -= 1;
+    if (end < text.length && isHighSurrogate(code) && end - 1 > at) end -= 1;
     pieces.push(text.slice(at, end));
     at = end;
   }

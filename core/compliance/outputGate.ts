@@ -1,3 +1,4 @@
+import { isHighSurrogate } from '../unicode';
 import { worthAskingAgain, type TextCheck, type Verdict } from './contentSecurity';
 
 /**
@@ -52,7 +53,6 @@ const BREAKS = new Set(['\n', '。', '！', '？', '；', '，', '、', '.', '!'
 /** A piece may end this much before its full size, to end at a break. */
 const BREAK_SEARCH = 0.3;
 
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /** The size of the n-th piece (0-based): the first size, doubled each time, up to the maximum. */

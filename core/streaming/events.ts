@@ -1,5 +1,6 @@
 import type { OrderDocument } from '../orders/order';
 import type { OrderStatus } from '../orders/states';
+import { isHighSurrogate } from '../unicode';
 
 /**
  * One event of an order's stream (docs/STREAMING.md). The SSE `id` is the order's `rev`; `data` is
@@ -56,6 +57,3 @@ export function eventFor(order: OrderDocument, view: PageView): { data: StreamEv
   return { data, view: { text: output } };
 }
 
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
