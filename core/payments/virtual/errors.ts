@@ -89,6 +89,11 @@ export function isRefundInProgress(error: unknown): boolean {
   return hasErrcode(error, XPAY_ERRCODES.refundInProgress);
 }
 
+/** 268490002 with "数据不存在": WeChat has no such order or spend (query_order: never opened; cancel_currency_pay: nothing spent). */
+export function saysNotFound(error: unknown): boolean {
+  return isParameterError(error) && error instanceof WechatApiError && /不存在|not\s*exist/i.test(error.errmsg);
+}
+
 /** 268490016: left_fee is not what WeChat has; read it again with query_order. */
 export function isLeftFeeMismatch(error: unknown): boolean {
   return hasErrcode(error, XPAY_ERRCODES.leftFeeMismatch);

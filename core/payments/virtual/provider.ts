@@ -1,5 +1,4 @@
 import { log } from '../../log';
-import { isWechatApiError } from '../../platform/wechatApi';
 import {
   PaymentUnavailableError,
   type NoticeChannel,
@@ -18,9 +17,9 @@ import {
   isAlreadyRefunded,
   isLeftFeeMismatch,
   isOutcomeUnknown,
-  isParameterError,
   isRefundInProgress,
   parseXpayPush,
+  saysNotFound,
   refundProgressOf,
   XPAY_ORDER_STATUS,
   type XpayClient,
@@ -54,11 +53,6 @@ function tradeStateOf(order: XpayOrder): TradeStatus['state'] {
     default:
       return 'PAYERROR';
   }
-}
-
-/** query_order's "数据不存在": the order was never opened at WeChat (the page never showed its sheet). */
-function saysNotFound(error: unknown): boolean {
-  return isParameterError(error) && isWechatApiError(error) && /不存在|not\s*exist/i.test(error.errmsg);
 }
 
 function unavailable(what: string, error: unknown): PaymentUnavailableError {

@@ -1,14 +1,13 @@
 import { log } from '../../log';
 import { PaymentUnavailableError, type VirtualPaymentParams } from '../provider';
 import { tokenReturnIdFor } from './ids';
-import { WechatApiError } from '../../platform/wechatApi';
 import {
   isInsufficientBalance,
-  isParameterError,
   isOutcomeUnknown,
   isRepeatedOperation,
   isSessionExpired,
   isTokenReturnDone,
+  saysNotFound,
   type XpayClient,
 } from './xpay';
 
@@ -94,7 +93,7 @@ export class TokenWallet {
       });
     } catch (error) {
       // WeChat has no such spend ("数据不存在"): there is nothing to give back.
-      if (isParameterError(error) && error instanceof WechatApiError && /不存在|not\s*exist/i.test(error.errmsg)) return 'nothing_spent';
+      if (saysNotFound(error)) return 'nothing_spent';
       if (!isTokenReturnDone(error)) rethrow('cancel_currency_pay', error);
       log('info', 'token_return_was_done_before', { outTradeNo: spend.outTradeNo });
     }
