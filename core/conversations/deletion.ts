@@ -47,7 +47,7 @@ export async function deleteOwnConversation(ctx: AppContext, userHash: string, c
 }
 
 async function turnsOf(ctx: AppContext, conversation: ConversationDocument): Promise<OrderDocument[]> {
-  return (await ctx.orders.turnsOf(conversation._id, MAX_TURNS * 2)).filter((turn) => turn.userHash === conversation.userHash);
+  return ctx.orders.turnsOf(conversation._id, conversation.userHash, MAX_TURNS * 2);
 }
 
 /**

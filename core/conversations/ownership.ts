@@ -33,7 +33,7 @@ export async function findOwnConversation(ctx: AppContext, userHash: string, con
 async function recoverConversation(ctx: AppContext, conversationId: string): Promise<ConversationDocument | null> {
   const first = await ctx.orders.findById(firstOrderIdOf(conversationId));
   if (!first || first.conversationId !== conversationId || first.erasedAt !== undefined) return null;
-  const turns = (await ctx.orders.turnsOf(conversationId, MAX_TURNS * 2)).filter((turn) => turn.userHash === first.userHash);
+  const turns = await ctx.orders.turnsOf(conversationId, first.userHash, MAX_TURNS * 2);
   const last = turns[turns.length - 1] ?? first;
   const rebuilt: ConversationDocument = {
     _id: conversationId,

@@ -8,7 +8,7 @@ import type { ClientHandler } from './serve';
 export const getConversation: ClientHandler = async (ctx, input, caller) => {
   const conversationId = parseConversationId(input.conversationId);
   const found = await findOwnConversation(ctx, caller.userHash, conversationId);
-  const turns = (await ctx.orders.turnsOf(conversationId, MAX_TURNS * 2)).filter((turn) => turn.userHash === caller.userHash);
+  const turns = await ctx.orders.turnsOf(conversationId, caller.userHash, MAX_TURNS * 2);
   const conversation: ClientConversation = { conversationId, title: found.title, turns: turns.map(toClientOrder) };
   return { conversation };
 };

@@ -74,7 +74,7 @@ export function buildMessages(tier: TierConfig, redactedPrompt: string, earlierN
 export async function messagesForOrder(ctx: AppContext, tier: TierConfig, order: OrderDocument): Promise<ChatMessage[]> {
   // The order that started its conversation has no earlier turn: nothing to read.
   if (tier.contextBudgetTokens <= 0 || !order.conversationId || firstOrderIdOf(order.conversationId) === order._id) return buildMessages(tier, order.prompt);
-  const earlier = await ctx.orders.completedTurnsBefore(order.conversationId, order.createdAt, MAX_CONTEXT_TURNS);
-  const usable = earlier.filter((turn) => turn._id !== order._id && turn.userHash === order.userHash && turn.erasedAt === undefined && turn.prompt !== '' && turn.output !== '');
+  const earlier = await ctx.orders.completedTurnsBefore(order.conversationId, order.userHash, order.createdAt, MAX_CONTEXT_TURNS);
+  const usable = earlier.filter((turn) => turn.erasedAt === undefined && turn.prompt !== '' && turn.output !== '');
   return buildMessages(tier, order.prompt, usable);
 }

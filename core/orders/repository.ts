@@ -57,10 +57,10 @@ export interface OrderReader {
   find(condition: OrderCondition, limit: number, orderBy?: keyof OrderDocument): Promise<OrderDocument[]>;
   listForUser(userHash: string, before: number | null, limit: number): Promise<OrderDocument[]>;
   countCreatedSince(userHash: string, since: number): Promise<number>;
-  /** The turns of a conversation, oldest first (every status). */
-  turnsOf(conversationId: string, limit: number): Promise<OrderDocument[]>;
-  /** A conversation's completed turns created before `before`, newest first: a follow-up's context. */
-  completedTurnsBefore(conversationId: string, before: number, limit: number): Promise<OrderDocument[]>;
+  /** The user's turns of a conversation, oldest first (every status): another user's order naming it is never one. */
+  turnsOf(conversationId: string, userHash: string, limit: number): Promise<OrderDocument[]>;
+  /** The user's completed turns of a conversation created before `before`, newest first: a follow-up's context. */
+  completedTurnsBefore(conversationId: string, userHash: string, before: number, limit: number): Promise<OrderDocument[]>;
   events(orderId: string): Promise<AuditEvent[]>;
 }
 
@@ -118,16 +118,16 @@ export class OrderRepository implements OrderReader {
     return total;
   }
 
-  async turnsOf(conversationId: string, limit: number): Promise<OrderDocument[]> {
-    const { data } = await this.db.collection(ORDERS).where({ conversationId }).orderBy('createdAt', 'asc').limit(limit).get();
+  async turnsOf(conversationId: string, userHash: string, limit: number): Promise<OrderDocument[]> {
+    const { data } = await this.db.collection(ORDERS).where({ conversationId, userHash }).orderBy('createdAt', 'asc').limit(limit).get();
     return data as unknown as OrderDocument[];
   }
 
-  async completedTurnsBefore(conversationId: string, before: number, limit: number): Promise<OrderDocument[]> {
+  async completedTurnsBefore(conversationId: string, userHash: string, before: number, limit: number): Promise<OrderDocument[]> {
     const _ = this.db.command;
     const { data } = await this.db
       .collection(ORDERS)
-      .where({ conversationId, status: 'completed', createdAt: _.lt(before) })
+      .where({ conversationId, userHash, status: 'completed', createdAt: _.lt(before) })
       .orderBy('createdAt', 'desc')
       .limit(limit)
       .get();

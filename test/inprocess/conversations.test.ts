@@ -195,6 +195,18 @@ describe("a follow-up sends the model the conversation's earlier completed turns
     expect(messages.slice(1).map((m) => m.content)).toEqual(['第一个问题：猫', first.output, '第二个问题：狗', second.output, '第三个问题：鸟']);
   });
 
+  test("another user's order that names the conversation (written there by no command, say by hand) is neither a turn of it nor sent to the model", async () => {
+    const owner = newUser();
+    const stranger = newUser();
+    const first = await ask(owner, 'Owner asks');
+    const stray = await ask(stranger, 'Stranger asks');
+    await h.ctx.db.collection('orders').where({ _id: stray._id }).update({ data: { conversationId: first.conversationId } });
+    await ask(owner, 'Owner follows up', first.conversationId);
+    expect(lastMessages().slice(1).map((m) => m.content)).toEqual(['Owner asks', first.output, 'Owner follows up']);
+    const got = ok(await h.call(getConversation, { conversationId: first.conversationId }, owner));
+    expect(got.conversation.turns.map((t: Json) => t.prompt)).toEqual(['Owner asks', 'Owner follows up']);
+  });
+
   test('earlier questions go as stored: redacted', async () => {
     const user = newUser();
     const first = await ask(user, '我的邮箱 li.lei@example.com 收不到信');
