@@ -30,7 +30,8 @@ export async function deleteOwnConversation(ctx: AppContext, userHash: string, c
   for (let round = 0; round < ROUNDS; round += 1) {
     const stored = await repository.findById(conversationId);
     if (stored?.deletedAt !== undefined && stored.userHash === userHash) return eraseTurns(ctx, stored);
-    const conversation = await findOwnConversation(ctx, userHash, conversationId);
+    // The caller's and not deleted: already read. Otherwise the lookup answers (a missing record rebuilt, or NOT_FOUND).
+    const conversation = stored?.userHash === userHash ? stored : await findOwnConversation(ctx, userHash, conversationId);
     const turns = await turnsOf(ctx, conversation);
     const busy = turns.filter((turn) => !isErasable(turn));
     if (busy.length > 0) {
