@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Collection, Database } from '../../core/platform/wxCloud';
 import type { Faults } from './faults';
+import { allOf } from '../store/allOf';
 
 export interface Trade {
   _id: string;
@@ -152,22 +153,12 @@ export class PaySimulator {
     return (data[0] as unknown as Trade | undefined) ?? null;
   }
 
-  async allTrades(): Promise<Trade[]> {
-    const out: Trade[] = [];
-    for (let skip = 0; ; skip += 100) {
-      const { data } = await this.trades.orderBy('createdAt', 'asc').skip(skip).limit(100).get();
-      out.push(...(data as unknown as Trade[]));
-      if (data.length < 100) return out;
-    }
+  allTrades(): Promise<Trade[]> {
+    return allOf<Trade>(() => this.trades.orderBy('createdAt', 'asc'));
   }
 
-  async allRefunds(): Promise<RefundRecord[]> {
-    const out: RefundRecord[] = [];
-    for (let skip = 0; ; skip += 100) {
-      const { data } = await this.refunds.orderBy('createdAt', 'asc').skip(skip).limit(100).get();
-      out.push(...(data as unknown as RefundRecord[]));
-      if (data.length < 100) return out;
-    }
+  allRefunds(): Promise<RefundRecord[]> {
+    return allOf<RefundRecord>(() => this.refunds.orderBy('createdAt', 'asc'));
   }
 
   /** Creates (or, for the same number and amount, returns) a prepay order. */

@@ -5,6 +5,7 @@ import type { XpayFaults } from './faults';
 import { KeyedLock } from './lock';
 import type { XpayAccount } from './settings';
 import { signatureMatches, userSignature } from './sign';
+import { allOf } from '../store/allOf';
 
 /**
  * WeChat's login and credential service, as the emulator plays it: wx.login's codes, the users'
@@ -201,13 +202,9 @@ export class IdentityService {
    * verifies it. The client side of paying needs it when it opens a payment the server issued.
    */
   async signerOf(body: string, signature: string): Promise<string | null> {
-    for (let skip = 0; ; skip += 100) {
-      const { data } = await this.sessions.orderBy('issuedAt', 'asc').skip(skip).limit(100).get();
-      for (const session of data as unknown as SessionRecord[]) {
-        if ([session.sessionKey, ...session.previousKeys].some((key) => signatureMatches(userSignature(key, body), signature))) return session._id;
-      }
-      if (data.length < 100) return null;
-    }
+    const sessions = await allOf<SessionRecord>(() => this.sessions.orderBy('issuedAt', 'asc'));
+    const signer = sessions.find((session) => [session.sessionKey, ...session.previousKeys].some((key) => signatureMatches(userSignature(key, body), signature)));
+    return signer?._id ?? null;
   }
 
   /** What the inspector shows of a user's login state (never the key itself). */

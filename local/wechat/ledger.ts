@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Collection, Database } from '../../core/platform/wxCloud';
 import { KeyedLock } from './lock';
+import { allOf } from '../store/allOf';
 
 /**
  * WeChat's side of the money: cash orders (item purchases and token top-ups, paid through
@@ -125,15 +126,6 @@ function numericId(prefix: string): string {
 
 function seconds(at: number | undefined): number {
   return at ? Math.floor(at / 1000) : 0;
-}
-
-async function allOf<T>(query: () => { skip(n: number): { limit(n: number): { get(): Promise<{ data: unknown[] }> } } }): Promise<T[]> {
-  const out: T[] = [];
-  for (let skip = 0; ; skip += 100) {
-    const { data } = await query().skip(skip).limit(100).get();
-    out.push(...(data as T[]));
-    if (data.length < 100) return out;
-  }
 }
 
 export class XpayLedger {

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Collection, Database } from '../../core/platform/wxCloud';
 import type { XpayFaults } from './faults';
+import { allOf } from '../store/allOf';
 
 /**
  * Message push (消息推送) in cloud-function mode, as CloudBase delivers it: the event JSON is the
@@ -128,13 +129,8 @@ export class PushDelivery {
     return (data[0] as unknown as PushRecord | undefined) ?? null;
   }
 
-  async all(filter: Record<string, unknown> = {}): Promise<PushRecord[]> {
-    const out: PushRecord[] = [];
-    for (let skip = 0; ; skip += 100) {
-      const { data } = await this.pushes.where(filter).orderBy('createdAt', 'asc').skip(skip).limit(100).get();
-      out.push(...(data as unknown as PushRecord[]));
-      if (data.length < 100) return out;
-    }
+  all(filter: Record<string, unknown> = {}): Promise<PushRecord[]> {
+    return allOf<PushRecord>(() => this.pushes.where(filter).orderBy('createdAt', 'asc'));
   }
 
   /** A push POSTed by another implementation of WeChat's side: sent once, its reply returned, and kept for inspection. */
