@@ -104,8 +104,7 @@ async function followOrder({ runtime, model, user }: FlowContext, outcome: Order
     const changed = known === null || answer.order.rev !== known.rev || answer.order.status !== known.status;
     known = answer.order;
     if (firstPieceChars === 0) firstPieceChars = answer.order.output.length;
-    const done = answer.order.outputComplete || ['completed', 'refunded', 'closed'].includes(answer.order.status);
-    reveal.receive(answer.order.output, done, false);
+    reveal.receive(answer.order.output);
     if (['completed', 'refunded'].includes(answer.order.status)) {
       finalAt = now();
       finalStatus = answer.order.status;

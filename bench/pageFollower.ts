@@ -93,8 +93,7 @@ export function followLikeThePage(options: FollowOptions): Promise<FollowRecord>
     const firstSight = order === null;
     if (next.output.length > (order?.output.length ?? 0)) arrivals.push({ at: now(), length: next.output.length });
     order = next;
-    const complete = next.outputComplete || isTerminalStatus(next.status);
-    reveal.receive(next.output, complete, showAtOnce(firstSight, options.justPaid));
+    reveal.receive(next.output, showAtOnce(firstSight, options.justPaid));
     chooseChannel();
   };
 

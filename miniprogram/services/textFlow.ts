@@ -102,12 +102,10 @@ export class Reveal {
   }
 
   /**
-   * Everything the server has written so far. `complete` is accepted for the callers' sake: a
-   * complete answer is shown like any piece, within `smoothMs`. `instant`: show it all now (a page
-   * opened on an order already written, a final state).
+   * Everything the server has written so far; a complete answer is shown like any piece, within
+   * `smoothMs`. `instant`: show it all now (a page opened on an order already written, a final state).
    */
-  receive(text: string, complete: boolean, instant = false): void {
-    void complete;
+  receive(text: string, instant = false): void {
     // A restarted generation replaces the text (or clears it, when an answer is withdrawn): what is on
     // screen goes at once, and two answers are never glued together.
     const restarted = !text.startsWith(this.text);

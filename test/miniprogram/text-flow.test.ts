@@ -29,7 +29,7 @@ describe('the order page’s text flow: text the page has is on screen at once',
     for (const [at, units] of pieces) {
       clock.runUntil(at);
       const before = shownAt.length;
-      reveal.receive(answer.slice(0, units), false);
+      reveal.receive(answer.slice(0, units));
       // Something new is on screen the moment the piece arrives.
       expect(shownAt.length).toBeGreaterThan(before);
       expect(shownAt[shownAt.length - 1]?.[0]).toBe(at);
@@ -40,7 +40,7 @@ describe('the order page’s text flow: text the page has is on screen at once',
 
   test('no step splits a character made of two UTF-16 units', () => {
     const { clock, reveal, shownAt } = watchedReveal();
-    reveal.receive(answer, true);
+    reveal.receive(answer);
     clock.runUntil(SMOOTH_MS);
     expect(shownAt.length).toBeGreaterThan(2);
     for (const [, text] of shownAt) expect(/[\uD800-\uDBFF]$/.test(text)).toBe(false);
@@ -48,10 +48,10 @@ describe('the order page’s text flow: text the page has is on screen at once',
 
   test('an answer that is withdrawn (its text cleared) leaves the screen at once', () => {
     const { clock, reveal, shown } = watchedReveal();
-    reveal.receive('An answer that will be withheld', false);
+    reveal.receive('An answer that will be withheld');
     clock.runUntil(20_000);
     expect(shown()).toBe('An answer that will be withheld');
-    reveal.receive('', false);
+    reveal.receive('');
     expect(shown()).toBe('');
     clock.runUntil(40_000);
     expect(shown()).toBe('');
@@ -59,10 +59,10 @@ describe('the order page’s text flow: text the page has is on screen at once',
 
   test('a restarted answer replaces the text on screen instead of continuing it', () => {
     const { clock, reveal, shown } = watchedReveal();
-    reveal.receive('First model: the answer begins', false);
+    reveal.receive('First model: the answer begins');
     clock.runUntil(20_000);
     expect(shown()).toBe('First model: the answer begins');
-    reveal.receive('Second model', false);
+    reveal.receive('Second model');
     clock.runUntil(40_000);
     expect(shown()).toBe('Second model');
   });

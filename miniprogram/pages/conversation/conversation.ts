@@ -37,7 +37,7 @@ import { openPaymentSheet } from '../../services/payment';
 import { knownPayMode, paymentShownHere, platformField } from '../../services/platform';
 import { refusedPrivacy } from '../../services/privacy';
 import { questionFolds, questionSegments, type QuestionSegment } from '../../services/question';
-import { Reveal, showAtOnce } from '../../services/textFlow';
+import { Reveal } from '../../services/textFlow';
 import { changedData } from '../../services/viewDiff';
 import { tierForLength } from '../../services/tierChoice';
 import { rememberTiers } from '../../services/tierNames';
@@ -179,7 +179,7 @@ Component({
       state.visible = true;
       for (const turn of state.turns) {
         turn.follower?.start();
-        turn.reveal.receive(turn.order.output, turn.order.outputComplete || isTerminalStatus(turn.order.status));
+        turn.reveal.receive(turn.order.output);
       }
       this.takeKeptQuestion();
       this.renderTurns();
@@ -243,7 +243,7 @@ Component({
       if (!state.tierId && last) state.tierId = last.tier;
       this.setData({ loading: false });
       this.renderTurns();
-      for (const turn of state.turns) turn.reveal.receive(turn.order.output, true, true);
+      for (const turn of state.turns) turn.reveal.receive(turn.order.output, true);
       for (const turn of state.turns) if (state.visible) turn.follower?.start();
       // A conversation opens at its newest turn, as a chat does, with the box for a follow-up
       // beside it; an answer still being written there is followed.
@@ -274,7 +274,7 @@ Component({
       if (!state) return;
       turn.order = order;
       if (restarted) turn.restarted = true;
-      turn.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status), showAtOnce(false, true));
+      turn.reveal.receive(order.output);
       this.renderTurn(turn);
       this.refreshComposer();
     },
@@ -520,7 +520,7 @@ Component({
       state.turns.push(turn);
       this.setData({ draft: '' });
       this.renderTurns();
-      turn.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
+      turn.reveal.receive(order.output);
       if (state.visible) turn.follower?.start();
       state.bottom.follow();
     },

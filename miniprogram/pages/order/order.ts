@@ -195,7 +195,7 @@ Component({
       state.visible = true;
       state.follower.start();
       const order = state.order;
-      if (order) state.reveal.receive(order.output, order.outputComplete || isTerminalStatus(order.status));
+      if (order) state.reveal.receive(order.output);
       this.render();
     },
 
@@ -217,9 +217,8 @@ Component({
       if (order.status === 'pending_payment') state.payment = payment ?? state.payment;
       else state.payment = null;
       if (restarted) state.restarted = true;
-      const done = order.outputComplete || isTerminalStatus(order.status);
       // Text already there when the page opens is shown at once; text that arrives while it is open flows in.
-      state.reveal.receive(order.output, done, showAtOnce(firstSight, state.paidOnThisPhone));
+      state.reveal.receive(order.output, showAtOnce(firstSight, state.paidOnThisPhone));
       this.render();
     },
 
