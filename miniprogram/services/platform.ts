@@ -102,7 +102,7 @@ export function knownPayMode(): PayMode {
   }
 }
 
-/** Whether the pages may show prices, packs, buy buttons and payment words on this device. */
-export function paymentShownHere(): boolean {
-  return knownPayMode() === 'wxpay' || virtualPaymentAvailable(currentDevice());
+/** Whether the pages may show prices, packs, buy buttons and payment words on this device (read once per render by a caller that has it). */
+export function paymentShownHere(device: Device = currentDevice()): boolean {
+  return knownPayMode() === 'wxpay' || virtualPaymentAvailable(device);
 }

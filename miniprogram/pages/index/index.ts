@@ -320,8 +320,9 @@ Component({
       const { t, locale } = this.data;
       const state = stateOf(this);
       const virtual = state.payMode === 'virtual';
-      const shown = paymentShownHere();
-      const floorFen = minimumPaymentFen(currentDevice());
+      const device = currentDevice();
+      const shown = paymentShownHere(device);
+      const floorFen = minimumPaymentFen(device);
       const tier = this.selectedTier();
       const length = promptLength(this.data.prompt);
       const limit = tier ? tier.promptLimit : 0;

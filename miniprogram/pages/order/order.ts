@@ -261,6 +261,7 @@ Component({
       const failed = phase === 'refunding' || phase === 'refunded';
       if (failed && state.supportContact === null) this.loadSupportContact(state);
       const prompt = order ? order.prompt : '';
+      const shown = paymentShownHere();
       const view = {
         phase,
         headline: headline(phase, order, t),
@@ -272,14 +273,14 @@ Component({
         redacted: order ? hasRedactions(prompt) : false,
         truncated: order?.truncated === true,
         outTradeNo: order ? order.outTradeNo : '',
-        amountText: order && paymentShownHere() ? `¥${yuanFromFen(order.amountFen)}` : '',
+        amountText: order && shown ? `¥${yuanFromFen(order.amountFen)}` : '',
         paidText: order ? paidText(order, t) : '',
         tierTitle: order ? tierTitle(order.tier, locale) : '',
         createdText: order ? dateTime(order.createdAt) : '',
         conversationId: order?.conversationId ?? '',
         subscribed: order ? order.subscribed : false,
         // wx.requestPayment's parameters pay again; a virtual payment's open one sheet only (home buys the question afresh).
-        canPay: phase === 'awaiting_payment' && state.payment !== null && !isVirtualPayment(state.payment) && paymentShownHere(),
+        canPay: phase === 'awaiting_payment' && state.payment !== null && !isVirtualPayment(state.payment) && shown,
         notice: state.notice ? state.notice(t) : state.restarted && phase === 'writing' ? t.answerRestarted : '',
         trouble: state.trouble ? t.pollTrouble : '',
         supportContact: state.supportContact ?? '',
