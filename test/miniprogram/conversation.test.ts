@@ -195,6 +195,25 @@ describe('the conversation page', () => {
     expect(sent.filter((key) => !/^turns\[1\]\.blocks/.test(key) && key !== 'turns[1].status')).toEqual([]);
   });
 
+  test('shown again (back from another page), the page sends none of the answers it already shows', async () => {
+    server([FIRST, turn({ orderId: 'ord_2', outTradeNo: 'T2', prompt: '再短一点', output: '长城是**防御工程**。' })]);
+    const page = await openConversation();
+    await until(() => answerOf(page, 1) === '长城是防御工程。', 'the answers');
+    await settle();
+    const sent: string[] = [];
+    const setData = page.instance.setData.bind(page.instance);
+    page.instance.setData = ((data: Record<string, unknown>, callback?: () => void) => {
+      sent.push(...Object.keys(data));
+      setData(data, callback);
+    }) as typeof page.instance.setData;
+    page.triggerPageLifeTime('hide');
+    page.triggerPageLifeTime('show');
+    await settle();
+    expect(sent.filter((key) => key === 'turns' || /^turns\[\d+\](\.blocks)?$/.test(key) || key.includes('.blocks'))).toEqual([]);
+    expect(answerOf(page, 0)).toBe('长城 长城是古代的防御工程。');
+    expect(answerOf(page, 1)).toBe('长城是防御工程。');
+  });
+
   test('opened without a conversation, the first question starts one, and the follow-ups go to it', async () => {
     const cloud = server([], [turn({ orderId: 'ord_1', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '长城有多长？' }), turn({ orderId: 'ord_2', conversationId: 'c_new', status: 'paid', rev: 2, outputComplete: false, output: '', prompt: '为什么？' })]);
     cloud.handlers.getOrder = ({ orderId }) => ({ ok: true, order: turn({ orderId, conversationId: 'c_new', rev: 9, output: '答' }) });

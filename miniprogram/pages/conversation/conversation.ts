@@ -343,7 +343,16 @@ Component({
     renderTurns() {
       const state = states.get(this);
       if (!state) return;
-      this.setData({ turns: state.turns.map((turn) => this.turnView(turn)) });
+      const views = state.turns.map((turn) => this.turnView(turn));
+      const shown = this.data.turns as unknown as Array<Record<string, unknown>>;
+      if (shown.length > views.length) {
+        this.setData({ turns: views });
+      } else {
+        // Only what changed: a turn's answer is sent again only when it is new to the page.
+        const updates: Record<string, unknown> = {};
+        views.forEach((view, index) => Object.assign(updates, index < shown.length ? changedData(shown[index], { ...view }, `turns[${index}].`) : { [`turns[${index}]`]: view }));
+        if (Object.keys(updates).length > 0) this.setData(updates);
+      }
       state.bottom.contentGrew();
       this.tick(state);
     },
